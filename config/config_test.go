@@ -1,0 +1,203 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// base is a complete, valid stage file that the bad-file cases start from.
+const base = `account: "123456789012"
+region: ap-south-1
+availabilityZones: [ap-south-1a, ap-south-1b]
+network:
+  cidr: 10.10.0.0/16
+  natGateways: 1
+database:
+  engineVersion: "17.9"
+  instanceClass: db.t4g.micro
+  allocatedStorageGiB: 20
+  maxAllocatedStorageGiB: 50
+  multiAz: false
+  backupRetentionDays: 1
+  deletionProtection: false
+  removalPolicy: destroy
+  performanceInsights: false
+  monitoringIntervalSeconds: 0
+cache:
+  engine: valkey
+  engineVersion: "8.0"
+  nodeType: cache.t4g.micro
+  replicas: 0
+  multiAz: false
+  snapshotRetentionDays: 0
+  removalPolicy: destroy
+`
+
+func TestCommittedStagesLoad(t *testing.T) {
+	stages := Stages()
+	for _, want := range []string{"dev", "staging", "prod"} {
+		if !strings.Contains(strings.Join(stages, " "), want) {
+			t.Errorf("Stages() = %v, want it to include %s", stages, want)
+		}
+	}
+	for _, name := range stages {
+		s, err := Load(name)
+		if err != nil {
+			t.Errorf("Load(%q): %v", name, err)
+			continue
+		}
+		if s.Name != name {
+			t.Errorf("Load(%q).Name = %q", name, s.Name)
+		}
+	}
+}
+
+func TestStageValuesMakeSense(t *testing.T) {
+	dev, prod := mustLoad(t, "dev"), mustLoad(t, "prod")
+	if dev.Database.MultiAZ || dev.Database.DeletionProtection || dev.Cache.Replicas != 0 || dev.TerminationProtection {
+		t.Errorf("dev must be single-AZ, unprotected, without replicas: %+v", dev)
+	}
+	if !prod.Database.MultiAZ || !prod.Database.DeletionProtection || prod.Database.RemovalPolicy != "retain" ||
+		prod.Cache.Replicas < 1 || !prod.Cache.MultiAZ || !prod.TerminationProtection {
+		t.Errorf("prod must be Multi-AZ, protected, retained, with cache replicas: %+v", prod)
+	}
+}
+
+func TestExtendsInheritsAndOverrides(t *testing.T) {
+	staging, prod := mustLoad(t, "staging"), mustLoad(t, "prod")
+	if staging.Extends != "prod" {
+		t.Fatalf("staging.yaml should extend prod, extends %q", staging.Extends)
+	}
+	if staging.Database.EngineVersion != prod.Database.EngineVersion {
+		t.Errorf("staging did not inherit database.engineVersion: %q vs %q", staging.Database.EngineVersion, prod.Database.EngineVersion)
+	}
+	if staging.Database.InstanceClass == prod.Database.InstanceClass {
+		t.Errorf("staging did not override database.instanceClass")
+	}
+	if staging.Tags["Environment"] != "staging" || staging.Tags["Project"] != prod.Tags["Project"] {
+		t.Errorf("staging tags should merge over prod's: %v", staging.Tags)
+	}
+}
+
+// TestNewStageIsOneFile shows that a stage needs nothing but its file.
+func TestNewStageIsOneFile(t *testing.T) {
+	fsys := fstest.MapFS{
+		"dev.yaml": {Data: []byte(base)},
+		"qa.yaml":  {Data: []byte("extends: dev\naccount: \"444444444444\"\ntags:\n  Environment: qa\n")},
+	}
+	s, err := LoadFS(fsys, "config", "qa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "qa" || s.Account != "444444444444" || s.Cache.NodeType != "cache.t4g.micro" {
+		t.Errorf("qa = %+v", s)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := LoadFS(fstest.MapFS{"x.yaml": {Data: []byte(base)}}, "config", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Database.Port != 5432 || s.Cache.Port != 6379 || s.Cache.MaxmemoryPolicy != "allkeys-lru" ||
+		strings.Join(s.Network.InterfaceEndpoints, ",") != "secretsmanager" || s.Database.Proxy.MaxConnectionsPercent != 90 {
+		t.Errorf("defaults not applied: %+v", s)
+	}
+}
+
+// edit returns base with the line starting with old (after indentation)
+// replaced by new; an empty new deletes the line.
+func edit(t *testing.T, old, new string) string {
+	t.Helper()
+	lines := strings.Split(base, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), old) {
+			indent := l[:len(l)-len(strings.TrimLeft(l, " "))]
+			if new == "" {
+				return strings.Join(append(lines[:i], lines[i+1:]...), "\n")
+			}
+			lines[i] = indent + new
+			return strings.Join(lines, "\n")
+		}
+	}
+	t.Fatalf("base has no line starting %q", old)
+	return ""
+}
+
+func TestBadFiles(t *testing.T) {
+	cases := []struct {
+		name string
+		file func(t *testing.T) string
+		want string
+	}{
+		{"unknown key", func(t *testing.T) string { return edit(t, "nodeType:", "nodeTyp: cache.t4g.micro") },
+			`config/x.yaml:21: unknown key "cache.nodeTyp" (keys in cache: engine, engineVersion, nodeType, replicas, multiAz, port, snapshotRetentionDays, snapshotWindow, maintenanceWindow, maxmemoryPolicy, removalPolicy)`},
+		{"unknown top-level key", func(t *testing.T) string { return base + "regoin: eu-west-1\n" },
+			`config/x.yaml:26: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, network, database, cache)`},
+		{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
+			`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
+		{"list where a value belongs", func(t *testing.T) string { return edit(t, "region:", "region: [ap-south-1]") },
+			`config/x.yaml:2: region must be a single value, got a list`},
+		{"missing required", func(t *testing.T) string { return edit(t, "instanceClass:", "") },
+			`config/x.yaml: database.instanceClass is required and not set (here or in a file it extends)`},
+		{"missing required zero-valued", func(t *testing.T) string { return edit(t, "replicas:", "") },
+			`config/x.yaml: cache.replicas is required and not set (here or in a file it extends)`},
+		{"replicas out of range", func(t *testing.T) string { return edit(t, "replicas:", "replicas: 7") },
+			`config/x.yaml:22: cache.replicas must be between 0 and 5, got 7`},
+		{"node type AWS does not offer", func(t *testing.T) string { return edit(t, "nodeType:", "nodeType: cache.t4g.huge") },
+			`config/x.yaml:21: cache.nodeType must be an ElastiCache node type such as cache.t4g.micro or cache.r7g.large, got "cache.t4g.huge"`},
+		{"instance class AWS does not offer", func(t *testing.T) string { return edit(t, "instanceClass:", "instanceClass: db.r7g.medium") },
+			`config/x.yaml:9: database.instanceClass must be an RDS for PostgreSQL instance class such as db.t4g.micro or db.r7g.large, got "db.r7g.medium"`},
+		{"backup retention over 35 days", func(t *testing.T) string { return edit(t, "backupRetentionDays:", "backupRetentionDays: 40") },
+			`config/x.yaml:13: database.backupRetentionDays must be between 0 and 35, got 40`},
+		{"multi-AZ cache without replicas", func(t *testing.T) string {
+			return strings.Replace(base, "multiAz: false\n  snapshot", "multiAz: true\n  snapshot", 1)
+		},
+			`config/x.yaml:23: cache.multiAz needs at least one replica (cache.replicas is 0)`},
+		{"zone outside the region", func(t *testing.T) string {
+			return edit(t, "availabilityZones:", "availabilityZones: [ap-south-1a, eu-west-1b]")
+		}, `config/x.yaml:3: availabilityZones entry 2 must be a zone of ap-south-1 such as ap-south-1a, got "eu-west-1b"`},
+		{"bad removal policy", func(t *testing.T) string { return edit(t, "removalPolicy: destroy", "removalPolicy: keep") },
+			`config/x.yaml:15: database.removalPolicy must be one of retain, snapshot, destroy, got "keep"`},
+		{"storage ceiling too low", func(t *testing.T) string { return edit(t, "maxAllocatedStorageGiB:", "maxAllocatedStorageGiB: 21") },
+			`config/x.yaml:11: database.maxAllocatedStorageGiB must be at least 10% above allocatedStorageGiB (22) and at most 65536, got 21`},
+		{"bad CIDR", func(t *testing.T) string { return edit(t, "cidr:", "cidr: 10.10.0.1/16") },
+			`config/x.yaml:5: network.cidr must be an IPv4 network such as 10.20.0.0/16, got "10.10.0.1/16"`},
+		{"syntax error", func(t *testing.T) string { return base + "cache: [\n" },
+			`config/x.yaml:26: did not find expected node content`},
+		{"empty file", func(t *testing.T) string { return "" }, `config/x.yaml: file is empty`},
+		{"extends a missing file", func(t *testing.T) string { return "extends: nope\n" },
+			`config/nope.yaml: no such stage file (stage files: x.yaml)`},
+		{"extends itself", func(t *testing.T) string { return "extends: x\n" }, `config/x.yaml: extends cycle: x → x`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadFS(fstest.MapFS{"x.yaml": {Data: []byte(c.file(t))}}, "config", "x")
+			if err == nil {
+				t.Fatalf("want error %q, got none", c.want)
+			}
+			if err.Error() != c.want {
+				t.Errorf("error\n got: %s\nwant: %s", err, c.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans several lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestBadStageName(t *testing.T) {
+	if _, err := Load("../prod"); err == nil || !strings.Contains(err.Error(), `stage name "../prod"`) {
+		t.Errorf("Load(../prod) error = %v", err)
+	}
+}
+
+func mustLoad(t *testing.T, stage string) *Stage {
+	t.Helper()
+	s, err := Load(stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

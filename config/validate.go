@@ -1,0 +1,183 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// validator checks a loaded Stage and keeps the first problem it finds,
+// located at the file and line that set the offending key.
+type validator struct {
+	origins map[string]origin
+	file    string // the stage's own file, for keys no file set
+	err     error
+}
+
+func (v *validator) failf(key, format string, args ...any) {
+	if v.err != nil {
+		return
+	}
+	where := v.file
+	if o, ok := v.origins[key]; ok {
+		where = o.String()
+	}
+	v.err = fmt.Errorf("%s: %s %s", where, key, fmt.Sprintf(format, args...))
+}
+
+func (v *validator) between(key string, got, lo, hi int) {
+	if got < lo || got > hi {
+		v.failf(key, "must be between %d and %d, got %d", lo, hi, got)
+	}
+}
+
+func (v *validator) oneOf(key, got string, allowed []string) {
+	if !slices.Contains(allowed, got) {
+		v.failf(key, "must be one of %s, got %q", strings.Join(allowed, ", "), got)
+	}
+}
+
+func (v *validator) matches(key, got string, re *regexp.Regexp, want string) {
+	if !re.MatchString(got) {
+		v.failf(key, "must be %s, got %q", want, got)
+	}
+}
+
+var (
+	accountID         = regexp.MustCompile(`^\d{12}$`)
+	regionName        = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	dailyWindow       = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
+	weeklyWindow      = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$`)
+	postgresVersion   = regexp.MustCompile(`^(1[4-8])\.\d{1,2}$`)
+	cacheVersion      = regexp.MustCompile(`^\d\.\d$`)
+	sqlIdentifier     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	parameterName     = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
+	logRetentionDays  = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	removalPolicies   = []string{"retain", "snapshot", "destroy"}
+	monitoringSeconds = []int{0, 1, 5, 10, 15, 30, 60}
+)
+
+// InterfaceEndpointServices are the services network.interfaceEndpoints
+// may name.
+var InterfaceEndpointServices = []string{"secretsmanager", "ssm", "kms", "logs", "monitoring", "xray", "sts", "lambda"}
+
+func (v *validator) stage(s *Stage) {
+	v.matches("account", s.Account, accountID, "a 12-digit AWS account ID")
+	v.matches("region", s.Region, regionName, "an AWS region name such as ap-south-1")
+	v.between("availabilityZones (count)", len(s.AvailabilityZones), 2, 6)
+	for i, az := range s.AvailabilityZones {
+		if !strings.HasPrefix(az, s.Region) || len(az) != len(s.Region)+1 {
+			v.failf("availabilityZones", "entry %d must be a zone of %s such as %sa, got %q", i+1, s.Region, s.Region, az)
+		}
+		if slices.Index(s.AvailabilityZones, az) != i {
+			v.failf("availabilityZones", "lists %q twice", az)
+		}
+	}
+	for k, val := range s.Tags {
+		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
+			v.failf("tags", "key %q must be 1 to 128 characters and not start with aws:", k)
+		}
+		if len(val) > 256 {
+			v.failf("tags."+k, "must be at most 256 characters, got %d", len(val))
+		}
+	}
+	v.network(&s.Network, len(s.AvailabilityZones))
+	v.database(&s.Database)
+	v.cache(&s.Cache)
+}
+
+func (v *validator) network(n *Network, azs int) {
+	p, err := netip.ParsePrefix(n.CIDR)
+	switch {
+	case err != nil || !p.Addr().Is4() || p.Masked() != p:
+		v.failf("network.cidr", "must be an IPv4 network such as 10.20.0.0/16, got %q", n.CIDR)
+	case p.Bits() < 16 || p.Bits() > 18:
+		v.failf("network.cidr", "must be a /16 to /18 network, got /%d", p.Bits())
+	}
+	v.between("network.natGateways", n.NATGateways, 0, azs)
+	for _, e := range n.InterfaceEndpoints {
+		v.oneOf("network.interfaceEndpoints", e, InterfaceEndpointServices)
+	}
+	v.retention("network.flowLogs.retentionDays", n.FlowLogs.RetentionDays)
+	v.oneOf("network.flowLogs.trafficType", n.FlowLogs.TrafficType, []string{"ALL", "ACCEPT", "REJECT"})
+}
+
+func (v *validator) retention(key string, days int) {
+	if !slices.Contains(logRetentionDays, days) {
+		v.failf(key, "must be a CloudWatch Logs retention (%s), got %d", joinInts(logRetentionDays), days)
+	}
+}
+
+func (v *validator) database(d *Database) {
+	v.matches("database.engineVersion", d.EngineVersion, postgresVersion, `a PostgreSQL version "major.minor" with major 14 to 18, such as "16.8"`)
+	if !validInstanceClass(d.InstanceClass) {
+		v.failf("database.instanceClass", "must be an RDS for PostgreSQL instance class such as db.t4g.micro or db.r7g.large, got %q", d.InstanceClass)
+	}
+	v.between("database.port", d.Port, 1150, 65535)
+	v.matches("database.name", d.Name, sqlIdentifier, "a lower-case SQL identifier")
+	v.matches("database.username", d.Username, sqlIdentifier, "a lower-case SQL identifier")
+	if slices.Contains([]string{"postgres", "admin", "rdsadmin", "root"}, d.Username) {
+		v.failf("database.username", "must not be a reserved name, got %q", d.Username)
+	}
+	v.between("database.allocatedStorageGiB", d.AllocatedStorageGiB, 20, 65536)
+	if min := d.AllocatedStorageGiB + (d.AllocatedStorageGiB+9)/10; d.MaxAllocatedStorageGiB < min || d.MaxAllocatedStorageGiB > 65536 {
+		v.failf("database.maxAllocatedStorageGiB", "must be at least 10%% above allocatedStorageGiB (%d) and at most 65536, got %d", min, d.MaxAllocatedStorageGiB)
+	}
+	v.between("database.backupRetentionDays", d.BackupRetentionDays, 0, 35)
+	v.matches("database.backupWindow", d.BackupWindow, dailyWindow, `a UTC window "hh:mm-hh:mm"`)
+	v.matches("database.maintenanceWindow", d.MaintenanceWindow, weeklyWindow, `a UTC window "ddd:hh:mm-ddd:hh:mm"`)
+	v.oneOf("database.removalPolicy", d.RemovalPolicy, removalPolicies)
+	if r := d.PerformanceInsightsRetentionDays; r != 7 && (r%31 != 0 || r < 31 || r > 731) {
+		v.failf("database.performanceInsightsRetentionDays", "must be 7 or a multiple of 31 up to 731, got %d", r)
+	}
+	if !slices.Contains(monitoringSeconds, d.MonitoringIntervalSeconds) {
+		v.failf("database.monitoringIntervalSeconds", "must be one of %s, got %d", joinInts(monitoringSeconds), d.MonitoringIntervalSeconds)
+	}
+	for _, e := range d.LogExports {
+		v.oneOf("database.logExports", e, []string{"postgresql", "upgrade", "iam-db-auth-error"})
+	}
+	v.retention("database.logRetentionDays", d.LogRetentionDays)
+	v.between("database.rotationDays", d.RotationDays, 1, 1000)
+	for k := range d.Parameters {
+		if !parameterName.MatchString(k) {
+			v.failf("database.parameters", "key %q is not a PostgreSQL parameter name", k)
+		}
+	}
+	p := d.Proxy
+	v.between("database.proxy.maxConnectionsPercent", p.MaxConnectionsPercent, 1, 100)
+	v.between("database.proxy.maxIdleConnectionsPercent", p.MaxIdleConnectionsPercent, 0, p.MaxConnectionsPercent)
+	v.between("database.proxy.borrowTimeoutSeconds", p.BorrowTimeoutSeconds, 1, 3600)
+	v.between("database.proxy.idleClientTimeoutSeconds", p.IdleClientTimeoutSeconds, 1, 28800)
+}
+
+func (v *validator) cache(c *Cache) {
+	v.oneOf("cache.engine", c.Engine, []string{"redis", "valkey"})
+	majors := map[string][]string{"redis": {"6", "7"}, "valkey": {"7", "8"}}[c.Engine]
+	if major, _, _ := strings.Cut(c.EngineVersion, "."); !cacheVersion.MatchString(c.EngineVersion) || !slices.Contains(majors, major) {
+		v.failf("cache.engineVersion", "must be \"major.minor\" with a major version %s offers (%s), got %q", c.Engine, strings.Join(majors, ", "), c.EngineVersion)
+	}
+	if !validNodeType(c.NodeType) {
+		v.failf("cache.nodeType", "must be an ElastiCache node type such as cache.t4g.micro or cache.r7g.large, got %q", c.NodeType)
+	}
+	v.between("cache.replicas", c.Replicas, 0, 5)
+	if c.MultiAZ && c.Replicas == 0 {
+		v.failf("cache.multiAz", "needs at least one replica (cache.replicas is 0)")
+	}
+	v.between("cache.port", c.Port, 1024, 65535)
+	v.between("cache.snapshotRetentionDays", c.SnapshotRetentionDays, 0, 35)
+	v.matches("cache.snapshotWindow", c.SnapshotWindow, dailyWindow, `a UTC window "hh:mm-hh:mm"`)
+	v.matches("cache.maintenanceWindow", c.MaintenanceWindow, weeklyWindow, `a UTC window "ddd:hh:mm-ddd:hh:mm"`)
+	v.oneOf("cache.maxmemoryPolicy", c.MaxmemoryPolicy, []string{"allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "noeviction"})
+	v.oneOf("cache.removalPolicy", c.RemovalPolicy, removalPolicies)
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,69 @@
+// Package metrics declares the custom CloudWatch metrics the functions emit
+// and writes them as Embedded Metric Format log lines. The monitoring stack
+// reads the same declarations, so a dashboard widget or an alarm can only
+// name a metric, unit and dimension set that the functions really emit.
+package metrics
+
+// Unit is a CloudWatch metric unit as EMF spells it.
+type Unit string
+
+// Units used by the catalog.
+const (
+	Milliseconds Unit = "Milliseconds"
+	Count        Unit = "Count"
+)
+
+// Dimension names. Each metric is published under every dimension set its
+// declaration lists; an empty set publishes the metric with no dimensions,
+// which alarms use for a stage-wide figure.
+const (
+	// DimFunction is the handler-table name of the function ("orders-list").
+	DimFunction = "Function"
+	// DimQuery is the name of a database query ("orders.list").
+	DimQuery = "Query"
+	// DimCache is the name of a cache-aside entry kind ("orders", "menu").
+	DimCache = "Cache"
+)
+
+// Metric declares one custom metric.
+type Metric struct {
+	// Name is the CloudWatch metric name.
+	Name string
+	// Unit is the unit every value is recorded in.
+	Unit Unit
+	// Dimensions lists the dimension sets the metric is published under.
+	Dimensions [][]string
+}
+
+// The catalog of custom metrics.
+var (
+	// OperationDuration is the time a function spends on one invocation,
+	// from the handler's entry to its response.
+	OperationDuration = Metric{Name: "OperationDuration", Unit: Milliseconds,
+		Dimensions: [][]string{{DimFunction}}}
+	// ColdStartDuration is the time from process start to the end of the
+	// first invocation's setup, emitted once per execution environment.
+	ColdStartDuration = Metric{Name: "ColdStartDuration", Unit: Milliseconds,
+		Dimensions: [][]string{{DimFunction}, {}}}
+	// QueryDuration is the round-trip time of one named database query.
+	QueryDuration = Metric{Name: "QueryDuration", Unit: Milliseconds,
+		Dimensions: [][]string{{DimQuery}, {}}}
+	// CacheHits counts cache-aside reads answered by Redis.
+	CacheHits = Metric{Name: "CacheHits", Unit: Count,
+		Dimensions: [][]string{{DimCache}, {}}}
+	// CacheMisses counts cache-aside reads that went to the database
+	// because Redis had no entry.
+	CacheMisses = Metric{Name: "CacheMisses", Unit: Count,
+		Dimensions: [][]string{{DimCache}, {}}}
+	// CacheErrors counts Redis calls that failed; the request was answered
+	// from the database instead.
+	CacheErrors = Metric{Name: "CacheErrors", Unit: Count,
+		Dimensions: [][]string{{DimCache}, {}}}
+)
+
+// Catalog lists every declared metric.
+var Catalog = []Metric{OperationDuration, ColdStartDuration, QueryDuration, CacheHits, CacheMisses, CacheErrors}
+
+// Namespace returns the CloudWatch namespace of a stage's metrics, so that
+// stages sharing an account never mix their figures.
+func Namespace(stage string) string { return "Hasivu/" + stage }

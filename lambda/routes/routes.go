@@ -1,0 +1,58 @@
+// Package routes is the one list of the platform's HTTP routes. The API
+// stack builds API Gateway resources, methods and caching from it, the
+// handler table checks that every route names a function it serves, and the
+// local server serves the same list over plain HTTP.
+package routes
+
+import "time"
+
+// Route is one method on one path of the REST API.
+type Route struct {
+	// Method is the HTTP method: GET, POST, PUT, PATCH or DELETE.
+	Method string
+	// Path is the API Gateway resource path; {name} marks a path parameter.
+	Path string
+	// Function is the handler-table name of the function that serves the
+	// route, which is also its Lambda Handler setting.
+	Function string
+	// Auth says the route needs a signed-in user (a Bearer JWT). Such a
+	// route answers per user, so it is never cached at API Gateway.
+	Auth bool
+	// CacheTTL is how long API Gateway may serve a cached response; zero
+	// means the method is not cached at the gateway.
+	CacheTTL time.Duration
+	// CacheKey lists the request parameters that make up the gateway cache
+	// key, in API Gateway's notation without the "method.request." prefix:
+	// "path.schoolId", "querystring.date", "header.Accept".
+	CacheKey []string
+	// Query lists the query-string parameters the route reads.
+	Query []string
+}
+
+// Table lists every route of the API. Cached routes must be public (Auth
+// false) and name in CacheKey every parameter that changes the answer.
+var Table = []Route{
+	{Method: "POST", Path: "/auth/login", Function: "auth-login"},
+	{Method: "GET", Path: "/orders", Function: "orders-list", Auth: true,
+		Query: []string{"page", "limit", "fields"}},
+	{Method: "POST", Path: "/orders", Function: "orders-create", Auth: true},
+	{Method: "GET", Path: "/schools/{schoolId}/menus/{date}", Function: "menus-daily",
+		CacheTTL: time.Hour, CacheKey: []string{"path.schoolId", "path.date"}},
+	{Method: "POST", Path: "/payments/orders", Function: "payments-create-order", Auth: true},
+	{Method: "POST", Path: "/payments/webhook", Function: "payments-webhook"},
+	{Method: "POST", Path: "/rfid/verify", Function: "rfid-verify-card", Auth: true},
+}
+
+// Functions returns the distinct function names that serve routes, in
+// table order.
+func Functions() []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range Table {
+		if !seen[r.Function] {
+			seen[r.Function] = true
+			names = append(names, r.Function)
+		}
+	}
+	return names
+}

@@ -1,0 +1,211 @@
+package stacks
+
+import (
+	"maps"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hasivu/infra/config"
+)
+
+// Logical IDs of the stateful resources, pinned so that a refactor that
+// moves them in the construct tree cannot make CloudFormation replace the
+// database or its credentials.
+const (
+	DatabaseLogicalID       = "PostgresInstance"
+	DatabaseSecretLogicalID = "PostgresMasterSecret"
+)
+
+// DataStack is the stage's PostgreSQL: the instance, its credentials and
+// the RDS Proxy the functions connect through.
+type DataStack struct {
+	awscdk.Stack
+	Instance awsrds.DatabaseInstance
+	// Secret holds the master credentials; Secrets Manager rotates it and
+	// RDS Proxy reads it. Functions do not: they connect with IAM tokens.
+	Secret awssecretsmanager.ISecret
+	// Proxy is where functions connect (TLS and IAM authentication
+	// required); its security group admits only the function tier.
+	Proxy awsrds.DatabaseProxy
+	// DatabaseName and Username are what a function's connection names.
+	DatabaseName string
+	Username     string
+	Port         int
+}
+
+// GrantConnect lets grantee connect to the proxy as the database user
+// with an IAM authentication token (rds-db:connect).
+func (d *DataStack) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
+	return d.Proxy.GrantConnect(grantee, jsii.String(d.Username))
+}
+
+// TunedParameters are the parameter-group settings the performance plan
+// asks for; config's database.parameters are applied over them.
+func TunedParameters() map[string]string {
+	return map[string]string{
+		// Per-statement latency and I/O statistics, to find what breaks
+		// the 100 ms query target.
+		"shared_preload_libraries": "pg_stat_statements",
+		"pg_stat_statements.max":   "10000",
+		"track_io_timing":          "1",
+		// Log every statement slower than the plan's database p95 target.
+		"log_min_duration_statement":  "100",
+		"log_lock_waits":              "1",
+		"log_autovacuum_min_duration": "1000",
+		// Refuse unencrypted connections.
+		"rds.force_ssl": "1",
+		// A Lambda frozen mid-transaction must not hold locks for long;
+		// no API request may outlive API Gateway's 29 s limit either.
+		"idle_in_transaction_session_timeout": "60000",
+		"statement_timeout":                   "30000",
+		// gp3 random reads cost about what sequential ones do; the
+		// default of 4 steers the planner away from the plan's indexes.
+		"random_page_cost": "1.1",
+	}
+}
+
+// NewDataStack builds RDS PostgreSQL with the tuned parameter group, its
+// rotated master secret and RDS Proxy, in the network's data subnets.
+func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net *NetworkStack) *DataStack {
+	stack := newStack(scope, env, "data", "Hasivu "+env.Stage+": RDS PostgreSQL, RDS Proxy, credentials", true)
+	s := &DataStack{Stack: stack, DatabaseName: cfg.Name, Username: cfg.Username, Port: cfg.Port}
+	identifier := "hasivu-" + env.Stage
+
+	major, _, _ := strings.Cut(cfg.EngineVersion, ".")
+	engine := awsrds.DatabaseInstanceEngine_Postgres(&awsrds.PostgresInstanceEngineProps{
+		Version: awsrds.PostgresEngineVersion_Of(jsii.String(cfg.EngineVersion), jsii.String(major), nil),
+	})
+	params := TunedParameters()
+	maps.Copy(params, cfg.Parameters)
+	parameterGroup := awsrds.NewParameterGroup(stack, jsii.String("Parameters"), &awsrds.ParameterGroupProps{
+		Engine:      engine,
+		Description: jsii.String("Hasivu " + env.Stage + " PostgreSQL " + major + ", tuned for the performance plan"),
+		Parameters:  stringMap(params),
+	})
+
+	dbGroup := awsec2.NewSecurityGroup(stack, jsii.String("DatabaseSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc: net.Vpc, Description: jsii.String("Hasivu " + env.Stage + " PostgreSQL: RDS Proxy and rotation only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	proxyGroup := awsec2.NewSecurityGroup(stack, jsii.String("ProxySecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc: net.Vpc, Description: jsii.String("Hasivu " + env.Stage + " RDS Proxy: Lambda functions only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+
+	// Exported logs go to log groups made here with their retention, so no
+	// log-retention custom resource is needed.
+	var logGroups []constructs.IDependable
+	for _, name := range cfg.LogExports {
+		logGroups = append(logGroups, awslogs.NewLogGroup(stack, jsii.String("Logs-"+name), &awslogs.LogGroupProps{
+			LogGroupName:  jsii.String("/aws/rds/instance/" + identifier + "/" + name),
+			Retention:     retention(cfg.LogRetentionDays),
+			RemovalPolicy: logsRemovalPolicy(cfg.RemovalPolicy),
+		}))
+	}
+
+	props := &awsrds.DatabaseInstanceProps{
+		Engine:                     engine,
+		InstanceIdentifier:         jsii.String(identifier),
+		InstanceType:               awsec2.NewInstanceType(jsii.String(strings.TrimPrefix(cfg.InstanceClass, "db."))),
+		Vpc:                        net.Vpc,
+		VpcSubnets:                 net.DataSubnets,
+		SecurityGroups:             &[]awsec2.ISecurityGroup{dbGroup},
+		Port:                       jsii.Number(cfg.Port),
+		DatabaseName:               jsii.String(cfg.Name),
+		Credentials:                awsrds.Credentials_FromGeneratedSecret(jsii.String(cfg.Username), &awsrds.CredentialsBaseOptions{SecretName: jsii.String("hasivu/" + env.Stage + "/database/master")}),
+		ParameterGroup:             parameterGroup,
+		AllocatedStorage:           jsii.Number(cfg.AllocatedStorageGiB),
+		MaxAllocatedStorage:        jsii.Number(cfg.MaxAllocatedStorageGiB),
+		StorageType:                awsrds.StorageType_GP3,
+		StorageEncrypted:           jsii.Bool(true),
+		MultiAz:                    jsii.Bool(cfg.MultiAZ),
+		BackupRetention:            awscdk.Duration_Days(jsii.Number(cfg.BackupRetentionDays)),
+		PreferredBackupWindow:      jsii.String(cfg.BackupWindow),
+		PreferredMaintenanceWindow: jsii.String(cfg.MaintenanceWindow),
+		DeletionProtection:         jsii.Bool(cfg.DeletionProtection),
+		RemovalPolicy:              removalPolicy(cfg.RemovalPolicy),
+		IamAuthentication:          jsii.Bool(true),
+		CaCertificate:              awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
+		AutoMinorVersionUpgrade:    jsii.Bool(true),
+		CopyTagsToSnapshot:         jsii.Bool(true),
+		PubliclyAccessible:         jsii.Bool(false),
+		CloudwatchLogsExports:      jsii.Strings(cfg.LogExports...),
+		EnablePerformanceInsights:  jsii.Bool(cfg.PerformanceInsights),
+	}
+	if cfg.PerformanceInsights {
+		props.PerformanceInsightRetention = insightsRetention(cfg.PerformanceInsightsRetentionDays)
+	}
+	if cfg.MonitoringIntervalSeconds > 0 {
+		props.MonitoringInterval = awscdk.Duration_Seconds(jsii.Number(cfg.MonitoringIntervalSeconds))
+	}
+	s.Instance = awsrds.NewDatabaseInstance(stack, jsii.String("Postgres"), props)
+	s.Instance.Node().AddDependency(logGroups...)
+	s.Secret = s.Instance.Secret()
+	s.Instance.Node().DefaultChild().(awsrds.CfnDBInstance).OverrideLogicalId(jsii.String(DatabaseLogicalID))
+	// Secret is the attachment; the generated secret is the instance's child.
+	s.Instance.Node().FindChild(jsii.String("Secret")).Node().DefaultChild().(awssecretsmanager.CfnSecret).
+		OverrideLogicalId(jsii.String(DatabaseSecretLogicalID))
+
+	// The rotation function runs beside the functions, where it reaches
+	// Secrets Manager through the endpoint (or NAT) and the database.
+	rotation := &awsrds.RotationSingleUserOptions{
+		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(cfg.RotationDays)),
+		VpcSubnets:         net.FunctionSubnets,
+	}
+	if ep, ok := net.Endpoints["secretsmanager"]; ok {
+		rotation.Endpoint = ep
+	}
+	s.Instance.AddRotationSingleUser(rotation)
+
+	instance := s.Instance.Node().DefaultChild()
+	suppress(instance, "AwsSolutions-RDS11", "Port "+strconv.Itoa(cfg.Port)+" is reachable only from RDS Proxy and the rotation function's security groups in isolated subnets; clients reach the database only through the proxy.")
+	if !cfg.MultiAZ {
+		suppress(instance, "AwsSolutions-RDS3", "Stage "+env.Stage+" runs a single-AZ instance by config (database.multiAz: false); prod is Multi-AZ.")
+	}
+	if role := s.Instance.Node().TryFindChild(jsii.String("MonitoringRole")); role != nil {
+		suppress(role.Node().DefaultChild(), "AwsSolutions-IAM4", "Enhanced monitoring's role needs exactly what AWS's managed AmazonRDSEnhancedMonitoringRole grants; AWS keeps it current.",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
+	}
+	if !cfg.DeletionProtection {
+		suppress(instance, "AwsSolutions-RDS10", "Stage "+env.Stage+" is disposable by config (database.deletionProtection: false); prod is protected.")
+	}
+
+	s.Proxy = s.Instance.AddProxy(jsii.String("Proxy"), &awsrds.DatabaseProxyOptions{
+		DbProxyName:               jsii.String(identifier),
+		Vpc:                       net.Vpc,
+		VpcSubnets:                net.DataSubnets,
+		SecurityGroups:            &[]awsec2.ISecurityGroup{proxyGroup},
+		Secrets:                   &[]awssecretsmanager.ISecret{s.Secret},
+		IamAuth:                   jsii.Bool(true),
+		RequireTLS:                jsii.Bool(true),
+		MaxConnectionsPercent:     jsii.Number(cfg.Proxy.MaxConnectionsPercent),
+		MaxIdleConnectionsPercent: jsii.Number(cfg.Proxy.MaxIdleConnectionsPercent),
+		BorrowTimeout:             awscdk.Duration_Seconds(jsii.Number(cfg.Proxy.BorrowTimeoutSeconds)),
+		IdleClientTimeout:         awscdk.Duration_Seconds(jsii.Number(cfg.Proxy.IdleClientTimeoutSeconds)),
+	})
+	s.Proxy.Connections().AllowFrom(net.Functions, awsec2.Port_Tcp(jsii.Number(cfg.Port)),
+		jsii.String("Lambda functions to RDS Proxy"))
+	return s
+}
+
+// insightsRetention maps validated Performance Insights retention days to
+// CDK's enum: 7 is the free tier, 731 two years, else whole months of 31 days.
+func insightsRetention(days int) awsrds.PerformanceInsightRetention {
+	switch days {
+	case 7:
+		return awsrds.PerformanceInsightRetention_DEFAULT
+	case 731:
+		return awsrds.PerformanceInsightRetention_LONG_TERM
+	default:
+		return awsrds.PerformanceInsightRetention("MONTHS_" + strconv.Itoa(days/31))
+	}
+}

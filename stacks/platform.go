@@ -1,0 +1,38 @@
+package stacks
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hasivu/infra/config"
+)
+
+// Platform is one stage's set of stacks, in dependency order.
+type Platform struct {
+	Network *NetworkStack
+	Data    *DataStack
+	Cache   *CacheStack
+}
+
+// NewPlatform builds every stack of the stage described by cfg under scope
+// and tags all their resources with the stage's tags.
+func NewPlatform(scope constructs.Construct, cfg *config.Stage) *Platform {
+	env := EnvOf(cfg)
+	for _, k := range slices.Sorted(maps.Keys(cfg.Tags)) {
+		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(cfg.Tags[k]), nil)
+	}
+	p := &Platform{}
+	p.Network = NewNetworkStack(scope, env, cfg.Network)
+	p.Data = NewDataStack(scope, env, cfg.Database, p.Network)
+	p.Cache = NewCacheStack(scope, env, cfg.Cache, p.Network)
+	return p
+}
+
+// Stacks lists the platform's stacks in dependency order.
+func (p *Platform) Stacks() []awscdk.Stack {
+	return []awscdk.Stack{p.Network.Stack, p.Data.Stack, p.Cache.Stack}
+}

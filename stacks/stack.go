@@ -1,0 +1,128 @@
+// Package stacks holds one file per CloudFormation stack of a stage. Each
+// constructor takes its typed config section and the handles of the stacks
+// it depends on, and exports as fields the handles later stacks need.
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/hasivu/infra/config"
+)
+
+// Env is what every stack of a stage shares: the stage's name and where it
+// deploys.
+type Env struct {
+	Stage             string
+	Account           string
+	Region            string
+	AvailabilityZones []string
+	// TerminationProtection is set on the stateful stacks only.
+	TerminationProtection bool
+}
+
+// EnvOf takes the stage-wide settings out of a stage's config.
+func EnvOf(s *config.Stage) Env {
+	return Env{
+		Stage:                 s.Name,
+		Account:               s.Account,
+		Region:                s.Region,
+		AvailabilityZones:     s.AvailabilityZones,
+		TerminationProtection: s.TerminationProtection,
+	}
+}
+
+// StackName is the CloudFormation name of a stage's stack: hasivu-<stage>-<part>.
+func (e Env) StackName(part string) string { return fmt.Sprintf("hasivu-%s-%s", e.Stage, part) }
+
+// stageStack is a Stack whose availability zones come from config rather
+// than from a context lookup, so synth needs no AWS account.
+type stageStack struct {
+	awscdk.Stack
+	zones []string
+}
+
+// AvailabilityZones overrides Stack.AvailabilityZones with the configured
+// zones.
+func (s *stageStack) AvailabilityZones() *[]*string { return jsii.Strings(s.zones...) }
+
+// newStack creates the stage's stack for one part. Stateful stacks get
+// termination protection where the stage asks for it.
+func newStack(scope constructs.Construct, env Env, part, description string, stateful bool) awscdk.Stack {
+	s := &stageStack{zones: env.AvailabilityZones}
+	awscdk.NewStack_Override(s, scope, jsii.String(env.StackName(part)), &awscdk.StackProps{
+		Env:                   &awscdk.Environment{Account: jsii.String(env.Account), Region: jsii.String(env.Region)},
+		Description:           jsii.String(description),
+		TerminationProtection: jsii.Bool(stateful && env.TerminationProtection),
+	})
+	return s
+}
+
+// removalPolicy maps a config removal policy to CDK's.
+func removalPolicy(p string) awscdk.RemovalPolicy {
+	switch p {
+	case "retain":
+		return awscdk.RemovalPolicy_RETAIN
+	case "snapshot":
+		return awscdk.RemovalPolicy_SNAPSHOT
+	default:
+		return awscdk.RemovalPolicy_DESTROY
+	}
+}
+
+// logsRemovalPolicy is removalPolicy for log groups, which have no
+// snapshots: data worth a snapshot keeps its logs.
+func logsRemovalPolicy(p string) awscdk.RemovalPolicy {
+	if p == "snapshot" {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return removalPolicy(p)
+}
+
+// retention maps a number of days, already validated by config, to
+// CloudWatch Logs' retention enum.
+func retention(days int) awslogs.RetentionDays {
+	r, ok := map[int]awslogs.RetentionDays{
+		1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+		7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+		60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+		150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+		400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+		1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+		2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+		3653: awslogs.RetentionDays_TEN_YEARS,
+	}[days]
+	if !ok {
+		panic(fmt.Sprintf("stacks: log retention of %d days passed config validation but has no CloudWatch equivalent", days))
+	}
+	return r
+}
+
+// stringMap converts a Go map to the pointer map jsii props take.
+func stringMap(m map[string]string) *map[string]*string {
+	out := make(map[string]*string, len(m))
+	for k, v := range m {
+		out[k] = jsii.String(v)
+	}
+	return &out
+}
+
+// suppress records on one resource that a cdk-nag rule is knowingly not
+// met, and why; appliesTo narrows it to the named findings (for example
+// one managed policy).
+func suppress(resource constructs.IConstruct, rule, reason string, appliesTo ...string) {
+	s := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
+	if len(appliesTo) > 0 {
+		findings := make([]interface{}, len(appliesTo))
+		for i, a := range appliesTo {
+			findings[i] = a
+		}
+		s.AppliesTo = &findings
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(resource, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(false))
+}
