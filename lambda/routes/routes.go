@@ -27,21 +27,73 @@ type Route struct {
 	CacheKey []string
 	// Query lists the query-string parameters the route reads.
 	Query []string
+	// Body is the shape of the JSON request body, checked by API Gateway
+	// before the function runs so a malformed request costs no invocation.
+	// It is never stricter than the function's own validation, which still
+	// checks formats, ranges and existence. Nil means no gateway check.
+	Body *Body
+}
+
+// Body is a JSON object with required fields and field types.
+type Body struct {
+	Required []string
+	// Fields maps each known field to its shape.
+	Fields map[string]Field
+}
+
+// Field is the shape of one body field.
+type Field struct {
+	// Type is a JSON schema type: string, integer, number, boolean,
+	// array or object.
+	Type string
+	// Items is the shape of each element of an array of objects.
+	Items *Body
 }
 
 // Table lists every route of the API. Cached routes must be public (Auth
 // false) and name in CacheKey every parameter that changes the answer.
 var Table = []Route{
-	{Method: "POST", Path: "/auth/login", Function: "auth-login"},
+	{Method: "POST", Path: "/auth/login", Function: "auth-login", Body: &Body{
+		Required: []string{"email", "password"},
+		Fields:   map[string]Field{"email": {Type: "string"}, "password": {Type: "string"}},
+	}},
 	{Method: "GET", Path: "/orders", Function: "orders-list", Auth: true,
 		Query: []string{"page", "limit", "fields"}},
-	{Method: "POST", Path: "/orders", Function: "orders-create", Auth: true},
+	{Method: "POST", Path: "/orders", Function: "orders-create", Auth: true, Body: &Body{
+		Required: []string{"studentId", "schoolId", "deliveryDate", "items"},
+		Fields: map[string]Field{
+			"studentId": {Type: "string"}, "schoolId": {Type: "string"}, "deliveryDate": {Type: "string"},
+			"items": {Type: "array", Items: &Body{
+				Required: []string{"menuItemId", "quantity"},
+				Fields:   map[string]Field{"menuItemId": {Type: "string"}, "quantity": {Type: "integer"}},
+			}},
+		},
+	}},
 	{Method: "GET", Path: "/schools/{schoolId}/menus/{date}", Function: "menus-daily",
 		CacheTTL: time.Hour, CacheKey: []string{"path.schoolId", "path.date"}},
-	{Method: "POST", Path: "/payments/orders", Function: "payments-create-order", Auth: true},
+	{Method: "POST", Path: "/payments/orders", Function: "payments-create-order", Auth: true, Body: &Body{
+		Required: []string{"orderId"},
+		Fields:   map[string]Field{"orderId": {Type: "string"}},
+	}},
+	// The webhook's body is checked against Razorpay's signature, byte for
+	// byte, by the function.
 	{Method: "POST", Path: "/payments/webhook", Function: "payments-webhook"},
-	{Method: "POST", Path: "/rfid/verify", Function: "rfid-verify-card", Auth: true},
+	{Method: "POST", Path: "/rfid/verify", Function: "rfid-verify-card", Auth: true, Body: &Body{
+		Required: []string{"cardNumber"},
+		Fields:   map[string]Field{"cardNumber": {Type: "string"}, "readerId": {Type: "string"}},
+	}},
 }
+
+// Invoked lists the functions that no route serves: they are invoked
+// directly (migrate runs on every deploy, from a CDK trigger).
+var Invoked = []string{Migrate}
+
+// Migrate is the function that applies the schema migrations.
+const Migrate = "migrate"
+
+// Deployed returns every function the API stack deploys: the routed ones
+// in table order, then the invoked ones.
+func Deployed() []string { return append(Functions(), Invoked...) }
 
 // Functions returns the distinct function names that serve routes, in
 // table order.

@@ -1,0 +1,203 @@
+// Package auth signs users in: it checks an email and password against the
+// stored bcrypt hash and issues a signed JWT, and it verifies those tokens
+// on later requests. It knows nothing of HTTP or AWS.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hasivu/infra/lambda/apperr"
+)
+
+// Roles.
+const (
+	RoleParent       = "parent"
+	RoleStudent      = "student"
+	RoleSchoolAdmin  = "school_admin"
+	RoleKitchenStaff = "kitchen_staff"
+	RoleAdmin        = "admin"
+)
+
+// User is what sign-in needs to know about a user.
+type User struct {
+	ID           string
+	Email        string
+	PasswordHash string
+	FirstName    string
+	LastName     string
+	Role         string
+	Status       string
+	// SchoolID is the staff member's or student's school, empty otherwise.
+	SchoolID string
+}
+
+// UserStore finds users.
+type UserStore interface {
+	// UserByEmail returns the user with the (lower-case) email, or an
+	// apperr.NotFound error; apperr.Unavailable when the store is down.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+}
+
+// Claims is what a token says about its bearer.
+type Claims struct {
+	UserID    string
+	Role      string
+	SchoolID  string
+	ExpiresAt time.Time
+}
+
+// MinKeyLen is the shortest signing key accepted: HS256 wants at least
+// 256 bits of key.
+const MinKeyLen = 32
+
+const (
+	issuer   = "hasivu"
+	tokenTTL = time.Hour
+)
+
+// Tokens signs and verifies HS256 JWTs with one key.
+type Tokens struct {
+	key []byte
+	// Now returns the current time; tests move it.
+	Now func() time.Time
+}
+
+// NewTokens returns a signer for key, refusing a key too short to be safe.
+func NewTokens(key []byte) (*Tokens, error) {
+	if len(key) < MinKeyLen {
+		return nil, fmt.Errorf("JWT signing key is %d bytes, need at least %d", len(key), MinKeyLen)
+	}
+	return &Tokens{key: key, Now: time.Now}, nil
+}
+
+type jwtClaims struct {
+	Role     string `json:"role"`
+	SchoolID string `json:"school,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Sign returns a token for c valid for an hour, and its expiry.
+func (t *Tokens) Sign(c Claims) (string, time.Time, error) {
+	now := t.Now()
+	exp := now.Add(tokenTTL).Truncate(time.Second)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
+		Role: c.Role, SchoolID: c.SchoolID,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: issuer, Subject: c.UserID,
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		},
+	})
+	s, err := tok.SignedString(t.key)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign token: %w", err)
+	}
+	return s, exp, nil
+}
+
+// Verify checks a token's signature, algorithm, issuer and expiry and
+// returns its claims. Every failure is apperr.Unauthorized with a message
+// that names the problem (expired, bad signature, malformed).
+func (t *Tokens) Verify(token string) (*Claims, error) {
+	var c jwtClaims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.Now))
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, apperr.New(apperr.Unauthorized, "token expired: sign in again")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return nil, apperr.New(apperr.Unauthorized, "token signature is invalid")
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return nil, apperr.New(apperr.Unauthorized, "token is malformed")
+	default:
+		return nil, apperr.Wrap(apperr.Unauthorized, err, "token is not valid")
+	}
+	if c.Subject == "" || c.Role == "" {
+		return nil, apperr.New(apperr.Unauthorized, "token lacks subject or role")
+	}
+	return &Claims{UserID: c.Subject, Role: c.Role, SchoolID: c.SchoolID, ExpiresAt: c.ExpiresAt.Time}, nil
+}
+
+// Service signs users in.
+type Service struct {
+	Users  UserStore
+	Tokens *Tokens
+}
+
+// LoginRequest is the sign-in form.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// LoginResult is a signed-in session.
+type LoginResult struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	User      Profile   `json:"user"`
+}
+
+// Profile is the public part of a user.
+type Profile struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Role      string `json:"role"`
+	SchoolID  string `json:"schoolId,omitempty"`
+}
+
+// dummyHash is a bcrypt hash (cost 10, like real ones) of a password no
+// one knows. Checking against it when the email is unknown makes that
+// answer take as long as a wrong password.
+const dummyHash = "$2a$10$QUEuYQ5lYtCQS.5a5o2iL.fXkc9qNt0oCjBH3mKnLS1SONxy4n4xK"
+
+// errBadCredentials is the one answer for an unknown email and a wrong
+// password, so that the response does not reveal which emails exist.
+var errBadCredentials = apperr.New(apperr.Unauthorized, "email or password is incorrect")
+
+// Login checks the credentials and returns a signed token. Errors:
+// Invalid (missing or malformed fields), Unauthorized (unknown email or
+// wrong password, indistinguishable), Forbidden (inactive account, told
+// only to someone who knows the password), Unavailable.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+	email := strings.ToLower(strings.TrimSpace(req.Email))
+	switch {
+	case email == "":
+		return nil, apperr.Field("email", "email is required")
+	case len(email) > 254 || !strings.Contains(email, "@"):
+		return nil, apperr.Field("email", "email is not a valid address")
+	case req.Password == "":
+		return nil, apperr.Field("password", "password is required")
+	case len(req.Password) > 72:
+		return nil, apperr.Field("password", "password is longer than 72 bytes")
+	}
+	u, err := s.Users.UserByEmail(ctx, email)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(req.Password))
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.Password)) != nil {
+		return nil, errBadCredentials
+	}
+	if u.Status != "active" {
+		return nil, apperr.New(apperr.Forbidden, "account is %s", u.Status)
+	}
+	token, exp, err := s.Tokens.Sign(Claims{UserID: u.ID, Role: u.Role, SchoolID: u.SchoolID})
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: token, ExpiresAt: exp, User: Profile{ID: u.ID, Email: u.Email,
+		FirstName: u.FirstName, LastName: u.LastName, Role: u.Role, SchoolID: u.SchoolID}}, nil
+}

@@ -1,0 +1,177 @@
+// Command localserver serves every route of routes.Table over plain HTTP
+// on localhost with the same handlers the Lambda functions run, against a
+// local PostgreSQL and Redis, so the platform can be tried without AWS.
+// Each request is turned into the API Gateway proxy event the function
+// would get, and the function's response is written back.
+//
+//	go run ./lambda/cmd/localserver -database-url postgres://postgres@127.0.0.1/hasivu_bench?sslmode=disable \
+//	    -redis-addr 127.0.0.1:6379 -fake-razorpay
+//
+// Razorpay cannot be reached from a laptop without credentials, so
+// -fake-razorpay starts the razorpaytest stand-in on a loopback port and
+// points the payment functions at it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/hasivu/infra/lambda/env"
+	"github.com/hasivu/infra/lambda/functions"
+	"github.com/hasivu/infra/lambda/httpapi"
+	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	"github.com/hasivu/infra/lambda/routes"
+)
+
+// devJWTSecret signs tokens when neither -jwt-secret nor JWT_SECRET is
+// given. It is for a local server on loopback only.
+const devJWTSecret = "local-development-jwt-secret-not-for-deployment"
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	dbURL := flag.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (default $DATABASE_URL)")
+	redisAddr := flag.String("redis-addr", os.Getenv("REDIS_ADDR"), "Redis host:port (default $REDIS_ADDR; empty: no cache)")
+	jwtSecret := flag.String("jwt-secret", os.Getenv("JWT_SECRET"), "JWT signing key (default $JWT_SECRET, else a fixed development key)")
+	fakeRazorpay := flag.Bool("fake-razorpay", false, "serve Razorpay's Orders API from a local stand-in")
+	printMetrics := flag.Bool("metrics", false, "print each invocation's EMF metric lines on stdout")
+	flag.Parse()
+	if *dbURL == "" {
+		log.Fatal("-database-url or DATABASE_URL is required")
+	}
+	if *jwtSecret == "" {
+		*jwtSecret = devJWTSecret
+		log.Print("using the fixed development JWT key")
+	}
+	vars := map[string]string{"DATABASE_URL": *dbURL, "REDIS_ADDR": *redisAddr, "JWT_SECRET": *jwtSecret}
+	if *fakeRazorpay {
+		rp := razorpaytest.New("rzp_test_local", "local-key-secret")
+		defer rp.Close()
+		vars["RAZORPAY_BASE_URL"] = rp.URL
+		vars["RAZORPAY_KEY_ID"] = rp.KeyID
+		vars["RAZORPAY_KEY_SECRET"] = rp.KeySecret
+		if os.Getenv("RAZORPAY_WEBHOOK_SECRET") == "" {
+			vars["RAZORPAY_WEBHOOK_SECRET"] = "local-webhook-secret"
+		}
+		log.Printf("Razorpay stand-in at %s (webhook secret %q)", rp.URL, vars["RAZORPAY_WEBHOOK_SECRET"])
+	}
+	e, err := env.Load(func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv, d, err := newServer(context.Background(), e, *printMetrics)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer d.Close()
+	hs := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	log.Printf("serving %d routes on http://%s", len(routes.Table), *addr)
+	if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// newServer builds one set of clients for every routed function and a
+// mux with one pattern per route. API Gateway's {name} path parameters
+// are ServeMux wildcards as they stand.
+func newServer(ctx context.Context, e *env.Env, printMetrics bool) (http.Handler, *functions.Deps, error) {
+	needs := functions.Union(routes.Functions()...)
+	needs.Cache = needs.Cache && e.Redis.Addr != ""
+	d, err := functions.Setup(ctx, e, needs, functions.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !printMetrics {
+		d.Metrics = io.Discard
+	}
+	mux := http.NewServeMux()
+	for _, rt := range routes.Table {
+		h, err := d.HTTP(rt.Function)
+		if err != nil {
+			d.Close()
+			return nil, nil, err
+		}
+		mux.Handle(rt.Method+" "+rt.Path, adapt(rt, h))
+	}
+	return mux, d, nil
+}
+
+var paramPattern = regexp.MustCompile(`\{([^}]+)\}`)
+
+var requestSeq atomic.Int64
+
+// adapt turns an HTTP request into the proxy event API Gateway would send
+// and writes the function's response.
+func adapt(rt routes.Route, h functions.APIHandler) http.Handler {
+	params := paramPattern.FindAllStringSubmatch(rt.Path, -1)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read one byte past the limit so the handler sees an oversize body
+		// and answers 413 itself, as it would in Lambda.
+		body, err := io.ReadAll(io.LimitReader(r.Body, httpapi.MaxBodyBytes+1))
+		if err != nil {
+			http.Error(w, "read body", http.StatusBadRequest)
+			return
+		}
+		ev := events.APIGatewayProxyRequest{
+			Resource: rt.Path, Path: r.URL.Path, HTTPMethod: r.Method, Body: string(body),
+			Headers: map[string]string{}, MultiValueHeaders: map[string][]string(r.Header.Clone()),
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "local",
+				RequestID: strconv.FormatInt(requestSeq.Add(1), 10), HTTPMethod: r.Method, ResourcePath: rt.Path},
+		}
+		for k, vs := range r.Header {
+			ev.Headers[k] = vs[0]
+		}
+		if q := r.URL.Query(); len(q) > 0 {
+			ev.QueryStringParameters = map[string]string{}
+			ev.MultiValueQueryStringParameters = map[string][]string(q)
+			for k, vs := range q {
+				ev.QueryStringParameters[k] = vs[0]
+			}
+		}
+		if len(params) > 0 {
+			ev.PathParameters = map[string]string{}
+			for _, p := range params {
+				ev.PathParameters[p[1]] = r.PathValue(p[1])
+			}
+		}
+		resp, err := h(r.Context(), ev)
+		if err != nil {
+			slog.Error("handler failed", "function", rt.Function, "error", err)
+			http.Error(w, fmt.Sprintf(`{"message":"Internal server error"}`), http.StatusBadGateway)
+			return
+		}
+		for k, v := range resp.Headers {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.WriteString(w, resp.Body)
+	})
+}

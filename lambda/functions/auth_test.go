@@ -1,0 +1,116 @@
+package functions_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/httpapi"
+)
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.call("auth-login", request{method: "POST", body: `{"email":"Parent@Test.example","password":"` + password + `"}`})
+	if r.status != 200 {
+		t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	tokens, _ := auth.NewTokens([]byte(jwtSecret))
+	c, err := tokens.Verify(r.body["token"].(string))
+	if err != nil {
+		t.Fatalf("issued token does not verify: %v", err)
+	}
+	if c.UserID != parentID || c.Role != "parent" {
+		t.Errorf("claims = %+v, want the parent", c)
+	}
+	if u := r.body["user"].(map[string]any); u["email"] != "parent@test.example" || u["passwordHash"] != nil {
+		t.Errorf("user = %v", u)
+	}
+	if !strings.Contains(f.metrics.String(), `"QueryDuration":[`) || !strings.Contains(f.metrics.String(), `"Query":"users.by_email"`) {
+		t.Errorf("no QueryDuration metric for users.by_email in %s", f.metrics.String())
+	}
+
+	staff := f.call("auth-login", request{method: "POST", body: `{"email":"kitchen@test.example","password":"` + password + `"}`})
+	if c, _ := tokens.Verify(staff.body["token"].(string)); c == nil || c.SchoolID != schoolID {
+		t.Errorf("staff token carries school %v, want %s", c, schoolID)
+	}
+
+	// Unknown email and wrong password get the same answer, and both pay
+	// for a bcrypt comparison (the unknown one against a dummy hash).
+	unknown := f.call("auth-login", request{method: "POST", body: `{"email":"nobody@test.example","password":"x"}`})
+	wrong := f.call("auth-login", request{method: "POST", body: `{"email":"parent@test.example","password":"x"}`})
+	if unknown.status != 401 || wrong.status != 401 || unknown.raw != wrong.raw {
+		t.Errorf("unknown email → %d %s; wrong password → %d %s; want the same 401", unknown.status, unknown.raw, wrong.status, wrong.raw)
+	}
+
+	inactive := f.call("auth-login", request{method: "POST", body: `{"email":"inactive@test.example","password":"` + password + `"}`})
+	if inactive.status != 403 || !strings.Contains(inactive.errorMessage(), "inactive") {
+		t.Errorf("inactive user: %d %s, want 403", inactive.status, inactive.raw)
+	}
+}
+
+func TestLoginBadInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		mention    string
+	}{
+		{"empty body", ``, 400, "empty"},
+		{"malformed JSON", `{"email": "a@b.c", "password": `, 400, "malformed JSON"},
+		{"not an object", `["a@b.c"]`, 400, "JSON object"},
+		{"trailing data", `{"email":"a@b.c","password":"x"} {}`, 400, "exactly one JSON object"},
+		{"missing email", `{"password":"x"}`, 400, "email is required"},
+		{"missing password", `{"email":"a@b.c"}`, 400, "password is required"},
+		{"wrong type", `{"email":42,"password":"x"}`, 400, "field email must be a string"},
+		{"unknown field", `{"email":"a@b.c","password":"x","admin":true}`, 400, `unknown field "admin"`},
+		{"bad email", `{"email":"nope","password":"x"}`, 400, "valid address"},
+		{"oversize", `{"email":"a@b.c","password":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`, 413, "exceeds"},
+	} {
+		r := f.call("auth-login", request{method: "POST", body: tc.body})
+		if r.status != tc.status || !strings.Contains(r.errorMessage(), tc.mention) {
+			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.status, r.raw, tc.status, tc.mention)
+		}
+	}
+}
+
+func TestBadTokens(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tokens, _ := auth.NewTokens([]byte(jwtSecret))
+	tokens.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	expired, _, _ := tokens.Sign(auth.Claims{UserID: parentID, Role: "parent"})
+	otherKey, _ := auth.NewTokens([]byte("another-secret-0123456789abcdef0123456789"))
+	forged, _, _ := otherKey.Sign(auth.Claims{UserID: parentID, Role: "parent"})
+	good := f.login("parent@test.example")
+	parts := strings.Split(good, ".")
+	// alg "none" with the same claims and no signature.
+	none := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + "."
+	for _, tc := range []struct {
+		name, header, mention string
+	}{
+		{"missing", "", "missing"},
+		{"not bearer", "Basic abc", "Bearer"},
+		{"expired", "Bearer " + expired, "expired"},
+		{"forged", "Bearer " + forged, "signature"},
+		{"alg none", "Bearer " + none, "token"},
+		{"tampered", "Bearer " + parts[0] + "." + parts[1] + "x." + parts[2], "token"},
+		{"garbage", "Bearer not-a-token", "malformed"},
+	} {
+		for _, fn := range []string{"orders-list", "orders-create", "payments-create-order", "rfid-verify-card"} {
+			req := request{method: "GET", headers: map[string]string{}}
+			if tc.header != "" {
+				req.headers["Authorization"] = tc.header
+			}
+			r := f.call(fn, req)
+			if r.status != 401 || r.errorCode() != "unauthorized" || !strings.Contains(r.errorMessage(), tc.mention) {
+				t.Errorf("%s token on %s: %d %s, want 401 mentioning %q", tc.name, fn, r.status, r.raw, tc.mention)
+			}
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM orders`) + f.count(`SELECT count(*) FROM payment_orders`) + f.count(`SELECT count(*) FROM meal_verifications`); n != 0 {
+		t.Errorf("rejected requests wrote %d rows", n)
+	}
+}

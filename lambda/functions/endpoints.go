@@ -1,0 +1,199 @@
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/cache"
+	"github.com/hasivu/infra/lambda/httpapi"
+	"github.com/hasivu/infra/lambda/menus"
+	"github.com/hasivu/infra/lambda/migrations"
+	"github.com/hasivu/infra/lambda/orders"
+	"github.com/hasivu/infra/lambda/payments"
+	"github.com/hasivu/infra/lambda/postgres"
+	"github.com/hasivu/infra/lambda/rfid"
+)
+
+// authLogin serves POST /auth/login: {"email","password"} → token.
+func authLogin(d *Deps) httpapi.Endpoint {
+	svc := &auth.Service{Users: &postgres.Users{Pool: d.Pool}, Tokens: d.Tokens}
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		var req auth.LoginRequest
+		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+			return nil, err
+		}
+		res, err := svc.Login(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return httpapi.OK(res), nil
+	}
+}
+
+func ordersService(d *Deps) *orders.Service {
+	return &orders.Service{Store: &postgres.Orders{Pool: d.Pool}, Cache: cache.OrderPages{Cache: d.Cache}, Now: d.Now}
+}
+
+// ordersPage is the orders-list response: a page whose data may be cut
+// down to the requested fields.
+type ordersPage struct {
+	Data    json.RawMessage `json:"data"`
+	Page    int             `json:"page"`
+	Limit   int             `json:"limit"`
+	HasMore bool            `json:"hasMore"`
+}
+
+// ordersList serves GET /orders?page=&limit=&fields=.
+func ordersList(d *Deps) httpapi.Endpoint {
+	svc := ordersService(d)
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		who, err := claims(r)
+		if err != nil {
+			return nil, err
+		}
+		page, limit, err := httpapi.Pagination(&r.APIGatewayProxyRequest)
+		if err != nil {
+			return nil, err
+		}
+		fields, err := httpapi.Fields[orders.Order](&r.APIGatewayProxyRequest)
+		if err != nil {
+			return nil, err
+		}
+		p, err := svc.List(ctx, who.UserID, page, limit)
+		if err != nil {
+			return nil, err
+		}
+		data, err := httpapi.Select(p.Orders, fields)
+		if err != nil {
+			return nil, fmt.Errorf("select fields: %w", err)
+		}
+		return httpapi.OK(ordersPage{Data: data, Page: p.Page, Limit: p.Limit, HasMore: p.HasMore}), nil
+	}
+}
+
+// ordersCreate serves POST /orders with an Idempotency-Key header: 201
+// with the new order, or 200 with the order a retry already placed.
+func ordersCreate(d *Deps) httpapi.Endpoint {
+	svc := ordersService(d)
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		who, err := claims(r)
+		if err != nil {
+			return nil, err
+		}
+		var req orders.NewOrder
+		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+			return nil, err
+		}
+		key := httpapi.Header(&r.APIGatewayProxyRequest, "Idempotency-Key")
+		o, created, err := svc.Create(ctx, who.UserID, key, req)
+		if err != nil {
+			return nil, err
+		}
+		if !created {
+			return &httpapi.Response{Status: 200, Body: o, Headers: map[string]string{"Idempotent-Replayed": "true"}}, nil
+		}
+		return httpapi.Created(o), nil
+	}
+}
+
+// menusDaily serves GET /schools/{schoolId}/menus/{date}.
+func menusDaily(d *Deps) httpapi.Endpoint {
+	svc := &menus.Service{Store: &postgres.Menus{Pool: d.Pool}, Cache: cache.Menus{Cache: d.Cache}}
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		m, err := svc.Daily(ctx, r.PathParameters["schoolId"], r.PathParameters["date"])
+		if err != nil {
+			return nil, err
+		}
+		return httpapi.OK(m), nil
+	}
+}
+
+func paymentsService(d *Deps) *payments.Service {
+	return &payments.Service{Store: &postgres.Payments{Pool: d.Pool}, Gateway: d.Gateway, KeyID: d.Razorpay.KeyID,
+		WebhookSecret: []byte(d.Razorpay.WebhookSecret), Now: d.Now}
+}
+
+// paymentsCreateOrder serves POST /payments/orders {"orderId"}: 201 with
+// a new payment order, 200 with the order's existing live one.
+func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
+	svc := paymentsService(d)
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		who, err := claims(r)
+		if err != nil {
+			return nil, err
+		}
+		var req payments.CreateRequest
+		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+			return nil, err
+		}
+		po, created, err := svc.CreateOrder(ctx, who.UserID, req)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			return httpapi.Created(po), nil
+		}
+		return httpapi.OK(po), nil
+	}
+}
+
+// paymentsWebhook serves POST /payments/webhook from Razorpay. A payment
+// that marks an order paid makes the owner's cached order list stale, so
+// that one key is deleted.
+func paymentsWebhook(d *Deps) httpapi.Endpoint {
+	svc := paymentsService(d)
+	pages := cache.OrderPages{Cache: d.Cache}
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		body, err := httpapi.Body(&r.APIGatewayProxyRequest)
+		if err != nil {
+			return nil, err
+		}
+		res, err := svc.HandleWebhook(ctx, body, httpapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
+		if err != nil {
+			return nil, err
+		}
+		switch res.Status {
+		case "paid":
+			pages.Forget(ctx, res.UserID)
+		case "unknown_order", "amount_mismatch":
+			slog.WarnContext(ctx, "webhook payment not applied", "outcome", res.Status)
+		}
+		return httpapi.OK(res), nil
+	}
+}
+
+// rfidVerifyCard serves POST /rfid/verify {"cardNumber","readerId"}.
+func rfidVerifyCard(d *Deps) httpapi.Endpoint {
+	svc := &rfid.Service{Store: &postgres.Cards{Pool: d.Pool}, Now: d.Now}
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		who, err := claims(r)
+		if err != nil {
+			return nil, err
+		}
+		var req rfid.Request
+		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+			return nil, err
+		}
+		v, err := svc.Verify(ctx, who, req)
+		if err != nil {
+			return nil, err
+		}
+		return httpapi.OK(v), nil
+	}
+}
+
+// migrate applies the embedded migrations; the CDK Trigger that invokes
+// it on deploy sends any payload, which is ignored.
+func migrate(d *Deps) func(ctx context.Context, payload json.RawMessage) (any, error) {
+	return func(ctx context.Context, _ json.RawMessage) (any, error) {
+		res, err := migrations.Apply(ctx, d.Pool)
+		if err != nil {
+			return nil, err
+		}
+		slog.InfoContext(ctx, "migrations applied", "applied", res.Applied, "version", res.Version)
+		return res, nil
+	}
+}

@@ -1,0 +1,96 @@
+package functions_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	"github.com/hasivu/infra/lambda/testsupport"
+)
+
+// TestRedisDown points every function at a closed Redis port: each still
+// answers from the database, quickly, and counts the cache failures.
+func TestRedisDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOpts{redisAddr: testsupport.ClosedAddr(t)})
+	start := time.Now()
+	token := f.login("parent@test.example")
+	staff := f.login("kitchen@test.example")
+	f.insertOrder(parentID, studentID, f.today, "confirmed", "paid", time.Now().Add(-time.Hour))
+
+	for i := range 2 { // twice: the second read would be a hit if Redis worked
+		if r := f.call("orders-list", request{method: "GET", token: token}); r.status != 200 || len(r.body["data"].([]any)) != 1+i {
+			t.Fatalf("orders-list: %d %s", r.status, r.raw)
+		}
+		if r := f.call("menus-daily", request{method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}}); r.status != 200 {
+			t.Fatalf("menus-daily: %d %s", r.status, r.raw)
+		}
+		if i == 0 {
+			r := f.call("orders-create", request{method: "POST", token: token, body: newOrder(t, f),
+				headers: map[string]string{"Idempotency-Key": "redis-down"}})
+			if r.status != 201 {
+				t.Fatalf("orders-create: %d %s", r.status, r.raw)
+			}
+			po := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + r.body["id"].(string) + `"}`})
+			if po.status != 201 {
+				t.Fatalf("payments-create-order: %d %s", po.status, po.raw)
+			}
+			body := razorpaytest.CapturedEvent("pay_redis_down", po.body["razorpayOrderId"].(string), 12000)
+			if wh := f.call("payments-webhook", request{method: "POST", body: string(body),
+				headers: map[string]string{"X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}}); wh.status != 200 || wh.body["status"] != "paid" {
+				t.Fatalf("payments-webhook: %d %s", wh.status, wh.raw)
+			}
+		}
+	}
+	if r := f.call("rfid-verify-card", request{method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`}); r.status != 200 {
+		t.Fatalf("rfid-verify-card: %d %s", r.status, r.raw)
+	}
+	// Without fast-failing client settings go-redis spends ~1.7 s per call
+	// in retries; ten calls here would take many seconds.
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("with Redis down the calls took %s in all, want fast failure", d)
+	}
+	m := f.metrics.String()
+	for _, cache := range []string{`"Cache":"orders"`, `"Cache":"menu"`} {
+		if !strings.Contains(m, cache) || !strings.Contains(m, `"CacheErrors":[`) {
+			t.Errorf("no CacheErrors recorded for %s", cache)
+		}
+	}
+	if strings.Contains(m, `"CacheHits"`) {
+		t.Error("cache hits recorded with Redis down")
+	}
+}
+
+// TestDatabaseDown points the functions at a closed PostgreSQL port: each
+// answers 503 with a JSON error, quickly.
+func TestDatabaseDown(t *testing.T) {
+	t.Parallel()
+	dead := "postgres://postgres@" + testsupport.ClosedAddr(t) + "/test?sslmode=disable"
+	f := newFixture(t, fixtureOpts{dbURL: dead})
+	token := signedToken(t, parentID, "parent", "")
+	staff := signedToken(t, staffID, "kitchen_staff", schoolID)
+	body := razorpaytest.CapturedEvent("pay_db_down", "order_x", 100)
+	start := time.Now()
+	for fn, req := range map[string]request{
+		"auth-login":            {method: "POST", body: `{"email":"parent@test.example","password":"` + password + `"}`},
+		"orders-list":           {method: "GET", token: token},
+		"orders-create":         {method: "POST", token: token, body: newOrder(t, f), headers: map[string]string{"Idempotency-Key": "db-down"}},
+		"menus-daily":           {method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}},
+		"payments-create-order": {method: "POST", token: token, body: `{"orderId":"` + unknownID + `"}`},
+		"payments-webhook":      {method: "POST", body: string(body), headers: map[string]string{"X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}},
+		"rfid-verify-card":      {method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`},
+	} {
+		r := f.call(fn, req)
+		if r.status != 503 || r.errorCode() != "unavailable" {
+			t.Errorf("%s with the database down: %d %s, want 503 unavailable", fn, r.status, r.raw)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("with the database down the calls took %s in all", d)
+	}
+	// The real schema saw nothing.
+	if n := f.count(`SELECT count(*) FROM orders`) + f.count(`SELECT count(*) FROM payments`) + f.count(`SELECT count(*) FROM meal_verifications`); n != 0 {
+		t.Errorf("%d rows written", n)
+	}
+}

@@ -1,0 +1,316 @@
+// Package functions is the handler table: every function the platform
+// deploys, by the name that is also its Lambda Handler setting, with what
+// it needs at init and how to build its handler. main serves the one
+// _HANDLER names; the local server serves every routed one.
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hasivu/infra/lambda/apperr"
+	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/cache"
+	"github.com/hasivu/infra/lambda/env"
+	"github.com/hasivu/infra/lambda/httpapi"
+	"github.com/hasivu/infra/lambda/metrics"
+	"github.com/hasivu/infra/lambda/payments"
+	"github.com/hasivu/infra/lambda/postgres"
+	"github.com/hasivu/infra/lambda/razorpay"
+	"github.com/hasivu/infra/lambda/routes"
+	"github.com/hasivu/infra/lambda/secrets"
+)
+
+// Needs lists what a function sets up at init. Nothing else is built: a
+// function without Cache opens no Redis connection, one without Razorpay
+// reads no Razorpay secret.
+type Needs struct {
+	DB       bool
+	Cache    bool
+	JWT      bool
+	Razorpay bool
+	// Webhook needs the Razorpay webhook secret only.
+	Webhook bool
+}
+
+// Function is one entry of the handler table.
+type Function struct {
+	Needs Needs
+	// HTTP builds the endpoint of a routed function.
+	HTTP func(d *Deps) httpapi.Endpoint
+	// Invoke builds the handler of a function invoked directly with a
+	// JSON payload (migrate).
+	Invoke func(d *Deps) func(ctx context.Context, payload json.RawMessage) (any, error)
+}
+
+// Table maps each function name to its entry.
+var Table = map[string]Function{
+	"auth-login":            {Needs: Needs{DB: true, JWT: true}, HTTP: authLogin},
+	"orders-list":           {Needs: Needs{DB: true, Cache: true, JWT: true}, HTTP: ordersList},
+	"orders-create":         {Needs: Needs{DB: true, Cache: true, JWT: true}, HTTP: ordersCreate},
+	"menus-daily":           {Needs: Needs{DB: true, Cache: true}, HTTP: menusDaily},
+	"payments-create-order": {Needs: Needs{DB: true, JWT: true, Razorpay: true}, HTTP: paymentsCreateOrder},
+	"payments-webhook":      {Needs: Needs{DB: true, Cache: true, Webhook: true}, HTTP: paymentsWebhook},
+	"rfid-verify-card":      {Needs: Needs{DB: true, JWT: true}, HTTP: rfidVerifyCard},
+	routes.Migrate:          {Needs: Needs{DB: true}, Invoke: migrate},
+}
+
+// Names returns the table's function names, sorted.
+func Names() []string {
+	names := make([]string, 0, len(Table))
+	for n := range Table {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Deps are the clients and settings built at init for one or more
+// functions. Fields a function does not need stay zero.
+type Deps struct {
+	Stage   string
+	Pool    *pgxpool.Pool
+	Cache   *cache.Cache
+	Tokens  *auth.Tokens
+	Gateway payments.Gateway
+	// Razorpay holds the credentials in use (key id for checkout, webhook
+	// secret).
+	Razorpay env.Razorpay
+	// Now returns the current time; tests move it.
+	Now func() time.Time
+	// Metrics receives the EMF lines of every invocation (stdout in
+	// Lambda).
+	Metrics io.Writer
+
+	coldStart     time.Duration
+	coldStartOnce sync.Once
+}
+
+// Ready records how long the execution environment took from process
+// start to the end of setup; the first invocation publishes it as
+// metrics.ColdStartDuration.
+func (d *Deps) Ready(sinceProcessStart time.Duration) { d.coldStart = sinceProcessStart }
+
+// Options adjust Setup for the local server and tests.
+type Options struct {
+	// CachePrefix starts every Redis key (tests give each test its own).
+	CachePrefix string
+	// HTTPClient is used for Razorpay and the secrets extension.
+	HTTPClient *http.Client
+}
+
+// Setup builds what the union of needs requires from the environment:
+// the database pool, the Redis client, the JWT key, the Razorpay client.
+// A missing setting is an error naming the variable.
+func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, error) {
+	d := &Deps{Stage: e.Stage, Now: time.Now, Metrics: os.Stdout}
+	sec := &secrets.Client{Endpoint: e.SecretsEndpoint, Token: e.AWS.SessionToken, HTTP: opt.HTTPClient}
+	if needs.DB {
+		cfg, err := postgres.Config(e.DB, e.AWS)
+		if err != nil {
+			return nil, err
+		}
+		if d.Pool, err = postgres.Open(ctx, cfg); err != nil {
+			return nil, err
+		}
+		if err := postgres.Warm(ctx, d.Pool, time.Second); err != nil {
+			slog.WarnContext(ctx, "database not reachable at init; requests will retry", "error", err)
+		}
+	}
+	if needs.Cache {
+		if e.Redis.Addr == "" {
+			return nil, errors.New("REDIS_ADDR is not set")
+		}
+		var password string
+		if e.Redis.AuthSecretARN != "" {
+			s, err := sec.Get(ctx, e.Redis.AuthSecretARN)
+			if err != nil {
+				return nil, fmt.Errorf("REDIS_AUTH_SECRET_ARN: %w", err)
+			}
+			if password, err = secrets.ParseRedisAuth(s); err != nil {
+				return nil, fmt.Errorf("REDIS_AUTH_SECRET_ARN: %w", err)
+			}
+		}
+		rdb := redis.NewClient(cache.Options(e.Redis.Addr, e.Redis.TLS, password))
+		// Open the (TLS) connection now, while init has the CPU; a failure
+		// only means the first requests use the database.
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		if err := rdb.Ping(pctx).Err(); err != nil {
+			slog.WarnContext(ctx, "Redis not reachable at init; serving from the database", "error", err)
+		}
+		cancel()
+		d.Cache = cache.New(rdb, opt.CachePrefix)
+	}
+	if needs.JWT {
+		key := e.JWTSecret
+		if key == "" {
+			if e.JWTSecretARN == "" {
+				return nil, errors.New("JWT_SECRET_ARN is not set (nor JWT_SECRET)")
+			}
+			var err error
+			if key, err = sec.Get(ctx, e.JWTSecretARN); err != nil {
+				return nil, fmt.Errorf("JWT_SECRET_ARN: %w", err)
+			}
+		}
+		t, err := auth.NewTokens([]byte(key))
+		if err != nil {
+			return nil, err
+		}
+		d.Tokens = t
+	}
+	if needs.Razorpay || needs.Webhook {
+		rp := e.Razorpay
+		if (needs.Razorpay && (rp.KeyID == "" || rp.KeySecret == "")) || (needs.Webhook && rp.WebhookSecret == "") {
+			if e.RazorpaySecretARN == "" {
+				return nil, errors.New("RAZORPAY_SECRET_ARN is not set (nor RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)")
+			}
+			s, err := sec.Get(ctx, e.RazorpaySecretARN)
+			if err != nil {
+				return nil, fmt.Errorf("RAZORPAY_SECRET_ARN: %w", err)
+			}
+			parsed, err := secrets.ParseRazorpay(s)
+			if err != nil {
+				return nil, fmt.Errorf("RAZORPAY_SECRET_ARN: %w", err)
+			}
+			rp = env.Razorpay{KeyID: parsed.KeyID, KeySecret: parsed.KeySecret, WebhookSecret: parsed.WebhookSecret}
+		}
+		switch {
+		case needs.Razorpay && rp.KeyID == "":
+			return nil, errors.New("the Razorpay secret has no keyId")
+		case needs.Razorpay && rp.KeySecret == "":
+			return nil, errors.New("the Razorpay secret has no keySecret")
+		case needs.Webhook && rp.WebhookSecret == "":
+			return nil, errors.New("the Razorpay secret has no webhookSecret")
+		}
+		d.Razorpay = rp
+		if needs.Razorpay {
+			d.Gateway = &razorpay.Client{BaseURL: e.RazorpayBaseURL, KeyID: rp.KeyID, KeySecret: rp.KeySecret, HTTP: opt.HTTPClient}
+		}
+	}
+	return d, nil
+}
+
+// Close releases the clients.
+func (d *Deps) Close() {
+	if d.Pool != nil {
+		d.Pool.Close()
+	}
+}
+
+// Union returns the needs of all the named functions together.
+func Union(names ...string) Needs {
+	var n Needs
+	for _, name := range names {
+		f := Table[name]
+		n.DB = n.DB || f.Needs.DB
+		n.Cache = n.Cache || f.Needs.Cache
+		n.JWT = n.JWT || f.Needs.JWT
+		n.Razorpay = n.Razorpay || f.Needs.Razorpay
+		n.Webhook = n.Webhook || f.Needs.Webhook
+	}
+	return n
+}
+
+// APIHandler is the Lambda handler of a routed function.
+type APIHandler func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// routeOf returns the route served by the function.
+func routeOf(name string) (routes.Route, bool) {
+	i := slices.IndexFunc(routes.Table, func(r routes.Route) bool { return r.Function == name })
+	if i < 0 {
+		return routes.Route{}, false
+	}
+	return routes.Table[i], true
+}
+
+// HTTP returns the API Gateway handler of the named routed function:
+// authentication when its route needs it, the endpoint, JSON encoding of
+// the answer or the coded error, and the invocation's metrics flushed as
+// EMF lines when it ends. Client faults are 4xx responses and server
+// faults 5xx responses, both with a nil error, so that API Gateway passes
+// our JSON through instead of a bare 502.
+func (d *Deps) HTTP(name string) (APIHandler, error) {
+	f, ok := Table[name]
+	if !ok || f.HTTP == nil {
+		return nil, fmt.Errorf("%q is not a routed function", name)
+	}
+	route, ok := routeOf(name)
+	if !ok {
+		return nil, fmt.Errorf("function %q has no route in routes.Table", name)
+	}
+	if route.Auth && d.Tokens == nil {
+		return nil, fmt.Errorf("function %q needs a JWT key", name)
+	}
+	endpoint := f.HTTP(d)
+	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		start := time.Now()
+		rec := metrics.NewRecorder(d.Stage, name)
+		ctx = metrics.NewContext(ctx, rec)
+		defer d.finish(ctx, rec, start)
+		r := &httpapi.Request{APIGatewayProxyRequest: req}
+		if route.Auth {
+			claims, err := httpapi.Authenticate(&req, d.Tokens)
+			if err != nil {
+				return httpapi.Error(ctx, err), nil
+			}
+			r.Claims = claims
+		}
+		resp, err := endpoint(ctx, r)
+		if err != nil {
+			return httpapi.Error(ctx, err), nil
+		}
+		return httpapi.Encode(resp), nil
+	}, nil
+}
+
+// Invoke returns the handler of the named directly invoked function.
+// Its failures are returned as errors, which fail the invocation (and,
+// for migrate, the deploy that triggered it).
+func (d *Deps) Invoke(name string) (func(ctx context.Context, payload json.RawMessage) (any, error), error) {
+	f, ok := Table[name]
+	if !ok || f.Invoke == nil {
+		return nil, fmt.Errorf("%q is not an invoked function", name)
+	}
+	h := f.Invoke(d)
+	return func(ctx context.Context, payload json.RawMessage) (any, error) {
+		start := time.Now()
+		rec := metrics.NewRecorder(d.Stage, name)
+		ctx = metrics.NewContext(ctx, rec)
+		defer d.finish(ctx, rec, start)
+		return h(ctx, payload)
+	}, nil
+}
+
+func (d *Deps) finish(ctx context.Context, rec *metrics.Recorder, start time.Time) {
+	rec.Since(metrics.OperationDuration, start)
+	d.coldStartOnce.Do(func() {
+		if d.coldStart > 0 {
+			rec.Duration(metrics.ColdStartDuration, d.coldStart)
+		}
+	})
+	if err := rec.Flush(d.Metrics); err != nil {
+		slog.ErrorContext(ctx, "flush metrics", "error", err)
+	}
+}
+
+// claims returns the caller; routes with Auth always have one.
+func claims(r *httpapi.Request) (*auth.Claims, error) {
+	if r.Claims == nil {
+		return nil, apperr.New(apperr.Unauthorized, "sign in first")
+	}
+	return r.Claims, nil
+}

@@ -1,0 +1,249 @@
+package functions_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+)
+
+// The Razorpay API in these tests is razorpaytest's local stand-in:
+// Razorpay itself cannot be called from here.
+
+func TestPaymentsCreateOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	token := f.login("parent@test.example")
+	orderID := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	pay := func(id string) response {
+		return f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + id + `"}`})
+	}
+	r := pay(orderID)
+	if r.status != 201 {
+		t.Fatalf("create payment order: %d %s", r.status, r.raw)
+	}
+	sent := f.razorpay.Orders()
+	if len(sent) != 1 || sent[0].Amount != 7000 || sent[0].Currency != "INR" || sent[0].Receipt != orderID {
+		t.Fatalf("Razorpay got %+v, want one order of 7000 paise with our order id as receipt", sent)
+	}
+	if r.body["razorpayOrderId"] != sent[0].ID || r.body["amountPaise"] != 7000.0 || r.body["keyId"] != "rzp_test_key" || r.body["status"] != "created" {
+		t.Errorf("payment order = %s", r.raw)
+	}
+	exp, _ := time.Parse(time.RFC3339Nano, r.body["expiresAt"].(string))
+	if d := time.Until(exp); d < 14*time.Minute || d > 15*time.Minute {
+		t.Errorf("expires in %s, want 15 min", d)
+	}
+	// Idempotent per order: the same live payment order, no new Razorpay call.
+	again := pay(orderID)
+	if again.status != 200 || again.body["id"] != r.body["id"] || len(f.razorpay.Orders()) != 1 {
+		t.Errorf("repeat: %d %s, Razorpay orders %d; want 200 with the same payment order", again.status, again.raw, len(f.razorpay.Orders()))
+	}
+
+	// Concurrent first requests for another order store one payment order.
+	second := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	var wg sync.WaitGroup
+	ids := make([]any, 5)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := pay(second)
+			if r.status != 200 && r.status != 201 {
+				t.Errorf("racing pay: %d %s", r.status, r.raw)
+			}
+			ids[i] = r.body["id"]
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Errorf("racing requests got different payment orders: %v", ids)
+			break
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM payment_orders WHERE order_id = $1`, second); n != 1 {
+		t.Errorf("%d payment orders stored for one order, want 1", n)
+	}
+
+	// An expired payment order is replaced by a new one.
+	f.exec(`UPDATE payment_orders SET expires_at = now() - interval '1 minute' WHERE order_id = $1`, orderID)
+	fresh := pay(orderID)
+	if fresh.status != 201 || fresh.body["id"] == r.body["id"] {
+		t.Errorf("after expiry: %d %s, want a new payment order", fresh.status, fresh.raw)
+	}
+	if n := f.count(`SELECT count(*) FROM payment_orders WHERE order_id = $1 AND status = 'expired'`, orderID); n != 1 {
+		t.Errorf("%d expired payment orders, want the old one marked expired", n)
+	}
+}
+
+func TestPaymentsCreateOrderBadInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	token := f.login("parent@test.example")
+	paid := f.insertOrder(parentID, studentID, f.tomorrow, "confirmed", "paid", time.Now())
+	cancelled := f.insertOrder(parentID, studentID, f.tomorrow, "cancelled", "unpaid", time.Now())
+	others := f.insertOrder(otherParentID, otherStudent, f.tomorrow, "pending", "unpaid", time.Now())
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		mention    string
+	}{
+		{"malformed", `{"orderId":`, 400, "malformed JSON"},
+		{"missing", `{}`, 400, "orderId is required"},
+		{"wrong type", `{"orderId":7}`, 400, "field orderId must be a string"},
+		{"bad id", `{"orderId":"7"}`, 400, "not a valid id"},
+		{"unknown", `{"orderId":"` + unknownID + `"}`, 404, "not found"},
+		{"someone else's", `{"orderId":"` + others + `"}`, 404, "not found"},
+		{"paid", `{"orderId":"` + paid + `"}`, 409, "already paid"},
+		{"cancelled", `{"orderId":"` + cancelled + `"}`, 409, "cancelled"},
+	} {
+		r := f.call("payments-create-order", request{method: "POST", token: token, body: tc.body})
+		if r.status != tc.status || !strings.Contains(r.errorMessage(), tc.mention) {
+			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.status, r.raw, tc.status, tc.mention)
+		}
+	}
+	if len(f.razorpay.Orders()) != 0 || f.count(`SELECT count(*) FROM payment_orders`) != 0 {
+		t.Error("bad requests reached Razorpay or stored a payment order")
+	}
+
+	// Razorpay failing: 503 and nothing stored; Razorpay refusing our
+	// credentials: a 500 (our fault), nothing stored.
+	pending := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	f.razorpay.FailWith.Store(502)
+	r := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
+	if r.status != 503 || r.errorCode() != "unavailable" {
+		t.Errorf("Razorpay down: %d %s, want 503", r.status, r.raw)
+	}
+	f.razorpay.FailWith.Store(401)
+	r = f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
+	if r.status != 500 || r.errorMessage() != "internal error" {
+		t.Errorf("Razorpay refusing: %d %s, want 500", r.status, r.raw)
+	}
+	if n := f.count(`SELECT count(*) FROM payment_orders`); n != 0 {
+		t.Errorf("%d payment orders stored after Razorpay failures", n)
+	}
+}
+
+func TestPaymentsWebhook(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	token := f.login("parent@test.example")
+	orderID := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	po := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + orderID + `"}`})
+	rzpOrder := po.body["razorpayOrderId"].(string)
+
+	// Cache the user's order list while the order is unpaid.
+	list := func() string {
+		r := f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"fields": "paymentStatus"}})
+		return r.raw
+	}
+	if !strings.Contains(list(), `"paymentStatus":"unpaid"`) {
+		t.Fatal("order not listed as unpaid")
+	}
+	hook := func(body []byte, sig string) response {
+		h := map[string]string{"Content-Type": "application/json"}
+		if sig != "" {
+			h["X-Razorpay-Signature"] = sig
+		}
+		return f.call("payments-webhook", request{method: "POST", body: string(body), headers: h})
+	}
+	body := razorpaytest.CapturedEvent("pay_test_1", rzpOrder, 7000)
+
+	// Bad signatures are refused before anything is read or written.
+	for name, sig := range map[string]string{
+		"missing": "", "not hex": "zz", "wrong secret": razorpaytest.Sign(body, "not-the-secret"),
+		"other body": razorpaytest.Sign([]byte(`{}`), webhookSecret),
+	} {
+		if r := hook(body, sig); r.status != 401 || r.errorCode() != "unauthorized" {
+			t.Errorf("%s signature: %d %s, want 401", name, r.status, r.raw)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM payments`); n != 0 {
+		t.Fatalf("%d payments written by unsigned webhooks", n)
+	}
+
+	// A correctly signed delivery marks the payment and order paid...
+	r := hook(body, razorpaytest.Sign(body, webhookSecret))
+	if r.status != 200 || r.body["status"] != "paid" {
+		t.Fatalf("webhook: %d %s", r.status, r.raw)
+	}
+	var status, payment string
+	if err := f.db.QueryRow(t.Context(), `SELECT status, payment_status FROM orders WHERE id = $1`, orderID).Scan(&status, &payment); err != nil {
+		t.Fatal(err)
+	}
+	if status != "confirmed" || payment != "paid" {
+		t.Errorf("order is %s/%s, want confirmed/paid", status, payment)
+	}
+	if n := f.count(`SELECT count(*) FROM payment_orders WHERE razorpay_order_id = $1 AND status = 'paid'`, rzpOrder); n != 1 {
+		t.Errorf("payment order not marked paid")
+	}
+	// ...and the user's cached list is invalidated at once.
+	if got := list(); !strings.Contains(got, `"paymentStatus":"paid"`) {
+		t.Errorf("list after payment = %s, want paid", got)
+	}
+	// ...exactly once: a redelivery changes nothing.
+	again := hook(body, razorpaytest.Sign(body, webhookSecret))
+	if again.status != 200 || again.body["status"] != "duplicate" {
+		t.Errorf("redelivery: %d %s, want 200 duplicate", again.status, again.raw)
+	}
+	if n := f.count(`SELECT count(*) FROM payments WHERE razorpay_payment_id = 'pay_test_1'`); n != 1 {
+		t.Errorf("%d payment rows after redelivery, want 1", n)
+	}
+	// Concurrent redeliveries of a new payment apply it once.
+	order2 := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	po2 := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + order2 + `"}`})
+	body2 := razorpaytest.CapturedEvent("pay_test_2", po2.body["razorpayOrderId"].(string), 7000)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	outcomes := map[any]int{}
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := hook(body2, razorpaytest.Sign(body2, webhookSecret))
+			mu.Lock()
+			outcomes[r.body["status"]]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if outcomes["paid"] != 1 || outcomes["duplicate"] != 4 {
+		t.Errorf("concurrent deliveries: %v, want 1 paid and 4 duplicate", outcomes)
+	}
+
+	// Signed but malformed or incomplete: 400, nothing written.
+	for name, b := range map[string][]byte{
+		"malformed":  []byte(`{"event":"payment.captured",`),
+		"no payment": []byte(`{"event":"payment.captured","payload":{}}`),
+		"no amount":  []byte(`{"event":"payment.captured","payload":{"payment":{"entity":{"id":"pay_x","order_id":"order_x"}}}}`),
+	} {
+		if r := hook(b, razorpaytest.Sign(b, webhookSecret)); r.status != 400 {
+			t.Errorf("%s: %d %s, want 400", name, r.status, r.raw)
+		}
+	}
+	// Signed events we do not act on, or for orders we do not know, are
+	// acknowledged so that Razorpay does not retry them.
+	other := []byte(`{"event":"refund.created","payload":{}}`)
+	if r := hook(other, razorpaytest.Sign(other, webhookSecret)); r.status != 200 || r.body["status"] != "ignored" {
+		t.Errorf("other event: %d %s", r.status, r.raw)
+	}
+	unknown := razorpaytest.CapturedEvent("pay_test_3", "order_unknown", 7000)
+	if r := hook(unknown, razorpaytest.Sign(unknown, webhookSecret)); r.status != 200 || r.body["status"] != "unknown_order" {
+		t.Errorf("unknown order: %d %s", r.status, r.raw)
+	}
+	if n := f.count(`SELECT count(*) FROM payments`); n != 2 {
+		t.Errorf("%d payments, want 2", n)
+	}
+	// A payment of the wrong amount is recorded but does not pay the order.
+	order3 := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	po3 := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + order3 + `"}`})
+	short := razorpaytest.CapturedEvent("pay_test_4", po3.body["razorpayOrderId"].(string), 100)
+	if r := hook(short, razorpaytest.Sign(short, webhookSecret)); r.body["status"] != "amount_mismatch" {
+		t.Errorf("short payment: %s", r.raw)
+	}
+	if n := f.count(`SELECT count(*) FROM orders WHERE id = $1 AND payment_status = 'unpaid'`, order3); n != 1 {
+		t.Error("a short payment marked the order paid")
+	}
+}

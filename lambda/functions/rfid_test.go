@@ -1,0 +1,58 @@
+package functions_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRFIDVerify(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	staff := f.login("kitchen@test.example")
+	orderID := f.insertOrder(parentID, studentID, f.today, "confirmed", "paid", time.Now().Add(-24*time.Hour))
+	tap := func(token, body string) response {
+		return f.call("rfid-verify-card", request{method: "POST", token: token, body: body})
+	}
+	r := tap(staff, `{"cardNumber":"card0001","readerId":"gate-1"}`)
+	if r.status != 200 || r.body["result"] != "verified" || r.body["orderId"] != orderID || r.body["studentName"] != "Sam Parent" {
+		t.Fatalf("first tap: %d %s", r.status, r.raw)
+	}
+	second := tap(staff, `{"cardNumber":"CARD0001","readerId":"gate-2"}`)
+	if second.status != 409 || !strings.Contains(second.errorMessage(), "already served") {
+		t.Errorf("second tap: %d %s, want 409 already served", second.status, second.raw)
+	}
+	var reader string
+	if err := f.db.QueryRow(t.Context(), `SELECT reader_id FROM meal_verifications WHERE order_id = $1`, orderID).Scan(&reader); err != nil || reader != "gate-1" {
+		t.Errorf("verification row: reader %q, %v", reader, err)
+	}
+	if n := f.count(`SELECT count(*) FROM meal_verifications`); n != 1 {
+		t.Errorf("%d verifications, want 1", n)
+	}
+
+	// The other student has only an unpaid order today.
+	f.insertOrder(otherParentID, otherStudent, f.today, "pending", "unpaid", time.Now())
+	for _, tc := range []struct {
+		name, token, body string
+		status            int
+		mention           string
+	}{
+		{"parent", f.login("parent@test.example"), `{"cardNumber":"CARD0001"}`, 403, "only school staff"},
+		{"other school's staff", f.login("kitchen2@test.example"), `{"cardNumber":"CARD0003"}`, 403, "another school"},
+		{"unknown card", staff, `{"cardNumber":"NOPE42"}`, 404, "no active card"},
+		{"expired card", staff, `{"cardNumber":"CARD0002"}`, 403, "expired"},
+		{"no paid order", staff, `{"cardNumber":"CARD0003"}`, 404, "no paid meal order"},
+		{"malformed", staff, `{"cardNumber":`, 400, "malformed JSON"},
+		{"missing card", staff, `{"readerId":"x"}`, 400, "cardNumber is required"},
+		{"wrong type", staff, `{"cardNumber":12345}`, 400, "field cardNumber must be a string"},
+		{"bad card", staff, `{"cardNumber":"' OR 1=1 --"}`, 400, "letters or digits"},
+	} {
+		r := tap(tc.token, tc.body)
+		if r.status != tc.status || !strings.Contains(r.errorMessage(), tc.mention) {
+			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.status, r.raw, tc.status, tc.mention)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM meal_verifications`); n != 1 {
+		t.Errorf("refused taps wrote verifications: %d rows", n)
+	}
+}

@@ -1,0 +1,187 @@
+package functions_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/env"
+	"github.com/hasivu/infra/lambda/functions"
+	"github.com/hasivu/infra/lambda/routes"
+	"github.com/hasivu/infra/lambda/testsupport"
+)
+
+func TestTableServesEveryRoute(t *testing.T) {
+	for _, r := range routes.Table {
+		f, ok := functions.Table[r.Function]
+		if !ok {
+			t.Errorf("route %s %s names %q, which is not in the handler table", r.Method, r.Path, r.Function)
+			continue
+		}
+		if f.HTTP == nil {
+			t.Errorf("route %s %s: function %q has no HTTP handler", r.Method, r.Path, r.Function)
+		}
+		if r.Auth && !f.Needs.JWT {
+			t.Errorf("route %s %s needs a signed-in user but %q does not load the JWT key", r.Method, r.Path, r.Function)
+		}
+	}
+	for name, f := range functions.Table {
+		routed := slices.Contains(routes.Functions(), name)
+		if f.HTTP != nil && !routed {
+			t.Errorf("function %q has an HTTP handler but no route", name)
+		}
+		if (f.HTTP == nil) == (f.Invoke == nil) {
+			t.Errorf("function %q must have exactly one of HTTP and Invoke", name)
+		}
+	}
+	// The table serves exactly what the API stack deploys.
+	deployed := routes.Deployed()
+	slices.Sort(deployed)
+	if names := functions.Names(); !slices.Equal(names, deployed) {
+		t.Errorf("handler table %v, API stack deploys %v", names, deployed)
+	}
+	for _, name := range routes.Invoked {
+		if f := functions.Table[name]; f.Invoke == nil {
+			t.Errorf("invoked function %q has no Invoke handler", name)
+		}
+	}
+}
+
+// TestInitBuildsOnlyWhatIsNeeded checks the init contract: a function
+// that does not cache opens no Redis client, one that takes no payments
+// reads no Razorpay secret.
+func TestInitBuildsOnlyWhatIsNeeded(t *testing.T) {
+	for _, name := range []string{"auth-login", "rfid-verify-card", "payments-create-order", "migrate"} {
+		if functions.Table[name].Needs.Cache {
+			t.Errorf("%s needs no cache but would build a Redis client", name)
+		}
+	}
+	// REDIS_ADDR points at nothing and no Razorpay settings exist: a
+	// function that needed either would fail or build them.
+	vars := map[string]string{"DATABASE_URL": testsupport.DatabaseURL(), "REDIS_ADDR": testsupport.ClosedAddr(t), "JWT_SECRET": jwtSecret}
+	e, err := env.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := functions.Setup(context.Background(), e, functions.Table["auth-login"].Needs, functions.Options{})
+	if err != nil {
+		t.Fatalf("auth-login setup: %v", err)
+	}
+	defer d.Close()
+	if d.Cache != nil || d.Gateway != nil {
+		t.Errorf("auth-login built a cache (%v) or a payment gateway (%v)", d.Cache != nil, d.Gateway != nil)
+	}
+	if _, err := functions.Setup(context.Background(), e, functions.Table["payments-create-order"].Needs, functions.Options{}); err == nil ||
+		err.Error() != "RAZORPAY_SECRET_ARN is not set (nor RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)" {
+		t.Errorf("payments-create-order without Razorpay settings: err = %v, want one naming RAZORPAY_SECRET_ARN", err)
+	}
+	delete(vars, "JWT_SECRET")
+	e, _ = env.Load(func(k string) string { return vars[k] })
+	if _, err := functions.Setup(context.Background(), e, functions.Table["orders-list"].Needs, functions.Options{}); err == nil ||
+		err.Error() != "JWT_SECRET_ARN is not set (nor JWT_SECRET)" {
+		t.Errorf("orders-list without a JWT key: err = %v, want one naming JWT_SECRET_ARN", err)
+	}
+}
+
+func TestMigrateFunction(t *testing.T) {
+	t.Parallel()
+	dsn := testsupport.Schema(t)
+	e, _ := env.Load(func(k string) string { return map[string]string{"DATABASE_URL": dsn}[k] })
+	d, err := functions.Setup(context.Background(), e, functions.Table["migrate"].Needs, functions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.Metrics = &syncBuffer{}
+	h, err := d.Invoke("migrate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`{"applied":[1,2],"version":2}`, `{"applied":[],"version":2}`} {
+		// A CDK Trigger sends an arbitrary payload.
+		out, err := h(context.Background(), json.RawMessage(`{"RequestType":"Create"}`))
+		if err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		b, _ := json.Marshal(out)
+		if string(b) != want {
+			t.Errorf("run %d = %s, want %s", i+1, b, want)
+		}
+	}
+	// A migration failure is an error, which fails the deploy.
+	bad, _ := env.Load(func(k string) string {
+		return map[string]string{"DATABASE_URL": "postgres://postgres@" + testsupport.ClosedAddr(t) + "/test?sslmode=disable&connect_timeout=1"}[k]
+	})
+	d2, err := functions.Setup(context.Background(), bad, functions.Table["migrate"].Needs, functions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	d2.Metrics = &syncBuffer{}
+	h2, _ := d2.Invoke("migrate")
+	if _, err := h2(context.Background(), nil); err == nil {
+		t.Error("migrate against an unreachable database succeeded")
+	}
+}
+
+// TestSecretsThroughExtension sets up functions the way the API stack
+// does in AWS: only secret ARNs, read through a stand-in for the
+// Parameters and Secrets extension.
+func TestSecretsThroughExtension(t *testing.T) {
+	ext := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Aws-Parameters-Secrets-Token") != "session-token" {
+			http.Error(w, "no token", http.StatusForbidden)
+			return
+		}
+		v, ok := map[string]string{
+			"arn:jwt":   `"` + jwtSecret + `"`,
+			"arn:rzp":   `"{\"keyId\":\"rzp_live_1\",\"keySecret\":\"ks\",\"webhookSecret\":\"ws\"}"`,
+			"arn:redis": `"{\"authToken\":\"redis-token\"}"`,
+		}[r.URL.Query().Get("secretId")]
+		if !ok {
+			http.Error(w, "ResourceNotFoundException", http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, `{"SecretString":%s}`, v)
+	}))
+	defer ext.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(ext.URL, "http://"))
+	vars := map[string]string{"DATABASE_URL": testsupport.DatabaseURL(), "REDIS_ADDR": testsupport.RedisAddr(),
+		"JWT_SECRET_ARN": "arn:jwt", "RAZORPAY_SECRET_ARN": "arn:rzp", "REDIS_AUTH_SECRET_ARN": "arn:redis",
+		"AWS_SESSION_TOKEN": "session-token", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": port}
+	e, err := env.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := functions.Setup(context.Background(), e, functions.Union(functions.Names()...), functions.Options{})
+	if err != nil {
+		t.Fatalf("setup from secrets: %v", err)
+	}
+	defer d.Close()
+	if d.Razorpay.KeyID != "rzp_live_1" || d.Razorpay.KeySecret != "ks" || d.Razorpay.WebhookSecret != "ws" {
+		t.Errorf("Razorpay credentials = %+v", d.Razorpay)
+	}
+	token, _, err := d.Tokens.Sign(auth.Claims{UserID: parentID, Role: "parent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := auth.NewTokens([]byte(jwtSecret))
+	if _, err := mine.Verify(token); err != nil {
+		t.Errorf("the JWT key from the secret is not the secret's: %v", err)
+	}
+	// A secret the extension does not have is an init error naming the
+	// variable.
+	vars["JWT_SECRET_ARN"] = "arn:missing"
+	e, _ = env.Load(func(k string) string { return vars[k] })
+	if _, err := functions.Setup(context.Background(), e, functions.Table["auth-login"].Needs, functions.Options{}); err == nil ||
+		!strings.HasPrefix(err.Error(), "JWT_SECRET_ARN: ") {
+		t.Errorf("missing secret: %v", err)
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/hasivu/infra/lambda/functions"
+	"github.com/hasivu/infra/lambda/testsupport"
+)
+
+// TestMain lets the tests run main in a child process (HASIVU_RUN_MAIN=1),
+// the way Lambda starts the binary.
+func TestMain(m *testing.M) {
+	if os.Getenv("HASIVU_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func runMain(t *testing.T, env ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append([]string{"HASIVU_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func TestUnknownHandlerExitsListingValidNames(t *testing.T) {
+	for _, h := range []string{"", "orders-delete"} {
+		out, code := runMain(t, "_HANDLER="+h)
+		if code == 0 {
+			t.Errorf("_HANDLER=%q: exit code 0", h)
+		}
+		if !strings.Contains(out, strings.Join(functions.Names(), ", ")) || !strings.Contains(out, `"`+h+`"`) {
+			t.Errorf("_HANDLER=%q: message %q does not list the valid names", h, out)
+		}
+	}
+}
+
+func TestMissingSettingExitsNamingIt(t *testing.T) {
+	out, code := runMain(t, "_HANDLER=orders-list", "DATABASE_URL="+testsupport.DatabaseURL(), "REDIS_ADDR="+testsupport.RedisAddr())
+	if code == 0 || !strings.Contains(out, "JWT_SECRET_ARN is not set") {
+		t.Errorf("exit %d, output %q; want a failure naming JWT_SECRET_ARN", code, out)
+	}
+	out, code = runMain(t, "_HANDLER=menus-daily", "DATABASE_URL="+testsupport.DatabaseURL())
+	if code == 0 || !strings.Contains(out, "REDIS_ADDR is not set") {
+		t.Errorf("exit %d, output %q; want a failure naming REDIS_ADDR", code, out)
+	}
+}

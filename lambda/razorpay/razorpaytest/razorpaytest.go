@@ -1,0 +1,121 @@
+// Package razorpaytest is a local stand-in for Razorpay's Orders API and
+// webhook signing. Tests and the local server use it because Razorpay
+// cannot be called from here (no internet, no account); it answers
+// POST /v1/orders the way Razorpay documents, including its basic-auth
+// check and its error shape.
+package razorpaytest
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Order is an order the stand-in created.
+type Order struct {
+	ID       string            `json:"id"`
+	Entity   string            `json:"entity"`
+	Amount   int64             `json:"amount"`
+	Currency string            `json:"currency"`
+	Receipt  string            `json:"receipt"`
+	Status   string            `json:"status"`
+	Notes    map[string]string `json:"notes"`
+	Created  int64             `json:"created_at"`
+}
+
+// Server is the stand-in.
+type Server struct {
+	*httptest.Server
+	KeyID, KeySecret string
+	// FailWith, when non-zero, is the status every request answers.
+	FailWith atomic.Int32
+
+	mu     sync.Mutex
+	orders []Order
+}
+
+// New starts a stand-in on a loopback port that accepts the given key.
+func New(keyID, keySecret string) *Server {
+	s := &Server{KeyID: keyID, KeySecret: keySecret}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Orders returns the orders created so far.
+func (s *Server) Orders() []Order {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Order(nil), s.orders...)
+}
+
+func apiError(w http.ResponseWriter, status int, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "BAD_REQUEST_ERROR", "description": desc}})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if st := s.FailWith.Load(); st != 0 {
+		apiError(w, int(st), "simulated failure")
+		return
+	}
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/orders" {
+		apiError(w, http.StatusNotFound, "The requested URL was not found on the server.")
+		return
+	}
+	if id, secret, ok := r.BasicAuth(); !ok || id != s.KeyID || secret != s.KeySecret {
+		apiError(w, http.StatusUnauthorized, "Authentication failed")
+		return
+	}
+	var req struct {
+		Amount   int64             `json:"amount"`
+		Currency string            `json:"currency"`
+		Receipt  string            `json:"receipt"`
+		Notes    map[string]string `json:"notes"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		apiError(w, http.StatusBadRequest, "invalid JSON")
+		return
+	}
+	switch {
+	case req.Amount < 100:
+		apiError(w, http.StatusBadRequest, "The amount must be atleast INR 1.00")
+		return
+	case len(req.Receipt) > 40:
+		apiError(w, http.StatusBadRequest, "receipt: the length must not be greater than 40.")
+		return
+	}
+	b := make([]byte, 7)
+	_, _ = rand.Read(b)
+	o := Order{ID: "order_" + hex.EncodeToString(b), Entity: "order", Amount: req.Amount, Currency: req.Currency,
+		Receipt: req.Receipt, Status: "created", Notes: req.Notes, Created: time.Now().Unix()}
+	s.mu.Lock()
+	s.orders = append(s.orders, o)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(o)
+}
+
+// Sign returns the X-Razorpay-Signature Razorpay sends with body.
+func Sign(body []byte, webhookSecret string) string {
+	m := hmac.New(sha256.New, []byte(webhookSecret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// CapturedEvent returns a payment.captured webhook body as Razorpay sends
+// it (trimmed to the fields that matter).
+func CapturedEvent(paymentID, orderID string, amount int64) []byte {
+	return []byte(fmt.Sprintf(`{"entity":"event","account_id":"acc_test","event":"payment.captured","contains":["payment"],`+
+		`"payload":{"payment":{"entity":{"id":%q,"entity":"payment","amount":%d,"currency":"INR","status":"captured",`+
+		`"order_id":%q,"method":"upi","captured":true,"created_at":%d}}},"created_at":%d}`,
+		paymentID, amount, orderID, time.Now().Unix(), time.Now().Unix()))
+}

@@ -1,0 +1,82 @@
+package routes
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestTableRules checks the rules the API stack and the handlers rely on.
+func TestTableRules(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Table {
+		key := r.Method + " " + r.Path
+		if seen[key] {
+			t.Errorf("%s is listed twice", key)
+		}
+		seen[key] = true
+		if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, r.Method) {
+			t.Errorf("%s: method %q", key, r.Method)
+		}
+		if !strings.HasPrefix(r.Path, "/") || strings.HasSuffix(r.Path, "/") {
+			t.Errorf("%s: path must start and not end with /", key)
+		}
+		if r.Function == "" || slices.Contains(Invoked, r.Function) {
+			t.Errorf("%s: function %q", key, r.Function)
+		}
+		// A per-user answer must never sit under a key that leaves the user
+		// out; the gateway cache key holds only CacheKey's parameters.
+		if r.CacheTTL > 0 && r.Auth {
+			t.Errorf("%s: a signed-in route is cached at the gateway", key)
+		}
+		if r.CacheTTL > 3600e9 {
+			t.Errorf("%s: API Gateway caches for at most an hour, TTL %v", key, r.CacheTTL)
+		}
+		for _, k := range r.CacheKey {
+			kind, name, _ := strings.Cut(k, ".")
+			if kind == "path" && !strings.Contains(r.Path, "{"+name+"}") || kind == "querystring" && !slices.Contains(r.Query, name) ||
+				!slices.Contains([]string{"path", "querystring", "header"}, kind) {
+				t.Errorf("%s: cache key %q names no parameter of the route", key, k)
+			}
+		}
+		// Every path parameter must be in the cache key of a cached route,
+		// or two schools would share one cached menu.
+		if r.CacheTTL > 0 {
+			for _, part := range strings.Split(r.Path, "/") {
+				if strings.HasPrefix(part, "{") && !slices.Contains(r.CacheKey, "path."+strings.Trim(part, "{}")) {
+					t.Errorf("%s: path parameter %s is not in the cache key", key, part)
+				}
+			}
+		}
+		if r.Body != nil {
+			checkBody(t, key, r.Body)
+		}
+	}
+}
+
+func checkBody(t *testing.T, key string, b *Body) {
+	t.Helper()
+	for _, f := range b.Required {
+		if _, ok := b.Fields[f]; !ok {
+			t.Errorf("%s: required field %s has no shape", key, f)
+		}
+	}
+	for name, f := range b.Fields {
+		if !slices.Contains([]string{"string", "integer", "number", "boolean", "array", "object"}, f.Type) {
+			t.Errorf("%s: field %s has type %q", key, name, f.Type)
+		}
+		if f.Items != nil {
+			checkBody(t, key+" "+name+"[]", f.Items)
+		}
+	}
+}
+
+func TestDeployed(t *testing.T) {
+	got := Deployed()
+	if !slices.Contains(got, Migrate) || !slices.Contains(got, "orders-list") {
+		t.Errorf("Deployed() = %v", got)
+	}
+	if len(got) != len(Functions())+len(Invoked) {
+		t.Errorf("Deployed() = %v repeats a name", got)
+	}
+}

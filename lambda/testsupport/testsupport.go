@@ -1,0 +1,151 @@
+// Package testsupport gives tests their own PostgreSQL schema and Redis key
+// prefix on the real servers on loopback, so that tests run in parallel
+// and never see each other's data.
+//
+// HASIVU_TEST_DATABASE_URL (default
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable) and
+// HASIVU_TEST_REDIS_ADDR (default 127.0.0.1:6379) say where the servers
+// are. A server that cannot be reached fails the test with what to start:
+// these tests are never skipped.
+package testsupport
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hasivu/infra/lambda/migrations"
+)
+
+// DatabaseURL returns the test database's URL.
+func DatabaseURL() string {
+	if v := os.Getenv("HASIVU_TEST_DATABASE_URL"); v != "" {
+		return v
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// RedisAddr returns the test Redis server's address.
+func RedisAddr() string {
+	if v := os.Getenv("HASIVU_TEST_REDIS_ADDR"); v != "" {
+		return v
+	}
+	return "127.0.0.1:6379"
+}
+
+func randomName(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Schema creates an empty schema for t, drops it when t ends, and returns
+// a database URL whose search_path is that schema.
+func Schema(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, DatabaseURL())
+	if err != nil {
+		t.Fatalf("cannot reach the test PostgreSQL at %s: %v\n"+
+			"start PostgreSQL on 127.0.0.1:5432 (e.g. `service postgresql start`) or set HASIVU_TEST_DATABASE_URL", DatabaseURL(), err)
+	}
+	defer conn.Close(ctx)
+	name := randomName("t_")
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatalf("create schema %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, DatabaseURL())
+		if err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(DatabaseURL())
+	if err != nil {
+		t.Fatalf("parse HASIVU_TEST_DATABASE_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Pool returns a pool on dsn, closed when t ends.
+func Pool(t testing.TB, dsn string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// MigratedSchema returns the URL of a fresh schema with every migration
+// applied.
+func MigratedSchema(t testing.TB) string {
+	t.Helper()
+	dsn := Schema(t)
+	pool := Pool(t, dsn)
+	if _, err := migrations.Apply(context.Background(), pool); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return dsn
+}
+
+// Redis checks that the test Redis answers and returns its address and a
+// key prefix unique to t. Keys under the prefix are deleted when t ends.
+func Redis(t testing.TB) (addr, prefix string) {
+	t.Helper()
+	addr = RedisAddr()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		t.Fatalf("cannot reach the test Redis at %s: %v\n"+
+			"start Redis on 127.0.0.1:6379 (e.g. `service redis-server start`) or set HASIVU_TEST_REDIS_ADDR", addr, err)
+	}
+	prefix = randomName("test:") + ":"
+	t.Cleanup(func() {
+		defer rdb.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// A scan is fine here: this is test cleanup, not a request path.
+		iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+	})
+	return addr, prefix
+}
+
+// ClosedAddr returns a loopback address nothing listens on, to stand for
+// a server that is down.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
