@@ -12,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/constructs/gofunction"
 	"github.com/hasivu/infra/stacks"
 )
 
@@ -40,7 +41,11 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
-	stacks.NewPlatform(app, cfg)
+	bundle, err := gofunction.Build(".", "./lambda", ".cdk/bundle")
+	if err != nil {
+		return err
+	}
+	stacks.NewPlatform(app, cfg, bundle)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	app.Synth(nil)
 	return nil

@@ -26,9 +26,12 @@ type Stage struct {
 	// Tags are applied to every resource of the stage.
 	Tags map[string]string `yaml:"tags"`
 
-	Network  Network  `yaml:"network"`
-	Database Database `yaml:"database"`
-	Cache    Cache    `yaml:"cache"`
+	Network    Network    `yaml:"network"`
+	Database   Database   `yaml:"database"`
+	Cache      Cache      `yaml:"cache"`
+	Functions  Functions  `yaml:"functions"`
+	API        API        `yaml:"api"`
+	Monitoring Monitoring `yaml:"monitoring"`
 }
 
 // Network configures the VPC.
@@ -141,4 +144,161 @@ type Cache struct {
 	// RemovalPolicy is what CloudFormation does on deletion: retain,
 	// snapshot or destroy.
 	RemovalPolicy string `yaml:"removalPolicy" cfg:"required"`
+}
+
+// Functions configures the Lambda functions built from lambda/. The
+// top-level values apply to every function; Each overrides them per
+// function.
+type Functions struct {
+	// MemoryMiB is each function's memory (and so its CPU share).
+	MemoryMiB int `yaml:"memoryMiB" cfg:"default=1024"`
+	// TimeoutSeconds is each function's timeout.
+	TimeoutSeconds int `yaml:"timeoutSeconds" cfg:"default=10"`
+	// LogRetentionDays is how long function logs are kept.
+	LogRetentionDays int `yaml:"logRetentionDays" cfg:"default=30"`
+	// Tracing turns on X-Ray tracing of functions and the API.
+	Tracing bool `yaml:"tracing" cfg:"default=true"`
+	// Insights attaches the Lambda Insights extension (cold-start and
+	// memory metrics).
+	Insights bool `yaml:"insights" cfg:"default=false"`
+	// TimeZone is the IANA zone the peak windows are written in.
+	TimeZone string `yaml:"timeZone" cfg:"default=UTC"`
+	// UtilizationTarget is the provisioned-concurrency utilisation, in
+	// percent, that auto scaling keeps functions at.
+	UtilizationTarget int `yaml:"utilizationTarget" cfg:"default=70"`
+	// Peaks are named time windows during which functions keep a higher
+	// provisioned-concurrency floor (Function.Peaks).
+	Peaks map[string]Window `yaml:"peaks"`
+	// Each holds per-function settings by function name. An entry in a
+	// stage file replaces the whole entry of the file it extends.
+	Each map[string]Function `yaml:"each"`
+}
+
+// Window is a weekly time window in Functions.TimeZone.
+type Window struct {
+	// Days is a cron day-of-week field: "MON-SAT", "MON,WED,FRI", "*".
+	Days string `yaml:"days"`
+	// From and To are "hh:mm".
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// Function is one function's settings; a zero value inherits Functions'.
+type Function struct {
+	MemoryMiB      int `yaml:"memoryMiB"`
+	TimeoutSeconds int `yaml:"timeoutSeconds"`
+	// ReservedConcurrency caps the function's concurrency; 0 means no
+	// reservation.
+	ReservedConcurrency int `yaml:"reservedConcurrency"`
+	// ProvisionedConcurrency is the floor of pre-initialised environments
+	// on the live alias; 0 means none and no auto scaling.
+	ProvisionedConcurrency int `yaml:"provisionedConcurrency"`
+	// MaxProvisionedConcurrency is the ceiling auto scaling may reach;
+	// 0 means ProvisionedConcurrency (no scaling above the floor).
+	MaxProvisionedConcurrency int `yaml:"maxProvisionedConcurrency"`
+	// Peaks raises the floor during the named windows of Functions.Peaks.
+	Peaks map[string]int `yaml:"peaks"`
+}
+
+// Of returns the settings of one function with the defaults filled in.
+func (f Functions) Of(name string) Function {
+	fn := f.Each[name]
+	if fn.MemoryMiB == 0 {
+		fn.MemoryMiB = f.MemoryMiB
+	}
+	if fn.TimeoutSeconds == 0 {
+		fn.TimeoutSeconds = f.TimeoutSeconds
+	}
+	if fn.MaxProvisionedConcurrency == 0 {
+		fn.MaxProvisionedConcurrency = fn.ProvisionedConcurrency
+	}
+	return fn
+}
+
+// API configures the REST API in front of the functions.
+type API struct {
+	// StageName is the API Gateway stage the API is served from.
+	StageName string `yaml:"stageName" cfg:"default=v1"`
+	// CacheSizeGiB is the stage's cache cluster size, one API Gateway
+	// offers (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237); 0 turns the
+	// cache cluster off.
+	CacheSizeGiB float64 `yaml:"cacheSizeGiB" cfg:"required"`
+	// Throttle is the stage-wide steady rate and burst.
+	Throttle Throttle `yaml:"throttle"`
+	// RouteThrottles override Throttle per route, keyed "METHOD /path".
+	RouteThrottles map[string]Throttle `yaml:"routeThrottles"`
+	// CorsOrigins are the web origins allowed to call the API.
+	CorsOrigins []string `yaml:"corsOrigins" cfg:"required"`
+	// AccessLogRetentionDays is how long access logs are kept.
+	AccessLogRetentionDays int `yaml:"accessLogRetentionDays" cfg:"default=30"`
+	// RazorpaySecretName names the Secrets Manager secret, created once
+	// per account by the platform team, holding Razorpay's keyId,
+	// keySecret and webhookSecret.
+	RazorpaySecretName string `yaml:"razorpaySecretName" cfg:"required"`
+	// RazorpayBaseURL is Razorpay's API.
+	RazorpayBaseURL string `yaml:"razorpayBaseUrl" cfg:"default=https://api.razorpay.com"`
+}
+
+// Throttle is a token bucket: a steady rate in requests per second and a
+// burst.
+type Throttle struct {
+	RateLimit  int `yaml:"rateLimit" cfg:"default=100"`
+	BurstLimit int `yaml:"burstLimit" cfg:"default=200"`
+}
+
+// Monitoring configures the dashboard, the alarms and who they notify.
+type Monitoring struct {
+	// AlarmEmails receive every alarm and its recovery.
+	AlarmEmails []string `yaml:"alarmEmails" cfg:"required"`
+	// AlarmWebhooks are HTTPS endpoints (chat, paging) that receive them
+	// too.
+	AlarmWebhooks []string `yaml:"alarmWebhooks"`
+	// PeriodSeconds is the period alarms evaluate and graphs plot: 60 or a
+	// multiple of 60.
+	PeriodSeconds int `yaml:"periodSeconds" cfg:"default=60"`
+	// Alarms override DefaultAlarms by name; a zero field keeps the
+	// default.
+	Alarms map[string]AlarmSetting `yaml:"alarms"`
+}
+
+// AlarmSetting is an alarm's threshold and how many consecutive periods
+// must breach it.
+type AlarmSetting struct {
+	Threshold         float64 `yaml:"threshold"`
+	EvaluationPeriods int     `yaml:"evaluationPeriods"`
+}
+
+// DefaultAlarms are the performance plan's targets and the resource limits
+// worth waking someone for, by alarm name. Units: milliseconds, percent,
+// counts per period, GiB.
+var DefaultAlarms = map[string]AlarmSetting{
+	"coldStartMs":            {Threshold: 1000, EvaluationPeriods: 2}, // average init, above
+	"databaseQueryP95Ms":     {Threshold: 100, EvaluationPeriods: 3},  // above
+	"apiLatencyP95Ms":        {Threshold: 300, EvaluationPeriods: 3},  // above
+	"cacheHitRatePercent":    {Threshold: 70, EvaluationPeriods: 3},   // below
+	"errorRatePercent":       {Threshold: 0.1, EvaluationPeriods: 3},  // 5XX share of API requests, above
+	"api5xxCount":            {Threshold: 5, EvaluationPeriods: 1},    // at or above
+	"functionThrottles":      {Threshold: 1, EvaluationPeriods: 1},    // at or above, all functions
+	"spilloverInvocations":   {Threshold: 10, EvaluationPeriods: 3},   // at or above, past provisioned concurrency
+	"databaseCpuPercent":     {Threshold: 80, EvaluationPeriods: 3},   // above
+	"databaseFreeStorageGiB": {Threshold: 5, EvaluationPeriods: 1},    // below
+	"cacheMemoryPercent":     {Threshold: 80, EvaluationPeriods: 3},   // above, fullest node
+	"cacheEvictionsCount":    {Threshold: 100, EvaluationPeriods: 3},  // at or above, all nodes
+}
+
+// Alarm returns an alarm's setting: the default with the stage's
+// overrides.
+func (m Monitoring) Alarm(name string) AlarmSetting {
+	a, ok := DefaultAlarms[name]
+	if !ok {
+		panic("config: no alarm named " + name)
+	}
+	o := m.Alarms[name]
+	if o.Threshold != 0 {
+		a.Threshold = o.Threshold
+	}
+	if o.EvaluationPeriods != 0 {
+		a.EvaluationPeriods = o.EvaluationPeriods
+	}
+	return a
 }

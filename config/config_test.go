@@ -32,6 +32,17 @@ cache:
   multiAz: false
   snapshotRetentionDays: 0
   removalPolicy: destroy
+functions:
+  peaks:
+    lunch: {days: MON-SAT, from: "11:45", to: "14:30"}
+  each:
+    rfid-verify-card: {provisionedConcurrency: 1, maxProvisionedConcurrency: 4, peaks: {lunch: 2}}
+api:
+  cacheSizeGiB: 0
+  corsOrigins: [https://app.example.com]
+  razorpaySecretName: hasivu/x/razorpay
+monitoring:
+  alarmEmails: [oncall@example.com]
 `
 
 func TestCommittedStagesLoad(t *testing.T) {
@@ -134,7 +145,7 @@ func TestBadFiles(t *testing.T) {
 		{"unknown key", func(t *testing.T) string { return edit(t, "nodeType:", "nodeTyp: cache.t4g.micro") },
 			`config/x.yaml:21: unknown key "cache.nodeTyp" (keys in cache: engine, engineVersion, nodeType, replicas, multiAz, port, snapshotRetentionDays, snapshotWindow, maintenanceWindow, maxmemoryPolicy, removalPolicy)`},
 		{"unknown top-level key", func(t *testing.T) string { return base + "regoin: eu-west-1\n" },
-			`config/x.yaml:26: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, network, database, cache)`},
+			`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, network, database, cache, functions, api, monitoring)`},
 		{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
 			`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
 		{"list where a value belongs", func(t *testing.T) string { return edit(t, "region:", "region: [ap-south-1]") },
@@ -164,8 +175,36 @@ func TestBadFiles(t *testing.T) {
 			`config/x.yaml:11: database.maxAllocatedStorageGiB must be at least 10% above allocatedStorageGiB (22) and at most 65536, got 21`},
 		{"bad CIDR", func(t *testing.T) string { return edit(t, "cidr:", "cidr: 10.10.0.1/16") },
 			`config/x.yaml:5: network.cidr must be an IPv4 network such as 10.20.0.0/16, got "10.10.0.1/16"`},
+		{"API cache size AWS does not offer", func(t *testing.T) string { return edit(t, "cacheSizeGiB:", "cacheSizeGiB: 2") },
+			`config/x.yaml:32: api.cacheSizeGiB must be 0 (off) or a size API Gateway offers (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237), got 2`},
+		{"unknown function", func(t *testing.T) string {
+			return strings.Replace(base, "rfid-verify-card:", "rfid-verify:", 1)
+		}, `config/x.yaml:30: functions.each.rfid-verify names no function; functions are auth-login, orders-list, orders-create, menus-daily, payments-create-order, payments-webhook, rfid-verify-card, migrate`},
+		{"peak scaled to zero", func(t *testing.T) string {
+			return strings.Replace(base, "provisionedConcurrency: 1, maxProvisionedConcurrency: 4,", "", 1)
+		}, `config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch needs provisionedConcurrency of at least 1 outside the peak`},
+		{"peak above the ceiling", func(t *testing.T) string { return strings.Replace(base, "lunch: 2}", "lunch: 9}", 1) },
+			`config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch must be between 1 and 4, got 9`},
+		{"peak window backwards", func(t *testing.T) string { return strings.Replace(base, `to: "14:30"`, `to: "11:00"`, 1) },
+			`config/x.yaml:28: functions.peaks.lunch.to must be later than from (11:45), got "11:00"`},
+		{"provisioned concurrency on migrate", func(t *testing.T) string {
+			return strings.Replace(base, "rfid-verify-card: {provisionedConcurrency: 1, maxProvisionedConcurrency: 4, peaks: {lunch: 2}}", "migrate: {provisionedConcurrency: 1}", 1)
+		}, `config/x.yaml:30: functions.each.migrate.provisionedConcurrency must be 0: migrate is invoked once per deploy, got 1`},
+		{"bad time zone", func(t *testing.T) string {
+			return strings.Replace(base, "functions:\n", "functions:\n  timeZone: India/Bengaluru\n", 1)
+		},
+			`config/x.yaml:27: functions.timeZone must be an IANA time zone such as Asia/Kolkata, got "India/Bengaluru"`},
+		{"throttle for no route", func(t *testing.T) string {
+			return strings.Replace(base, "monitoring:", "  routeThrottles:\n    GET /auth/login: {rateLimit: 5, burstLimit: 10}\nmonitoring:", 1)
+		}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
+		{"unknown alarm", func(t *testing.T) string {
+			return base + "  alarms:\n    coldStart: {threshold: 500}\n"
+		}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, spilloverInvocations`},
+		{"percentage over 100", func(t *testing.T) string {
+			return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
+		}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},
 		{"syntax error", func(t *testing.T) string { return base + "cache: [\n" },
-			`config/x.yaml:26: did not find expected node content`},
+			`config/x.yaml:37: did not find expected node content`},
 		{"empty file", func(t *testing.T) string { return "" }, `config/x.yaml: file is empty`},
 		{"extends a missing file", func(t *testing.T) string { return "extends: nope\n" },
 			`config/nope.yaml: no such stage file (stage files: x.yaml)`},

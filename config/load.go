@@ -214,6 +214,8 @@ func describeType(goType string) string {
 	switch {
 	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
 		return "a whole number"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
 	case goType == "bool":
 		return "true or false"
 	case goType == "string":

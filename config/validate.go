@@ -2,11 +2,17 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	_ "time/tzdata" // time zones resolve on machines without a zoneinfo database
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // validator checks a loaded Stage and keeps the first problem it finds,
@@ -87,6 +93,9 @@ func (v *validator) stage(s *Stage) {
 	v.network(&s.Network, len(s.AvailabilityZones))
 	v.database(&s.Database)
 	v.cache(&s.Cache)
+	v.functions(&s.Functions)
+	v.api(&s.API)
+	v.monitoring(&s.Monitoring)
 }
 
 func (v *validator) network(n *Network, azs int) {
@@ -100,6 +109,9 @@ func (v *validator) network(n *Network, azs int) {
 	v.between("network.natGateways", n.NATGateways, 0, azs)
 	for _, e := range n.InterfaceEndpoints {
 		v.oneOf("network.interfaceEndpoints", e, InterfaceEndpointServices)
+	}
+	if n.NATGateways == 0 && !slices.Contains(n.InterfaceEndpoints, "secretsmanager") {
+		v.failf("network.interfaceEndpoints", "must include secretsmanager when natGateways is 0: functions and credential rotation read Secrets Manager")
 	}
 	v.retention("network.flowLogs.retentionDays", n.FlowLogs.RetentionDays)
 	v.oneOf("network.flowLogs.trafficType", n.FlowLogs.TrafficType, []string{"ALL", "ACCEPT", "REJECT"})
@@ -180,4 +192,139 @@ func joinInts(xs []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+var (
+	cronDays   = regexp.MustCompile(`^(\*|(MON|TUE|WED|THU|FRI|SAT|SUN)([-,](MON|TUE|WED|THU|FRI|SAT|SUN))*)$`)
+	clockTime  = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
+	apiStage   = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
+	webOrigin  = regexp.MustCompile(`^(https://[a-z0-9.-]+(:\d+)?|http://localhost(:\d+)?)$`)
+	secretName = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+	cacheSizes = []float64{0, 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237}
+)
+
+func (v *validator) functions(f *Functions) {
+	v.between("functions.memoryMiB", f.MemoryMiB, 128, 10240)
+	v.between("functions.timeoutSeconds", f.TimeoutSeconds, 1, 900)
+	v.retention("functions.logRetentionDays", f.LogRetentionDays)
+	if _, err := time.LoadLocation(f.TimeZone); err != nil || f.TimeZone == "" || f.TimeZone == "Local" {
+		v.failf("functions.timeZone", "must be an IANA time zone such as Asia/Kolkata, got %q", f.TimeZone)
+	}
+	v.between("functions.utilizationTarget", f.UtilizationTarget, 10, 90)
+	for _, name := range slices.Sorted(maps.Keys(f.Peaks)) {
+		w, key := f.Peaks[name], "functions.peaks."+name
+		v.matches(key+".days", w.Days, cronDays, `cron days such as "MON-SAT" or "*"`)
+		v.matches(key+".from", w.From, clockTime, `a time "hh:mm"`)
+		v.matches(key+".to", w.To, clockTime, `a time "hh:mm"`)
+		if w.From >= w.To {
+			v.failf(key+".to", "must be later than from (%s), got %q", w.From, w.To)
+		}
+	}
+	routed := routes.Functions()
+	for _, name := range slices.Sorted(maps.Keys(f.Each)) {
+		fn, key := f.Each[name], "functions.each."+name
+		if !slices.Contains(routes.Deployed(), name) {
+			v.failf(key, "names no function; functions are %s", strings.Join(routes.Deployed(), ", "))
+			continue
+		}
+		if fn.MemoryMiB != 0 {
+			v.between(key+".memoryMiB", fn.MemoryMiB, 128, 10240)
+		}
+		maxTimeout := 900
+		if slices.Contains(routed, name) {
+			maxTimeout = 29 // API Gateway's integration timeout
+		}
+		if fn.TimeoutSeconds != 0 {
+			v.between(key+".timeoutSeconds", fn.TimeoutSeconds, 1, maxTimeout)
+		}
+		v.between(key+".reservedConcurrency", fn.ReservedConcurrency, 0, 1000)
+		v.between(key+".provisionedConcurrency", fn.ProvisionedConcurrency, 0, 1000)
+		if fn.ReservedConcurrency > 0 && fn.ProvisionedConcurrency > fn.ReservedConcurrency {
+			v.failf(key+".provisionedConcurrency", "must not exceed reservedConcurrency (%d), got %d", fn.ReservedConcurrency, fn.ProvisionedConcurrency)
+		}
+		if fn.MaxProvisionedConcurrency != 0 && fn.MaxProvisionedConcurrency < fn.ProvisionedConcurrency {
+			v.failf(key+".maxProvisionedConcurrency", "must be at least provisionedConcurrency (%d), got %d", fn.ProvisionedConcurrency, fn.MaxProvisionedConcurrency)
+		}
+		if fn.ProvisionedConcurrency > 0 && !slices.Contains(routed, name) {
+			v.failf(key+".provisionedConcurrency", "must be 0: %s is invoked once per deploy, got %d", name, fn.ProvisionedConcurrency)
+		}
+		ceiling := max(fn.MaxProvisionedConcurrency, fn.ProvisionedConcurrency)
+		for _, peak := range slices.Sorted(maps.Keys(fn.Peaks)) {
+			n := fn.Peaks[peak]
+			if _, ok := f.Peaks[peak]; !ok {
+				v.failf(key+".peaks."+peak, "names no window of functions.peaks")
+			}
+			// Scheduled scaling never goes below the alias's own
+			// provisioned concurrency: a deploy while scaled under it
+			// fails (aws-cdk issue 29992).
+			if fn.ProvisionedConcurrency == 0 {
+				v.failf(key+".peaks."+peak, "needs provisionedConcurrency of at least 1 outside the peak")
+			}
+			v.between(key+".peaks."+peak, n, fn.ProvisionedConcurrency, ceiling)
+		}
+	}
+}
+
+func (v *validator) api(a *API) {
+	v.matches("api.stageName", a.StageName, apiStage, "letters, digits and underscores")
+	if !slices.Contains(cacheSizes, a.CacheSizeGiB) {
+		v.failf("api.cacheSizeGiB", "must be 0 (off) or a size API Gateway offers (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237), got %v", a.CacheSizeGiB)
+	}
+	v.throttle("api.throttle", a.Throttle)
+	for _, key := range slices.Sorted(maps.Keys(a.RouteThrottles)) {
+		method, path, _ := strings.Cut(key, " ")
+		if !slices.ContainsFunc(routes.Table, func(r routes.Route) bool { return r.Method == method && r.Path == path }) {
+			v.failf("api.routeThrottles", "key %q names no route (\"METHOD /path\" from lambda/routes)", key)
+		}
+		v.throttle("api.routeThrottles."+key, a.RouteThrottles[key])
+	}
+	if len(a.CorsOrigins) == 0 {
+		v.failf("api.corsOrigins", "must list at least one web origin")
+	}
+	for _, o := range a.CorsOrigins {
+		v.matches("api.corsOrigins", o, webOrigin, "an https:// origin (or http://localhost) without a path")
+	}
+	v.retention("api.accessLogRetentionDays", a.AccessLogRetentionDays)
+	v.matches("api.razorpaySecretName", a.RazorpaySecretName, secretName, "a Secrets Manager secret name")
+	if u, err := url.Parse(a.RazorpayBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		v.failf("api.razorpayBaseUrl", "must be an https:// URL with no path, got %q", a.RazorpayBaseURL)
+	}
+}
+
+func (v *validator) throttle(key string, t Throttle) {
+	v.between(key+".rateLimit", t.RateLimit, 1, 10000)
+	v.between(key+".burstLimit", t.BurstLimit, 1, 5000)
+}
+
+var email = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]{2,}$`)
+
+func (v *validator) monitoring(m *Monitoring) {
+	if len(m.AlarmEmails) == 0 {
+		v.failf("monitoring.alarmEmails", "must list at least one address")
+	}
+	for _, e := range m.AlarmEmails {
+		v.matches("monitoring.alarmEmails", e, email, "an email address")
+	}
+	for _, h := range m.AlarmWebhooks {
+		if u, err := url.Parse(h); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.failf("monitoring.alarmWebhooks", "must be https:// URLs, got %q", h)
+		}
+	}
+	if m.PeriodSeconds < 60 || m.PeriodSeconds%60 != 0 || m.PeriodSeconds > 3600 {
+		v.failf("monitoring.periodSeconds", "must be a multiple of 60 up to 3600, got %d", m.PeriodSeconds)
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Alarms)) {
+		a, key := m.Alarms[name], "monitoring.alarms."+name
+		if _, ok := DefaultAlarms[name]; !ok {
+			v.failf(key, "names no alarm; alarms are %s", strings.Join(slices.Sorted(maps.Keys(DefaultAlarms)), ", "))
+			continue
+		}
+		switch {
+		case strings.HasSuffix(name, "Percent") && (a.Threshold < 0 || a.Threshold > 100):
+			v.failf(key+".threshold", "must be a percentage between 0 and 100, got %v", a.Threshold)
+		case a.Threshold < 0:
+			v.failf(key+".threshold", "must not be negative, got %v", a.Threshold)
+		}
+		v.between(key+".evaluationPeriods", a.EvaluationPeriods, 0, 100)
+	}
 }

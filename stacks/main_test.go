@@ -16,6 +16,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/constructs/gofunction"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden templates under testdata/")
@@ -34,6 +35,9 @@ func (s *synthesized) template(stack awscdk.Stack) assertions.Template {
 
 var stages = map[string]*synthesized{}
 
+// bundle is the Lambda code, built once for every stage.
+var bundle *gofunction.Bundle
+
 // TestMain synthesises every committed stage once, the way `cdk synth`
 // does (cdk.json's context, cdk-nag aspect), because each synth costs
 // seconds.
@@ -41,6 +45,16 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	code := func() int {
 		defer jsii.Close()
+		dir, err := os.MkdirTemp("", "hasivu-bundle")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		if bundle, err = gofunction.Build("..", "./lambda", dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 		for _, name := range config.Stages() {
 			cfg, err := config.Load(name)
 			if err != nil {
@@ -55,11 +69,19 @@ func TestMain(m *testing.M) {
 }
 
 // synth builds and synthesises a stage as main.go does.
-func synth(cfg *config.Stage) *synthesized {
+func synth(cfg *config.Stage) *synthesized { return synthWith(cfg, bundle) }
+
+// synthWith synthesises a stage with the given Lambda code.
+func synthWith(cfg *config.Stage, b *gofunction.Bundle) *synthesized {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: cdkContext()})
-	p := NewPlatform(app, cfg)
+	p := NewPlatform(app, cfg, b)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
 	return &synthesized{cfg: cfg, platform: p, assembly: app.Synth(nil)}
+}
+
+// gofunctionBuild builds the Lambda code into a test's own folder.
+func gofunctionBuild(t *testing.T) (*gofunction.Bundle, error) {
+	return gofunction.Build("..", "./lambda", t.TempDir())
 }
 
 // cdkContext is cdk.json's context (the feature flags) plus the keys the

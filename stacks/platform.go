@@ -9,18 +9,22 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/constructs/gofunction"
 )
 
 // Platform is one stage's set of stacks, in dependency order.
 type Platform struct {
-	Network *NetworkStack
-	Data    *DataStack
-	Cache   *CacheStack
+	Network    *NetworkStack
+	Data       *DataStack
+	Cache      *CacheStack
+	Api        *ApiStack
+	Monitoring *MonitoringStack
 }
 
-// NewPlatform builds every stack of the stage described by cfg under scope
-// and tags all their resources with the stage's tags.
-func NewPlatform(scope constructs.Construct, cfg *config.Stage) *Platform {
+// NewPlatform builds every stack of the stage described by cfg under scope,
+// with the Lambda code in bundle, and tags all their resources with the
+// stage's tags.
+func NewPlatform(scope constructs.Construct, cfg *config.Stage, bundle *gofunction.Bundle) *Platform {
 	env := EnvOf(cfg)
 	for _, k := range slices.Sorted(maps.Keys(cfg.Tags)) {
 		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(cfg.Tags[k]), nil)
@@ -29,10 +33,14 @@ func NewPlatform(scope constructs.Construct, cfg *config.Stage) *Platform {
 	p.Network = NewNetworkStack(scope, env, cfg.Network)
 	p.Data = NewDataStack(scope, env, cfg.Database, p.Network)
 	p.Cache = NewCacheStack(scope, env, cfg.Cache, p.Network)
+	p.Api = NewApiStack(scope, env, cfg.Functions, cfg.API, ApiDeps{Network: p.Network, Data: p.Data, Cache: p.Cache, Bundle: bundle})
+	p.Monitoring = NewMonitoringStack(scope, env, cfg.Monitoring, MonitoringDeps{
+		Data: p.Data, Cache: p.Cache, Api: p.Api, Functions: cfg.Functions, CacheCluster: cfg.API.CacheSizeGiB > 0,
+	})
 	return p
 }
 
 // Stacks lists the platform's stacks in dependency order.
 func (p *Platform) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{p.Network.Stack, p.Data.Stack, p.Cache.Stack}
+	return []awscdk.Stack{p.Network.Stack, p.Data.Stack, p.Cache.Stack, p.Api.Stack, p.Monitoring.Stack}
 }

@@ -4,7 +4,10 @@
 package stacks
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -126,3 +129,7 @@ func suppress(resource constructs.IConstruct, rule, reason string, appliesTo ...
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(resource, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(false))
 }
+
+// sortedKeys returns a map's keys in order, so that templates do not
+// depend on map iteration.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K { return slices.Sorted(maps.Keys(m)) }

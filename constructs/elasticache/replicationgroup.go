@@ -6,12 +6,12 @@ package elasticache
 
 import (
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -136,7 +136,7 @@ func NewReplicationGroup(scope constructs.Construct, id *string, props *Replicat
 	parameters := awselasticache.NewCfnParameterGroup(this, jsii.String("Parameters"), &awselasticache.CfnParameterGroupProps{
 		CacheParameterGroupFamily: jsii.String(family(*p.Engine, *p.EngineVersion)),
 		Description:               jsii.String(fmt.Sprintf("Parameters of %s", g.id)),
-		Properties:                sortedMap(params),
+		Properties:                params,
 	})
 
 	g.authSecret = awssecretsmanager.NewSecret(this, jsii.String("AuthToken"), &awssecretsmanager.SecretProps{
@@ -251,14 +251,6 @@ func family(engine, version string) string {
 	return engine + major
 }
 
-func sortedMap(m map[string]string) map[string]interface{} {
-	out := make(map[string]interface{}, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out[k] = m[k]
-	}
-	return out
-}
-
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -299,4 +291,18 @@ func (g *ReplicationGroup) NodeIds() []string {
 // separate: open Connections() to the grantee.
 func (g *ReplicationGroup) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
 	return g.authSecret.GrantRead(grantee, nil)
+}
+
+// MetricOfNode is one of ElastiCache's metrics for one node of the group
+// (see NodeIds), such as EngineCPUUtilization,
+// DatabaseMemoryUsagePercentage, Evictions, CacheHitRate, ReplicationLag.
+func (g *ReplicationGroup) MetricOfNode(nodeID, name, statistic string, period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String("AWS/ElastiCache"),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{"CacheClusterId": jsii.String(nodeID)},
+		Statistic:     jsii.String(statistic),
+		Period:        period,
+		Label:         jsii.String(nodeID),
+	})
 }

@@ -1,0 +1,305 @@
+// Package cachedapi is a REST API (API Gateway v1, the only kind that
+// caches responses) in front of Lambda aliases: a stage cache cluster with
+// per-method TTLs and cache keys, compression, stage and per-method
+// throttling, JSON access logs, tracing, CORS and request-body validation.
+package cachedapi
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Throttle is a token bucket in requests per second.
+type Throttle struct {
+	RateLimit  float64
+	BurstLimit float64
+}
+
+// Route is one method of the API.
+type Route struct {
+	// Method and Path locate the method; {name} marks a path parameter.
+	Method, Path string
+	// Handler answers the route through a Lambda proxy integration; pass
+	// an alias.
+	Handler awslambda.IFunction
+	// CacheTTL caches responses at the gateway for this long, when the
+	// API has a cache cluster; nil or zero means never. Only routes whose answer is the same for every caller
+	// may be cached: the key holds only CacheKey's parameters.
+	CacheTTL awscdk.Duration
+	// CacheKey lists the parameters ("path.schoolId", "querystring.date")
+	// the cache key is made of.
+	CacheKey []string
+	// Query lists query-string parameters the route reads.
+	Query []string
+	// Throttle overrides the stage's throttling for this method.
+	Throttle *Throttle
+	// Body is a JSON schema (draft 4) the request body must match; API
+	// Gateway rejects a body that does not with 400 before invoking
+	// Handler. Nil means no body validation.
+	Body *awsapigateway.JsonSchema
+}
+
+// CachedApiProps configures a CachedApi.
+type CachedApiProps struct {
+	// Name of the API. Required.
+	Name *string
+	// StageName of the deployment. Default: "v1".
+	StageName *string
+	// CacheSizeGiB is the cache cluster size as API Gateway names it
+	// ("0.5", "1.6", ...). Default: none, no cache cluster.
+	CacheSizeGiB *string
+	// Throttle applies to every method without its own. Required.
+	Throttle *Throttle
+	// Routes are the API's methods. Required.
+	Routes []Route
+	// CorsOrigins may call the API from a browser. Default: none.
+	CorsOrigins []string
+	// CorsHeaders are the request headers browsers may send. Default:
+	// Content-Type and Authorization.
+	CorsHeaders []string
+	// AccessLogRetention keeps access logs this long. Default: one month.
+	AccessLogRetention awslogs.RetentionDays
+	// Tracing turns on X-Ray for the stage. Default: false.
+	Tracing *bool
+	// MinCompressionBytes compresses responses at least this large when
+	// the client accepts it. Default: 1024.
+	MinCompressionBytes *float64
+}
+
+// CachedApi is the API, its stage and access log group.
+type CachedApi struct {
+	constructs.Construct
+	Api        awsapigateway.RestApi
+	AccessLogs awslogs.LogGroup
+	// Methods by "METHOD /path".
+	Methods map[string]awsapigateway.Method
+}
+
+// NewCachedApi declares the API.
+func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps) *CachedApi {
+	p := *props
+	if p.StageName == nil {
+		p.StageName = jsii.String("v1")
+	}
+	if p.AccessLogRetention == "" {
+		p.AccessLogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if p.Tracing == nil {
+		p.Tracing = jsii.Bool(false)
+	}
+	if p.MinCompressionBytes == nil {
+		p.MinCompressionBytes = jsii.Number(1024)
+	}
+	if len(p.CorsHeaders) == 0 {
+		p.CorsHeaders = []string{"Content-Type", "Authorization"}
+	}
+	if err := validate(&p); err != nil {
+		panic(fmt.Sprintf("cachedapi.NewCachedApi %s: %v", *id, err))
+	}
+	this := constructs.NewConstruct(scope, id)
+	a := &CachedApi{Construct: this, Methods: map[string]awsapigateway.Method{}}
+
+	a.AccessLogs = awslogs.NewLogGroup(this, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
+		Retention: p.AccessLogRetention, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	cached := p.CacheSizeGiB != nil && *p.CacheSizeGiB != ""
+	stage := &awsapigateway.StageOptions{
+		StageName:            p.StageName,
+		CacheClusterEnabled:  jsii.Bool(cached),
+		TracingEnabled:       p.Tracing,
+		MetricsEnabled:       jsii.Bool(true),
+		LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
+		DataTraceEnabled:     jsii.Bool(false),
+		ThrottlingRateLimit:  jsii.Number(p.Throttle.RateLimit),
+		ThrottlingBurstLimit: jsii.Number(p.Throttle.BurstLimit),
+		CachingEnabled:       jsii.Bool(false),
+		AccessLogDestination: awsapigateway.NewLogGroupLogDestination(a.AccessLogs),
+		AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+		MethodOptions:        &map[string]*awsapigateway.MethodDeploymentOptions{},
+	}
+	if cached {
+		stage.CacheClusterSize = p.CacheSizeGiB
+		stage.CacheDataEncrypted = jsii.Bool(true)
+	}
+	for _, r := range p.Routes {
+		opts := &awsapigateway.MethodDeploymentOptions{}
+		// Without a cache cluster (a stage that saves its cost) nothing is
+		// cached, whatever the route allows.
+		if cached && r.CacheTTL != nil && *r.CacheTTL.ToSeconds(nil) > 0 {
+			opts.CachingEnabled = jsii.Bool(true)
+			opts.CacheTtl = r.CacheTTL
+			opts.CacheDataEncrypted = jsii.Bool(true)
+		}
+		if r.Throttle != nil {
+			opts.ThrottlingRateLimit = jsii.Number(r.Throttle.RateLimit)
+			opts.ThrottlingBurstLimit = jsii.Number(r.Throttle.BurstLimit)
+		}
+		if opts.CachingEnabled != nil || opts.ThrottlingRateLimit != nil {
+			(*stage.MethodOptions)[r.Path+"/"+r.Method] = opts
+		}
+	}
+
+	rest := &awsapigateway.RestApiProps{
+		RestApiName:                 p.Name,
+		Description:                 jsii.String(fmt.Sprintf("%s: %d routes", *p.Name, len(p.Routes))),
+		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		MinCompressionSize:          awscdk.Size_Bytes(p.MinCompressionBytes),
+		DeployOptions:               stage,
+		CloudWatchRole:              jsii.Bool(true),
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	}
+	if len(p.CorsOrigins) > 0 {
+		rest.DefaultCorsPreflightOptions = &awsapigateway.CorsOptions{
+			AllowOrigins: jsii.Strings(p.CorsOrigins...),
+			AllowMethods: jsii.Strings(corsMethods(p.Routes)...),
+			AllowHeaders: jsii.Strings(p.CorsHeaders...),
+			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
+		}
+	}
+	a.Api = awsapigateway.NewRestApi(this, jsii.String("Api"), rest)
+	errorResponses(a.Api, p.CorsOrigins)
+
+	var validator awsapigateway.RequestValidator
+	for _, r := range p.Routes {
+		params := map[string]*bool{}
+		for _, q := range r.Query {
+			params["method.request.querystring."+q] = jsii.Bool(false)
+		}
+		var keys []*string
+		for _, k := range r.CacheKey {
+			params["method.request."+k] = jsii.Bool(true)
+			keys = append(keys, jsii.String("method.request."+k))
+		}
+		integration := awsapigateway.NewLambdaIntegration(r.Handler, &awsapigateway.LambdaIntegrationOptions{
+			Proxy:              jsii.Bool(true),
+			AllowTestInvoke:    jsii.Bool(false),
+			CacheKeyParameters: &keys,
+		})
+		method := &awsapigateway.MethodOptions{
+			OperationName:     jsii.String(operationName(r)),
+			RequestParameters: &params,
+		}
+		if r.Body != nil {
+			if validator == nil {
+				validator = a.Api.AddRequestValidator(jsii.String("Body"), &awsapigateway.RequestValidatorOptions{
+					ValidateRequestBody: jsii.Bool(true), ValidateRequestParameters: jsii.Bool(true),
+				})
+			}
+			model := a.Api.AddModel(jsii.String(operationName(r)+"Body"), &awsapigateway.ModelOptions{
+				ContentType: jsii.String("application/json"),
+				Schema:      r.Body,
+			})
+			method.RequestValidator = validator
+			method.RequestModels = &map[string]awsapigateway.IModel{"application/json": model}
+		}
+		a.Methods[r.Method+" "+r.Path] = a.Api.Root().ResourceForPath(jsii.String(r.Path)).AddMethod(jsii.String(r.Method), integration, method)
+	}
+	return a
+}
+
+// accessLogFormat is one JSON object per request.
+var accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
+	`"resourcePath":"$context.resourcePath","path":"$context.path","status":"$context.status",` +
+	`"responseLength":"$context.responseLength","responseLatency":"$context.responseLatency",` +
+	`"integrationLatency":"$context.integration.latency","integrationStatus":"$context.integration.status",` +
+	`"error":"$context.error.message","validationError":"$context.error.validationErrorString",` +
+	`"xrayTraceId":"$context.xrayTraceId","requestTime":"$context.requestTimeEpoch"}`
+
+// errorResponses makes API Gateway's own errors (validation, throttling,
+// timeouts) JSON in the functions' error shape, with CORS headers so a
+// browser can read them.
+func errorResponses(api awsapigateway.RestApi, origins []string) {
+	headers := map[string]*string{}
+	if len(origins) > 0 {
+		// A gateway response cannot echo one of several origins, so it
+		// names the first; the functions' own responses echo the caller's.
+		headers["Access-Control-Allow-Origin"] = jsii.String("'" + origins[0] + "'")
+	}
+	for _, r := range []struct {
+		name, code, message string
+		typ                 awsapigateway.ResponseType
+	}{
+		// A body or parameter API Gateway's validation refused: the
+		// functions' own code for bad input, and what was wrong.
+		{"BadRequestBody", "invalid", `"$context.error.validationErrorString"`, awsapigateway.ResponseType_BAD_REQUEST_BODY()},
+		{"BadRequestParameters", "invalid", `"$context.error.validationErrorString"`, awsapigateway.ResponseType_BAD_REQUEST_PARAMETERS()},
+		{"Throttled", "throttled", "$context.error.messageString", awsapigateway.ResponseType_THROTTLED()},
+		{"Default4XX", "$context.error.responseType", "$context.error.messageString", awsapigateway.ResponseType_DEFAULT_4XX()},
+		{"Default5XX", "$context.error.responseType", "$context.error.messageString", awsapigateway.ResponseType_DEFAULT_5XX()},
+	} {
+		api.AddGatewayResponse(jsii.String(r.name), &awsapigateway.GatewayResponseOptions{
+			Type:            r.typ,
+			ResponseHeaders: &headers,
+			Templates: &map[string]*string{
+				"application/json": jsii.String(`{"error":{"code":"` + r.code + `","message":` + r.message + `}}`),
+			},
+		})
+	}
+}
+
+func corsMethods(routes []Route) []string {
+	seen := map[string]bool{"OPTIONS": true}
+	for _, r := range routes {
+		seen[r.Method] = true
+	}
+	var ms []string
+	for m := range seen {
+		ms = append(ms, m)
+	}
+	sort.Strings(ms)
+	return ms
+}
+
+// operationName is a method's stable name: "GET /schools/{schoolId}" →
+// "GetSchoolsSchoolId".
+func operationName(r Route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToUpper(r.Method[:1]) + strings.ToLower(r.Method[1:]))
+	for _, part := range strings.FieldsFunc(r.Path, func(c rune) bool { return c == '/' || c == '{' || c == '}' || c == '-' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func validate(p *CachedApiProps) error {
+	switch {
+	case p.Name == nil || *p.Name == "":
+		return fmt.Errorf("Name is required")
+	case p.Throttle == nil:
+		return fmt.Errorf("Throttle is required")
+	case len(p.Routes) == 0:
+		return fmt.Errorf("Routes must list at least one route")
+	}
+	seen := map[string]bool{}
+	for _, r := range p.Routes {
+		key := r.Method + " " + r.Path
+		if seen[key] {
+			return fmt.Errorf("route %s is listed twice", key)
+		}
+		seen[key] = true
+		if r.Handler == nil {
+			return fmt.Errorf("route %s has no Handler", key)
+		}
+		for _, k := range r.CacheKey {
+			kind, name, ok := strings.Cut(k, ".")
+			if !ok || !(kind == "path" && strings.Contains(r.Path, "{"+name+"}") || kind == "querystring" || kind == "header") {
+				return fmt.Errorf("route %s: cache key %q must be path.<a path parameter>, querystring.<name> or header.<name>", key, k)
+			}
+		}
+		if r.CacheTTL != nil {
+			if s := *r.CacheTTL.ToSeconds(nil); s < 0 || s > 3600 {
+				return fmt.Errorf("route %s: CacheTTL must be at most 3600 s, got %s", key, strconv.FormatFloat(s, 'f', -1, 64))
+			}
+		}
+	}
+	return nil
+}

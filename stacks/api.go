@@ -1,0 +1,283 @@
+package stacks
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/triggers"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/constructs/cachedapi"
+	"github.com/hasivu/infra/constructs/gofunction"
+	"github.com/hasivu/infra/lambda/functions"
+	"github.com/hasivu/infra/lambda/routes"
+)
+
+// JWTSecretLogicalID pins the signing key's secret: replacing it would sign
+// every user out.
+const JWTSecretLogicalID = "JwtSigningKey"
+
+// ApiDeps are the handles the API stack takes from the stacks before it.
+type ApiDeps struct {
+	Network *NetworkStack
+	Data    *DataStack
+	Cache   *CacheStack
+	// Bundle is the Lambda code, built once for every function.
+	Bundle *gofunction.Bundle
+}
+
+// ApiStack is the stage's functions and the REST API in front of them.
+type ApiStack struct {
+	awscdk.Stack
+	// Functions by handler-table name.
+	Functions map[string]*gofunction.GoFunction
+	// Layer holds the one binary every function runs.
+	Layer awslambda.LayerVersion
+	Api   *cachedapi.CachedApi
+	// JwtSecret is the key sessions are signed with.
+	JwtSecret awssecretsmanager.Secret
+}
+
+// NewApiStack declares every function of routes.Deployed() over the shared
+// platform layer, grants each what its handler-table entry needs, puts the
+// routed ones behind the cached REST API and runs migrate on every deploy
+// before the new versions go live.
+func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acfg config.API, deps ApiDeps) *ApiStack {
+	stack := newStack(scope, env, "api", "Hasivu "+env.Stage+": Lambda functions, platform layer, REST API", false)
+	s := &ApiStack{Stack: stack, Functions: map[string]*gofunction.GoFunction{}}
+
+	// Every function attaches the same layers, from here: the platform
+	// layer with the binary, then the AWS-managed extensions.
+	s.Layer = awslambda.NewLayerVersion(stack, jsii.String("Platform"), &awslambda.LayerVersionProps{
+		Code:                    awslambda.Code_FromAsset(jsii.String(deps.Bundle.LayerDir), nil),
+		CompatibleArchitectures: &[]awslambda.Architecture{awslambda.Architecture_ARM_64()},
+		CompatibleRuntimes:      &[]awslambda.Runtime{awslambda.Runtime_PROVIDED_AL2023()},
+		Description:             jsii.String("Hasivu platform binary, run as /opt/bootstrap by every function"),
+		RemovalPolicy:           awscdk.RemovalPolicy_RETAIN,
+	})
+	code := awslambda.Code_FromAsset(jsii.String(deps.Bundle.FunctionDir), nil)
+	secretsExtension := awslambda.ParamsAndSecretsLayerVersion_FromVersion(awslambda.ParamsAndSecretsVersions_V1_0_103, &awslambda.ParamsAndSecretsOptions{
+		CacheEnabled:      jsii.Bool(true),
+		SecretsManagerTtl: awscdk.Duration_Minutes(jsii.Number(5)),
+		LogLevel:          awslambda.ParamsAndSecretsLogLevel_WARN,
+	})
+	var insights awslambda.LambdaInsightsVersion
+	if fcfg.Insights {
+		insights = awslambda.LambdaInsightsVersion_VERSION_1_0_498_0()
+	}
+
+	s.JwtSecret = awssecretsmanager.NewSecret(stack, jsii.String("JwtSigningKey"), &awssecretsmanager.SecretProps{
+		SecretName:  jsii.String("hasivu/" + env.Stage + "/jwt-signing-key"),
+		Description: jsii.String("HMAC key that signs Hasivu " + env.Stage + " sessions"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	s.JwtSecret.Node().DefaultChild().(awssecretsmanager.CfnSecret).OverrideLogicalId(jsii.String(JWTSecretLogicalID))
+	suppress(s.JwtSecret.Node().DefaultChild(), "AwsSolutions-SMG4",
+		"Rotating the signing key signs every user out unless verification also accepts the previous key; it is rolled over by hand with a key ID, not rotated on a timer.")
+	razorpay := awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("Razorpay"), jsii.String(acfg.RazorpaySecretName))
+
+	zone := awscdk.TimeZone_Of(jsii.String(fcfg.TimeZone))
+	for _, name := range routes.Deployed() {
+		needs := functions.Table[name].Needs
+		fc := fcfg.Of(name)
+		environment := map[string]string{"STAGE": env.Stage}
+		if needs.DB {
+			environment["DB_HOST"] = *deps.Data.Proxy.Endpoint()
+			environment["DB_PORT"] = strconv.Itoa(deps.Data.Port)
+			environment["DB_NAME"] = deps.Data.DatabaseName
+			environment["DB_USER"] = deps.Data.Username
+			environment["DB_IAM_AUTH"] = "true"
+		}
+		if needs.Cache {
+			environment["REDIS_ADDR"] = *deps.Cache.Cache.PrimaryEndpoint() + ":" + strconv.Itoa(int(deps.Cache.Cache.Port()))
+			environment["REDIS_TLS"] = "true"
+			environment["REDIS_AUTH_SECRET_ARN"] = *deps.Cache.Cache.AuthSecret().SecretArn()
+		}
+		if needs.JWT {
+			environment["JWT_SECRET_ARN"] = *s.JwtSecret.SecretArn()
+		}
+		if needs.Razorpay || needs.Webhook {
+			environment["RAZORPAY_SECRET_ARN"] = *razorpay.SecretArn()
+			environment["RAZORPAY_BASE_URL"] = acfg.RazorpayBaseURL
+		}
+
+		var peaks []gofunction.Peak
+		for _, peak := range sortedKeys(fc.Peaks) {
+			w := fcfg.Peaks[peak]
+			peaks = append(peaks, gofunction.Peak{
+				Name: peak, Start: weeklyAt(w.Days, w.From), End: weeklyAt(w.Days, w.To), MinCapacity: float64(fc.Peaks[peak]),
+			})
+		}
+		props := &gofunction.GoFunctionProps{
+			Handler:                   jsii.String(name),
+			Code:                      code,
+			Layers:                    &[]awslambda.ILayerVersion{s.Layer},
+			ParamsAndSecrets:          secretsExtension,
+			Insights:                  insights,
+			Description:               jsii.String("Hasivu " + env.Stage + " " + name),
+			MemoryMiB:                 jsii.Number(fc.MemoryMiB),
+			Timeout:                   awscdk.Duration_Seconds(jsii.Number(fc.TimeoutSeconds)),
+			Environment:               stringMap(environment),
+			Vpc:                       deps.Network.Vpc,
+			VpcSubnets:                deps.Network.FunctionSubnets,
+			SecurityGroups:            &[]awsec2.ISecurityGroup{deps.Network.Functions},
+			Tracing:                   jsii.Bool(fcfg.Tracing),
+			LogRetention:              retention(fcfg.LogRetentionDays),
+			ProvisionedConcurrency:    jsii.Number(fc.ProvisionedConcurrency),
+			MaxProvisionedConcurrency: jsii.Number(fc.MaxProvisionedConcurrency),
+			UtilizationTarget:         jsii.Number(float64(fcfg.UtilizationTarget) / 100),
+			Peaks:                     peaks,
+			TimeZone:                  zone,
+		}
+		if fc.ReservedConcurrency > 0 {
+			props.ReservedConcurrency = jsii.Number(fc.ReservedConcurrency)
+		}
+		fn := gofunction.NewGoFunction(stack, jsii.String(name), props)
+		s.Functions[name] = fn
+		suppressFunctionRole(fn)
+
+		// Grants follow the handler table's needs, so each function can
+		// read only the secrets its handler uses.
+		if needs.DB {
+			deps.Data.GrantConnect(fn.Function)
+		}
+		if needs.Cache {
+			deps.Cache.Cache.GrantConnect(fn.Function)
+		}
+		if needs.JWT {
+			s.JwtSecret.GrantRead(fn.Function, nil)
+		}
+		if needs.Razorpay || needs.Webhook {
+			razorpay.GrantRead(fn.Function, nil)
+		}
+	}
+
+	// The schema is migrated on every deploy whose code changed, before
+	// any function's new version goes live; a failed migration fails the
+	// deploy.
+	migrate := s.Functions[routes.Migrate]
+	var live []constructs.Construct
+	for _, name := range routes.Functions() {
+		live = append(live, s.Functions[name].Alias)
+	}
+	triggers.NewTrigger(stack, jsii.String("MigrateOnDeploy"), &triggers.TriggerProps{
+		Handler:                migrate.Function,
+		ExecuteOnHandlerChange: jsii.Bool(true),
+		ExecuteBefore:          &live,
+		Timeout:                awscdk.Duration_Seconds(jsii.Number(fcfg.Of(routes.Migrate).TimeoutSeconds)),
+		InvocationType:         triggers.InvocationType_REQUEST_RESPONSE,
+	})
+
+	var apiRoutes []cachedapi.Route
+	for _, r := range routes.Table {
+		route := cachedapi.Route{
+			Method: r.Method, Path: r.Path, Handler: s.Functions[r.Function].Alias,
+			CacheKey: r.CacheKey, Query: r.Query, Body: jsonSchema(r.Body),
+		}
+		if r.CacheTTL > 0 && !r.Auth {
+			route.CacheTTL = awscdk.Duration_Seconds(jsii.Number(r.CacheTTL.Seconds()))
+		}
+		if t, ok := acfg.RouteThrottles[r.Method+" "+r.Path]; ok {
+			route.Throttle = &cachedapi.Throttle{RateLimit: float64(t.RateLimit), BurstLimit: float64(t.BurstLimit)}
+		}
+		apiRoutes = append(apiRoutes, route)
+	}
+	api := &cachedapi.CachedApiProps{
+		Name:               jsii.String("hasivu-" + env.Stage),
+		StageName:          jsii.String(acfg.StageName),
+		Throttle:           &cachedapi.Throttle{RateLimit: float64(acfg.Throttle.RateLimit), BurstLimit: float64(acfg.Throttle.BurstLimit)},
+		Routes:             apiRoutes,
+		CorsOrigins:        acfg.CorsOrigins,
+		CorsHeaders:        []string{"Content-Type", "Authorization", "Idempotency-Key"},
+		AccessLogRetention: retention(acfg.AccessLogRetentionDays),
+		Tracing:            jsii.Bool(fcfg.Tracing),
+	}
+	if acfg.CacheSizeGiB > 0 {
+		api.CacheSizeGiB = jsii.String(strconv.FormatFloat(acfg.CacheSizeGiB, 'f', -1, 64))
+	}
+	s.Api = cachedapi.NewCachedApi(stack, jsii.String("Rest"), api)
+	for _, r := range routes.Table {
+		method := s.Api.Methods[r.Method+" "+r.Path].Node().DefaultChild()
+		reason := "Public by design: " + publicRoutes[r.Function]
+		if r.Auth {
+			reason = "The function verifies the caller's JWT (lambda/auth) on every request; a gateway authorizer would add a second invocation to the plan's 150 ms budget."
+		}
+		suppress(method, "AwsSolutions-APIG4", reason)
+		suppress(method, "AwsSolutions-COG4", reason)
+	}
+	suppress(s.Api.Api.Node().FindChild(jsii.String("CloudWatchRole")).Node().DefaultChild(), "AwsSolutions-IAM4",
+		"API Gateway's account-wide logging role needs exactly AWS's AmazonAPIGatewayPushToCloudWatchLogs.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+	suppress(s.Api.Api.DeploymentStage().Node().DefaultChild(), "AwsSolutions-APIG3",
+		"No WAF in the performance plan; stage and per-route throttling bound abuse. Adding a web ACL is a separate decision.")
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: s.Api.Api.Url(), Description: jsii.String("Base URL of the REST API stage")})
+	return s
+}
+
+// publicRoutes says why each route without a signed-in user needs none.
+var publicRoutes = map[string]string{
+	"auth-login":       "it is where a user signs in.",
+	"menus-daily":      "a school's daily menu is public, and only a public answer may be served from the gateway cache.",
+	"payments-webhook": "Razorpay calls it; the function verifies Razorpay's HMAC signature and rejects a bad one with 401.",
+}
+
+// suppressFunctionRole records why a function's role is what CDK makes it.
+func suppressFunctionRole(fn *gofunction.GoFunction) {
+	role := fn.Function.Role().Node().DefaultChild()
+	suppress(role, "AwsSolutions-IAM4",
+		"AWS's Lambda execution policies: logs for the function, ENIs for the VPC, Lambda Insights' log stream; AWS keeps them current.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy")
+	suppress(fn.Function.Role().Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild(), "AwsSolutions-IAM5",
+		"Only X-Ray's PutTraceSegments and PutTelemetryRecords are on *: they have no resource-level permissions.", "Resource::*")
+}
+
+// jsonSchema turns a route's body shape into the JSON schema API Gateway
+// validates against.
+func jsonSchema(b *routes.Body) *awsapigateway.JsonSchema {
+	if b == nil {
+		return nil
+	}
+	fields := map[string]*awsapigateway.JsonSchema{}
+	for _, name := range sortedKeys(b.Fields) {
+		f := b.Fields[name]
+		schema := &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType(strings.ToUpper(f.Type))}
+		if f.Items != nil {
+			schema.Items = jsonSchema(f.Items)
+			schema.MinItems = jsii.Number(1)
+		}
+		fields[name] = schema
+	}
+	return &awsapigateway.JsonSchema{
+		Schema:     awsapigateway.JsonSchemaVersion_DRAFT4,
+		Type:       awsapigateway.JsonSchemaType_OBJECT,
+		Required:   jsii.Strings(b.Required...),
+		Properties: &fields,
+	}
+}
+
+// weeklyAt is a cron schedule at hh:mm on the given cron days.
+func weeklyAt(days, clock string) awsapplicationautoscaling.Schedule {
+	t, err := time.Parse("15:04", clock)
+	if err != nil {
+		panic(fmt.Sprintf("stacks: %q passed config validation but is not hh:mm", clock))
+	}
+	return awsapplicationautoscaling.Schedule_Cron(&awsapplicationautoscaling.CronOptions{
+		Minute: jsii.String(strconv.Itoa(t.Minute())), Hour: jsii.String(strconv.Itoa(t.Hour())),
+		WeekDay: jsii.String(strings.ToUpper(days)),
+	})
+}

@@ -1,0 +1,361 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/lambda/metrics"
+)
+
+// alarmShape is what an alarm must read and how it must judge it.
+type alarmShape struct {
+	metrics    []string // metric names it reads
+	statistic  string   // of a single-metric alarm
+	comparison string
+	missing    string
+	critical   bool
+}
+
+var alarmShapes = map[string]alarmShape{
+	"apiLatencyP95Ms":        {metrics: []string{"Latency"}, statistic: "p95", comparison: "GreaterThanThreshold", missing: "notBreaching", critical: true},
+	"errorRatePercent":       {metrics: []string{"5XXError", "Count"}, comparison: "GreaterThanThreshold", missing: "notBreaching", critical: true},
+	"api5xxCount":            {metrics: []string{"5XXError"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching", critical: true},
+	"coldStartMs":            {metrics: []string{"ColdStartDuration"}, statistic: "Average", comparison: "GreaterThanThreshold", missing: "notBreaching"},
+	"functionThrottles":      {metrics: []string{"Throttles"}, comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching", critical: true},
+	"spilloverInvocations":   {metrics: []string{"ProvisionedConcurrencySpilloverInvocations"}, comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
+	"cacheHitRatePercent":    {metrics: []string{"CacheHits", "CacheMisses"}, comparison: "LessThanThreshold", missing: "notBreaching"},
+	"cacheMemoryPercent":     {metrics: []string{"DatabaseMemoryUsagePercentage"}, comparison: "GreaterThanThreshold", missing: "breaching", critical: true},
+	"cacheEvictionsCount":    {metrics: []string{"Evictions"}, comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
+	"databaseQueryP95Ms":     {metrics: []string{"QueryDuration"}, statistic: "p95", comparison: "GreaterThanThreshold", missing: "notBreaching", critical: true},
+	"databaseCpuPercent":     {metrics: []string{"CPUUtilization"}, statistic: "Maximum", comparison: "GreaterThanThreshold", missing: "breaching", critical: true},
+	"databaseFreeStorageGiB": {metrics: []string{"FreeStorageSpace"}, statistic: "Minimum", comparison: "LessThanThreshold", missing: "breaching"},
+}
+
+func alarmsByName(t *testing.T, s *synthesized) map[string]map[string]interface{} {
+	t.Helper()
+	out := map[string]map[string]interface{}{}
+	for id, r := range resources(s.template(s.platform.Monitoring.Stack), "AWS::CloudWatch::Alarm") {
+		p := r["Properties"].(map[string]interface{})
+		p["_id"] = id
+		out[strings.TrimPrefix(p["AlarmName"].(string), "hasivu-"+s.cfg.Name+"-")] = p
+	}
+	return out
+}
+
+// metricNames lists the metric names an alarm reads, single or math.
+func metricNames(p map[string]interface{}) []string {
+	if n, ok := p["MetricName"].(string); ok {
+		return []string{n}
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, m := range p["Metrics"].([]interface{}) {
+		if stat, ok := m.(map[string]interface{})["MetricStat"].(map[string]interface{}); ok {
+			n := stat["Metric"].(map[string]interface{})["MetricName"].(string)
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+// expectedAlarms is alarmShapes less the spill-over alarm on a stage
+// without provisioned concurrency, where nothing can spill over.
+func expectedAlarms(s *synthesized) map[string]alarmShape {
+	out := map[string]alarmShape{}
+	for name, shape := range alarmShapes {
+		if name == "spilloverInvocations" && !hasProvisionedConcurrency(s.cfg) {
+			continue
+		}
+		out[name] = shape
+	}
+	return out
+}
+
+func hasProvisionedConcurrency(cfg *config.Stage) bool {
+	for _, f := range cfg.Functions.Each {
+		if f.ProvisionedConcurrency > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// statistic is the statistic of a single-metric alarm, wherever CDK put it.
+func statistic(p map[string]interface{}) interface{} {
+	for _, k := range []string{"Statistic", "ExtendedStatistic"} {
+		if v, ok := p[k]; ok {
+			return v
+		}
+	}
+	if list, ok := p["Metrics"].([]interface{}); ok && len(list) == 1 {
+		return list[0].(map[string]interface{})["MetricStat"].(map[string]interface{})["Stat"]
+	}
+	return nil
+}
+
+func TestAlarms(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		alarms := alarmsByName(t, s)
+		want := expectedAlarms(s)
+		for name, shape := range want {
+			p, ok := alarms[name]
+			if !ok {
+				t.Errorf("no alarm %s", name)
+				continue
+			}
+			want := s.cfg.Monitoring.Alarm(name)
+			threshold := want.Threshold
+			if name == "databaseFreeStorageGiB" {
+				threshold *= 1 << 30 // the metric is in bytes
+			}
+			if p["Threshold"] != threshold || p["EvaluationPeriods"] != float64(want.EvaluationPeriods) || p["DatapointsToAlarm"] != float64(want.EvaluationPeriods) {
+				t.Errorf("%s: threshold %v over %v periods, config says %v over %d", name, p["Threshold"], p["EvaluationPeriods"], threshold, want.EvaluationPeriods)
+			}
+			if p["ComparisonOperator"] != shape.comparison || p["TreatMissingData"] != shape.missing {
+				t.Errorf("%s: %v, missing data %v; want %s, %s", name, p["ComparisonOperator"], p["TreatMissingData"], shape.comparison, shape.missing)
+			}
+			if got := metricNames(p); !slices.Equal(got, shape.metrics) {
+				t.Errorf("%s reads %v, want %v", name, got, shape.metrics)
+			}
+			if got := statistic(p); shape.statistic != "" && got != shape.statistic {
+				t.Errorf("%s: statistic %v, want %s", name, got, shape.statistic)
+			}
+			if period, ok := p["Period"]; ok && period != float64(s.cfg.Monitoring.PeriodSeconds) {
+				t.Errorf("%s: period %v, config says %d", name, period, s.cfg.Monitoring.PeriodSeconds)
+			}
+			topic := fmt.Sprint(map[string]interface{}{"Ref": topicID(t, s)})
+			for _, actions := range []string{"AlarmActions", "OKActions"} {
+				if got := fmt.Sprint(p[actions]); got != "["+topic+"]" {
+					t.Errorf("%s: %s = %s, want the stage's topic", name, actions, got)
+				}
+			}
+		}
+		if len(alarms) != len(want) {
+			t.Errorf("%d alarms, want %d: %v", len(alarms), len(want), sortedKeys(alarms))
+		}
+	})
+}
+
+func topicID(t *testing.T, s *synthesized) string {
+	t.Helper()
+	for id := range resources(s.template(s.platform.Monitoring.Stack), "AWS::SNS::Topic") {
+		return id
+	}
+	t.Fatal("no topic")
+	return ""
+}
+
+func TestServiceHealthAndTopic(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		tmpl := s.template(s.platform.Monitoring.Stack)
+		composite := props(t, tmpl, "AWS::CloudWatch::CompositeAlarm")
+		rule, _ := json.Marshal(composite["AlarmRule"])
+		alarms := alarmsByName(t, s)
+		for name, shape := range expectedAlarms(s) {
+			if in := strings.Contains(string(rule), alarms[name]["_id"].(string)); in != shape.critical {
+				t.Errorf("service health watches %s = %v, want %v", name, in, shape.critical)
+			}
+		}
+		if fmt.Sprint(composite["AlarmActions"]) != fmt.Sprint([]interface{}{map[string]interface{}{"Ref": topicID(t, s)}}) {
+			t.Errorf("service health actions = %v", composite["AlarmActions"])
+		}
+		check(t, "encrypted topic", func() {
+			tmpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]interface{}{
+				"KmsMasterKeyId": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^AlarmTopicKey")), "Arn"}},
+			})
+			tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]interface{}{"EnableKeyRotation": true})
+		})
+		for _, email := range s.cfg.Monitoring.AlarmEmails {
+			check(t, "subscription "+email, func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]interface{}{"Protocol": "email", "Endpoint": email})
+			})
+		}
+	})
+}
+
+// dashboardBody is the dashboard JSON with every CloudFormation token
+// replaced by TOKEN.
+func dashboardBody(t *testing.T, s *synthesized) map[string]interface{} {
+	t.Helper()
+	body := props(t, s.template(s.platform.Monitoring.Stack), "AWS::CloudWatch::Dashboard")["DashboardBody"]
+	var b strings.Builder
+	if str, ok := body.(string); ok {
+		b.WriteString(str)
+	} else {
+		for _, part := range body.(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{}) {
+			if str, ok := part.(string); ok {
+				b.WriteString(str)
+			} else {
+				b.WriteString("TOKEN")
+			}
+		}
+	}
+	var out map[string]interface{}
+	if err := json.Unmarshal([]byte(b.String()), &out); err != nil {
+		t.Fatalf("dashboard body is not JSON: %v", err)
+	}
+	return out
+}
+
+func TestDashboard(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		var titles []string
+		for _, w := range dashboardBody(t, s)["widgets"].([]interface{}) {
+			p := w.(map[string]interface{})["properties"].(map[string]interface{})
+			if title, ok := p["title"].(string); ok {
+				titles = append(titles, title)
+			}
+			if md, ok := p["markdown"].(string); ok {
+				titles = append(titles, md)
+			}
+		}
+		all := strings.Join(titles, "\n")
+		want := []string{"Alarms", "API latency (ms)", "Integration latency (ms)", "Error rate (%)", "Cold start (init) duration (ms)",
+			"Errors", "Throttles", "Redis hit rate (%)", "Query duration p95 by query (ms)", "Instance CPU (%)", "Free storage (GiB)",
+			"Proxy connections", "Proxy query response latency (µs)", "Memory used (%)", "Evictions", "Node hit rate (%) and replication lag (s)"}
+		for _, name := range []string{"orders-list", "rfid-verify-card", "auth-login"} {
+			want = append(want, name+" duration (ms)")
+		}
+		if s.cfg.API.CacheSizeGiB > 0 {
+			want = append(want, "API Gateway cache hit rate (%)")
+		}
+		if hasProvisionedConcurrency(s.cfg) {
+			want = append(want, "Provisioned concurrency utilisation (max)", "Spill-over invocations (past provisioned concurrency)")
+		}
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				t.Errorf("dashboard has no %q widget", w)
+			}
+		}
+		// Top-down: API before functions before cache before database.
+		order := []string{"## API", "## Functions", "## Cache", "## Database"}
+		last := -1
+		for _, o := range order {
+			i := strings.Index(all, o)
+			if i < last {
+				t.Errorf("section %s is out of order", o)
+			}
+			last = i
+		}
+	})
+}
+
+var search = regexp.MustCompile(`SEARCH\('\{([^,}]+),([^}]*)\} MetricName="([^"]+)"`)
+
+// customMetric is a metric name with the sorted names of its dimensions.
+type customMetric struct{ name, dims string }
+
+// TestDashboardReadsOnlyEmittedMetrics proves that every custom metric a
+// widget or alarm reads is declared in lambda/metrics, the catalog the
+// functions' emitter writes from, with the same dimension set; and that
+// every declared metric is on the dashboard.
+func TestDashboardReadsOnlyEmittedMetrics(t *testing.T) {
+	emitted := map[customMetric]bool{}
+	for _, m := range metrics.Catalog {
+		for _, set := range m.Dimensions {
+			emitted[customMetric{m.Name, strings.Join(slices.Sorted(slices.Values(set)), ",")}] = true
+		}
+	}
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		ns := metrics.Namespace(s.cfg.Name)
+		read := map[customMetric]bool{}
+		// Dashboard graphs: [namespace, name, dim, value, ..., {options}] or
+		// [{expression}].
+		for _, w := range dashboardBody(t, s)["widgets"].([]interface{}) {
+			p := w.(map[string]interface{})["properties"].(map[string]interface{})
+			ms, _ := p["metrics"].([]interface{})
+			for _, m := range ms {
+				row := m.([]interface{})
+				if opts, ok := row[0].(map[string]interface{}); ok {
+					if expr, ok := opts["expression"].(string); ok {
+						for _, match := range search.FindAllStringSubmatch(expr, -1) {
+							if match[1] == ns {
+								read[customMetric{match[3], match[2]}] = true
+							}
+						}
+					}
+					continue
+				}
+				if row[0] != ns {
+					continue
+				}
+				var dims []string
+				for i := 2; i+1 < len(row); i += 2 {
+					if name, ok := row[i].(string); ok {
+						dims = append(dims, name)
+					}
+				}
+				slices.Sort(dims)
+				read[customMetric{row[1].(string), strings.Join(dims, ",")}] = true
+			}
+		}
+		// Alarms: top-level metric or MetricStat entries.
+		for _, p := range alarmsByName(t, s) {
+			var specs []map[string]interface{}
+			if _, ok := p["MetricName"]; ok {
+				specs = append(specs, p)
+			}
+			if list, ok := p["Metrics"].([]interface{}); ok {
+				for _, m := range list {
+					if stat, ok := m.(map[string]interface{})["MetricStat"].(map[string]interface{}); ok {
+						specs = append(specs, stat["Metric"].(map[string]interface{}))
+					}
+				}
+			}
+			for _, spec := range specs {
+				if spec["Namespace"] != ns {
+					continue
+				}
+				var dims []string
+				if ds, ok := spec["Dimensions"].([]interface{}); ok {
+					for _, d := range ds {
+						dims = append(dims, d.(map[string]interface{})["Name"].(string))
+					}
+				}
+				slices.Sort(dims)
+				read[customMetric{spec["MetricName"].(string), strings.Join(dims, ",")}] = true
+			}
+		}
+		for m := range read {
+			if !emitted[m] {
+				t.Errorf("reads %s with dimensions [%s], which the functions do not emit", m.name, m.dims)
+			}
+		}
+		for _, m := range metrics.Catalog {
+			if !slices.ContainsFunc(sortedKeysOf(read), func(r customMetric) bool { return r.name == m.Name }) {
+				t.Errorf("the functions emit %s but no widget or alarm reads it", m.Name)
+			}
+		}
+		if len(read) == 0 {
+			t.Fatal("found no custom metric at all; the parser is wrong")
+		}
+	})
+}
+
+func sortedKeysOf(m map[customMetric]bool) []customMetric {
+	out := make([]customMetric, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestStageAlarmOverrides: dev's looser thresholds reach its alarms.
+func TestStageAlarmOverrides(t *testing.T) {
+	dev := stages["dev"]
+	got := alarmsByName(t, dev)["databaseCpuPercent"]["Threshold"]
+	if want := dev.cfg.Monitoring.Alarm("databaseCpuPercent").Threshold; got != want || want == config.DefaultAlarms["databaseCpuPercent"].Threshold {
+		t.Errorf("dev CPU alarm threshold %v, want dev's override %v (not the default)", got, want)
+	}
+}
