@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,9 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		needs := functions.Table[name].Needs
 		fc := fcfg.Of(name)
 		environment := map[string]string{"STAGE": env.Stage}
+		if slices.Contains(routes.Functions(), name) {
+			environment["CORS_ALLOWED_ORIGINS"] = strings.Join(acfg.CorsOrigins, ",")
+		}
 		if needs.DB {
 			environment["DB_HOST"] = *deps.Data.Proxy.Endpoint()
 			environment["DB_PORT"] = strconv.Itoa(deps.Data.Port)
@@ -185,7 +189,7 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 	for _, r := range routes.Table {
 		route := cachedapi.Route{
 			Method: r.Method, Path: r.Path, Handler: s.Functions[r.Function].Alias,
-			CacheKey: r.CacheKey, Query: r.Query, Body: jsonSchema(r.Body),
+			CacheKey: r.CacheKey, Query: r.Query, Headers: r.Headers, Body: jsonSchema(r.Body),
 		}
 		if r.CacheTTL > 0 && !r.Auth {
 			route.CacheTTL = awscdk.Duration_Seconds(jsii.Number(r.CacheTTL.Seconds()))

@@ -73,8 +73,11 @@ func TestFunctions(t *testing.T) {
 			if rc := fc.ReservedConcurrency; rc > 0 && p["ReservedConcurrentExecutions"] != float64(rc) {
 				t.Errorf("%s: reserved concurrency %v, config says %d", name, p["ReservedConcurrentExecutions"], rc)
 			}
-			// Least privilege: only what the handler table says it needs.
 			vars := p["Environment"].(map[string]interface{})["Variables"].(map[string]interface{})
+			if slices.Contains(routes.Functions(), name) && vars["CORS_ALLOWED_ORIGINS"] != strings.Join(s.cfg.API.CorsOrigins, ",") {
+				t.Errorf("%s: CORS_ALLOWED_ORIGINS %v, config says %v", name, vars["CORS_ALLOWED_ORIGINS"], s.cfg.API.CorsOrigins)
+			}
+			// Least privilege: only what the handler table says it needs.
 			needs := functions.Table[name].Needs
 			for v, want := range map[string]bool{"DB_HOST": needs.DB, "REDIS_ADDR": needs.Cache, "JWT_SECRET_ARN": needs.JWT,
 				"RAZORPAY_SECRET_ARN": needs.Razorpay || needs.Webhook} {
@@ -246,6 +249,30 @@ func TestRestApi(t *testing.T) {
 				})
 			})
 		}
+		// Bodies and required headers are checked before an invocation.
+		for _, r := range routes.Table {
+			if r.Body == nil && len(r.Headers) == 0 {
+				continue
+			}
+			want := map[string]interface{}{"HttpMethod": r.Method, "RequestValidatorId": assertions.Match_AnyValue()}
+			if r.Body != nil {
+				want["RequestModels"] = map[string]interface{}{"application/json": assertions.Match_AnyValue()}
+			}
+			for _, h := range r.Headers {
+				want["RequestParameters"] = assertions.Match_ObjectLike(&map[string]interface{}{"method.request.header." + h: true})
+			}
+			check(t, r.Method+" "+r.Path+" validation", func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Method"), want)
+			})
+		}
+		check(t, "validator", func() {
+			tmpl.HasResourceProperties(jsii.String("AWS::ApiGateway::RequestValidator"), map[string]interface{}{
+				"ValidateRequestBody": true, "ValidateRequestParameters": true,
+			})
+			tmpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Model"), map[string]interface{}{
+				"Schema": assertions.Match_ObjectLike(&map[string]interface{}{"required": []interface{}{"email", "password"}}),
+			})
+		})
 		check(t, "CORS preflight", func() {
 			tmpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Method"), map[string]interface{}{
 				"HttpMethod": "OPTIONS",

@@ -40,6 +40,9 @@ type Route struct {
 	CacheKey []string
 	// Query lists query-string parameters the route reads.
 	Query []string
+	// Headers lists request headers the route requires; a request without
+	// one is refused with 400 before Handler runs.
+	Headers []string
 	// Throttle overrides the stage's throttling for this method.
 	Throttle *Throttle
 	// Body is a JSON schema (draft 4) the request body must match; API
@@ -168,11 +171,15 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 	a.Api = awsapigateway.NewRestApi(this, jsii.String("Api"), rest)
 	errorResponses(a.Api, p.CorsOrigins)
 
+	// One validator checks both bodies and required parameters.
 	var validator awsapigateway.RequestValidator
 	for _, r := range p.Routes {
 		params := map[string]*bool{}
 		for _, q := range r.Query {
 			params["method.request.querystring."+q] = jsii.Bool(false)
+		}
+		for _, h := range r.Headers {
+			params["method.request.header."+h] = jsii.Bool(true)
 		}
 		var keys []*string
 		for _, k := range r.CacheKey {
@@ -188,17 +195,19 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 			OperationName:     jsii.String(operationName(r)),
 			RequestParameters: &params,
 		}
-		if r.Body != nil {
+		if r.Body != nil || len(r.Headers) > 0 {
 			if validator == nil {
 				validator = a.Api.AddRequestValidator(jsii.String("Body"), &awsapigateway.RequestValidatorOptions{
 					ValidateRequestBody: jsii.Bool(true), ValidateRequestParameters: jsii.Bool(true),
 				})
 			}
+			method.RequestValidator = validator
+		}
+		if r.Body != nil {
 			model := a.Api.AddModel(jsii.String(operationName(r)+"Body"), &awsapigateway.ModelOptions{
 				ContentType: jsii.String("application/json"),
 				Schema:      r.Body,
 			})
-			method.RequestValidator = validator
 			method.RequestModels = &map[string]awsapigateway.IModel{"application/json": model}
 		}
 		a.Methods[r.Method+" "+r.Path] = a.Api.Root().ResourceForPath(jsii.String(r.Path)).AddMethod(jsii.String(r.Method), integration, method)

@@ -23,6 +23,8 @@
 //	RAZORPAY_SECRET_ARN    secret whose SecretString is JSON
 //	                       {"keyId":..., "keySecret":..., "webhookSecret":...}
 //	RAZORPAY_BASE_URL      default https://api.razorpay.com
+//	CORS_ALLOWED_ORIGINS   comma-separated web origins whose browsers may
+//	                       read the API's responses
 //
 // Secrets are read through the AWS Parameters and Secrets Lambda extension
 // (package secrets), once per execution environment, on the port in
@@ -72,6 +74,9 @@ type Env struct {
 
 	// SecretsEndpoint is the Parameters and Secrets extension's base URL.
 	SecretsEndpoint string
+
+	// CorsOrigins are the web origins allowed to read responses.
+	CorsOrigins []string
 
 	// AWS holds the credentials Lambda hands the function; they sign IAM
 	// database tokens and authenticate calls to the secrets extension.
@@ -145,6 +150,11 @@ func Load(getenv func(string) string) (*Env, error) {
 			SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
 			SessionToken:    getenv("AWS_SESSION_TOKEN"),
 		},
+	}
+	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			e.CorsOrigins = append(e.CorsOrigins, o)
+		}
 	}
 	e.SecretsEndpoint = "http://localhost:2773"
 	if p := getenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"); p != "" {

@@ -126,7 +126,7 @@ func newFixture(t *testing.T, opts ...fixtureOpts) *fixture {
 	vars := map[string]string{
 		"STAGE": "test", "DATABASE_URL": handlerDSN, "REDIS_ADDR": redisAddr, "JWT_SECRET": jwtSecret,
 		"RAZORPAY_BASE_URL": rp.URL, "RAZORPAY_KEY_ID": rp.KeyID, "RAZORPAY_KEY_SECRET": rp.KeySecret,
-		"RAZORPAY_WEBHOOK_SECRET": webhookSecret,
+		"RAZORPAY_WEBHOOK_SECRET": webhookSecret, "CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:3000",
 	}
 	e, err := env.Load(func(k string) string { return vars[k] })
 	if err != nil {

@@ -45,6 +45,9 @@ type Needs struct {
 	Razorpay bool
 	// Webhook needs the Razorpay webhook secret only.
 	Webhook bool
+	// LongStatements lifts the database's statement_timeout for the
+	// function's sessions: migrations build indexes for minutes.
+	LongStatements bool
 }
 
 // Function is one entry of the handler table.
@@ -66,7 +69,7 @@ var Table = map[string]Function{
 	"payments-create-order": {Needs: Needs{DB: true, JWT: true, Razorpay: true}, HTTP: paymentsCreateOrder},
 	"payments-webhook":      {Needs: Needs{DB: true, Cache: true, Webhook: true}, HTTP: paymentsWebhook},
 	"rfid-verify-card":      {Needs: Needs{DB: true, JWT: true}, HTTP: rfidVerifyCard},
-	routes.Migrate:          {Needs: Needs{DB: true}, Invoke: migrate},
+	routes.Migrate:          {Needs: Needs{DB: true, LongStatements: true}, Invoke: migrate},
 }
 
 // Names returns the table's function names, sorted.
@@ -95,6 +98,8 @@ type Deps struct {
 	// Metrics receives the EMF lines of every invocation (stdout in
 	// Lambda).
 	Metrics io.Writer
+	// CorsOrigins are the web origins whose browsers may read responses.
+	CorsOrigins []string
 
 	coldStart     time.Duration
 	coldStartOnce sync.Once
@@ -117,12 +122,15 @@ type Options struct {
 // the database pool, the Redis client, the JWT key, the Razorpay client.
 // A missing setting is an error naming the variable.
 func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, error) {
-	d := &Deps{Stage: e.Stage, Now: time.Now, Metrics: os.Stdout}
+	d := &Deps{Stage: e.Stage, Now: time.Now, Metrics: os.Stdout, CorsOrigins: e.CorsOrigins}
 	sec := &secrets.Client{Endpoint: e.SecretsEndpoint, Token: e.AWS.SessionToken, HTTP: opt.HTTPClient}
 	if needs.DB {
 		cfg, err := postgres.Config(e.DB, e.AWS)
 		if err != nil {
 			return nil, err
+		}
+		if needs.LongStatements {
+			cfg.AfterConnect = postgres.LiftStatementTimeout
 		}
 		if d.Pool, err = postgres.Open(ctx, cfg); err != nil {
 			return nil, err
@@ -261,20 +269,28 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 		rec := metrics.NewRecorder(d.Stage, name)
 		ctx = metrics.NewContext(ctx, rec)
 		defer d.finish(ctx, rec, start)
-		r := &httpapi.Request{APIGatewayProxyRequest: req}
-		if route.Auth {
-			claims, err := httpapi.Authenticate(&req, d.Tokens)
-			if err != nil {
-				return httpapi.Error(ctx, err), nil
-			}
-			r.Claims = claims
-		}
-		resp, err := endpoint(ctx, r)
-		if err != nil {
-			return httpapi.Error(ctx, err), nil
-		}
-		return httpapi.Encode(resp), nil
+		resp := d.serve(ctx, endpoint, route.Auth, req)
+		httpapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+		return resp, nil
 	}, nil
+}
+
+// serve authenticates the caller where the route needs one and runs the
+// endpoint; every outcome, failures included, is a response.
+func (d *Deps) serve(ctx context.Context, endpoint httpapi.Endpoint, auth bool, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	r := &httpapi.Request{APIGatewayProxyRequest: req}
+	if auth {
+		claims, err := httpapi.Authenticate(&req, d.Tokens)
+		if err != nil {
+			return httpapi.Error(ctx, err)
+		}
+		r.Claims = claims
+	}
+	resp, err := endpoint(ctx, r)
+	if err != nil {
+		return httpapi.Error(ctx, err)
+	}
+	return httpapi.Encode(resp)
 }
 
 // Invoke returns the handler of the named directly invoked function.

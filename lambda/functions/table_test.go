@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -87,6 +88,36 @@ func TestInitBuildsOnlyWhatIsNeeded(t *testing.T) {
 	if _, err := functions.Setup(context.Background(), e, functions.Table["orders-list"].Needs, functions.Options{}); err == nil ||
 		err.Error() != "JWT_SECRET_ARN is not set (nor JWT_SECRET)" {
 		t.Errorf("orders-list without a JWT key: err = %v, want one naming JWT_SECRET_ARN", err)
+	}
+}
+
+// TestMigrateLiftsStatementTimeout: the stage's parameter group stops any
+// statement after 30 s; migrate's sessions must not be, the others must.
+func TestMigrateLiftsStatementTimeout(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse(testsupport.Schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("statement_timeout", "30000") // as stacks.TunedParameters sets it
+	u.RawQuery = q.Encode()
+	e, _ := env.Load(func(k string) string {
+		return map[string]string{"DATABASE_URL": u.String(), "JWT_SECRET": jwtSecret}[k]
+	})
+	for name, want := range map[string]string{"migrate": "0", "auth-login": "30s"} {
+		d, err := functions.Setup(context.Background(), e, functions.Table[name].Needs, functions.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := d.Pool.QueryRow(context.Background(), "SHOW statement_timeout").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		if got != want {
+			t.Errorf("%s: statement_timeout = %s, want %s", name, got, want)
+		}
 	}
 }
 

@@ -128,6 +128,24 @@ func Error(ctx context.Context, err error) events.APIGatewayProxyResponse {
 	return events.APIGatewayProxyResponse{StatusCode: Status(e.Code), Headers: jsonHeaders, Body: string(b)}
 }
 
+// AllowOrigin lets a browser read resp: when the request comes from one of
+// origins, it names that origin in Access-Control-Allow-Origin (API
+// Gateway answers the preflight; the response itself must carry it).
+func AllowOrigin(resp *events.APIGatewayProxyResponse, req *events.APIGatewayProxyRequest, origins []string) {
+	origin := Header(req, "Origin")
+	if origin == "" || !slices.Contains(origins, origin) {
+		return
+	}
+	h := make(map[string]string, len(resp.Headers)+3)
+	for k, v := range resp.Headers {
+		h[k] = v
+	}
+	h["Access-Control-Allow-Origin"] = origin
+	h["Access-Control-Expose-Headers"] = "Idempotent-Replayed"
+	h["Vary"] = "Origin"
+	resp.Headers = h
+}
+
 // Header returns the first value of the named header, ignoring case.
 func Header(r *events.APIGatewayProxyRequest, name string) string {
 	if v, ok := r.Headers[name]; ok {

@@ -96,6 +96,18 @@ func Config(e env.DB, a env.AWS) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
+// LiftStatementTimeout is an AfterConnect hook that turns off the
+// database's statement_timeout (30 s in the stage's parameter group, so no
+// API query outlives API Gateway) for one session: a migration may build
+// an index for minutes. The SET pins the session to its connection behind
+// RDS Proxy, as the migration's advisory lock does anyway.
+func LiftStatementTimeout(ctx context.Context, c *pgx.Conn) error {
+	if _, err := c.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return fmt.Errorf("lift statement_timeout: %w", err)
+	}
+	return nil
+}
+
 // Open returns a pool for cfg. It does not connect; Warm does.
 func Open(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -27,6 +27,9 @@ type Route struct {
 	CacheKey []string
 	// Query lists the query-string parameters the route reads.
 	Query []string
+	// Headers lists request headers the route requires; API Gateway
+	// refuses a request without them before the function runs.
+	Headers []string
 	// Body is the shape of the JSON request body, checked by API Gateway
 	// before the function runs so a malformed request costs no invocation.
 	// It is never stricter than the function's own validation, which still
@@ -59,7 +62,7 @@ var Table = []Route{
 	}},
 	{Method: "GET", Path: "/orders", Function: "orders-list", Auth: true,
 		Query: []string{"page", "limit", "fields"}},
-	{Method: "POST", Path: "/orders", Function: "orders-create", Auth: true, Body: &Body{
+	{Method: "POST", Path: "/orders", Function: "orders-create", Auth: true, Headers: []string{"Idempotency-Key"}, Body: &Body{
 		Required: []string{"studentId", "schoolId", "deliveryDate", "items"},
 		Fields: map[string]Field{
 			"studentId": {Type: "string"}, "schoolId": {Type: "string"}, "deliveryDate": {Type: "string"},
