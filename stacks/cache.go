@@ -50,7 +50,9 @@ func NewCacheStack(scope constructs.Construct, env Env, cfg config.Cache, net *N
 	cache := elasticache.NewReplicationGroup(stack, jsii.String("Cache"), props)
 	cache.Connections().AllowDefaultPortFrom(net.Functions, jsii.String("Lambda functions to "+cfg.Engine))
 	cache.Node().DefaultChild().(awselasticache.CfnReplicationGroup).OverrideLogicalId(jsii.String(CacheLogicalID))
-	cache.AuthSecret().Node().DefaultChild().(awssecretsmanager.CfnSecret).OverrideLogicalId(jsii.String(CacheSecretLogicalID))
+	token := cache.AuthSecret().Node().DefaultChild().(awssecretsmanager.CfnSecret)
+	token.OverrideLogicalId(jsii.String(CacheSecretLogicalID))
+	token.ApplyRemovalPolicy(companionRemovalPolicy(cfg.RemovalPolicy), nil)
 	suppress(cache.AuthSecret().Node().DefaultChild(), "AwsSolutions-SMG4",
 		"ElastiCache has no managed AUTH rotation: a new token needs a ROTATE then SET update of the replication group, run as a planned change.")
 	if !cfg.MultiAZ {

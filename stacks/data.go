@@ -108,7 +108,7 @@ func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net 
 		logGroups = append(logGroups, awslogs.NewLogGroup(stack, jsii.String("Logs-"+name), &awslogs.LogGroupProps{
 			LogGroupName:  jsii.String("/aws/rds/instance/" + identifier + "/" + name),
 			Retention:     retention(cfg.LogRetentionDays),
-			RemovalPolicy: logsRemovalPolicy(cfg.RemovalPolicy),
+			RemovalPolicy: companionRemovalPolicy(cfg.RemovalPolicy),
 		}))
 	}
 
@@ -152,8 +152,9 @@ func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net 
 	s.Secret = s.Instance.Secret()
 	s.Instance.Node().DefaultChild().(awsrds.CfnDBInstance).OverrideLogicalId(jsii.String(DatabaseLogicalID))
 	// Secret is the attachment; the generated secret is the instance's child.
-	s.Instance.Node().FindChild(jsii.String("Secret")).Node().DefaultChild().(awssecretsmanager.CfnSecret).
-		OverrideLogicalId(jsii.String(DatabaseSecretLogicalID))
+	master := s.Instance.Node().FindChild(jsii.String("Secret")).Node().DefaultChild().(awssecretsmanager.CfnSecret)
+	master.OverrideLogicalId(jsii.String(DatabaseSecretLogicalID))
+	master.ApplyRemovalPolicy(companionRemovalPolicy(cfg.RemovalPolicy), nil)
 
 	// The rotation function runs beside the functions, where it reaches
 	// Secrets Manager through the endpoint (or NAT) and the database.

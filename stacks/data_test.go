@@ -48,6 +48,11 @@ func TestDatabaseInstance(t *testing.T) {
 				"DeletionPolicy": deletionPolicies[d.RemovalPolicy], "UpdateReplacePolicy": deletionPolicies[d.RemovalPolicy],
 			})
 		})
+		// The credentials outlive the stack whenever the data does.
+		secretPolicy := map[string]string{"retain": "Retain", "snapshot": "Retain", "destroy": "Delete"}[d.RemovalPolicy]
+		check(t, "secret removal policy", func() {
+			tmpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]interface{}{"DeletionPolicy": secretPolicy})
+		})
 		// Pinned: a refactor that renames the construct must not replace
 		// the database or its credentials.
 		for id, typ := range map[string]string{DatabaseLogicalID: "AWS::RDS::DBInstance", DatabaseSecretLogicalID: "AWS::SecretsManager::Secret"} {

@@ -78,9 +78,10 @@ func removalPolicy(p string) awscdk.RemovalPolicy {
 	}
 }
 
-// logsRemovalPolicy is removalPolicy for log groups, which have no
-// snapshots: data worth a snapshot keeps its logs.
-func logsRemovalPolicy(p string) awscdk.RemovalPolicy {
+// companionRemovalPolicy is removalPolicy for what belongs with the data
+// but has no snapshot (its credentials, its logs): kept unless the data is
+// destroyed, so a retained or snapshotted database keeps its password.
+func companionRemovalPolicy(p string) awscdk.RemovalPolicy {
 	if p == "snapshot" {
 		return awscdk.RemovalPolicy_RETAIN
 	}

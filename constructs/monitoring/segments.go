@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -31,11 +32,7 @@ const (
 // catalog declares it. dims must be one of its declared dimension sets, so
 // a graph or alarm can only read what the functions emit.
 func (m *Monitoring) Custom(namespace string, metric metrics.Metric, stat, label string, dims map[string]string) awscloudwatch.Metric {
-	names := make([]string, 0, len(dims))
-	for k := range dims {
-		names = append(names, k)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(dims))
 	declared := slices.ContainsFunc(metric.Dimensions, func(set []string) bool {
 		return slices.Equal(slices.Sorted(slices.Values(set)), names)
 	})
@@ -270,14 +267,7 @@ func (m *Monitoring) AddCache(p CacheProps) {
 		Description: fmt.Sprintf("At least %v keys evicted per period: the cache is too small for the working set.", p.Evictions.Value)})
 }
 
-func sortedIDs(ms map[string]awscloudwatch.IMetric) []string {
-	ids := make([]string, 0, len(ms))
-	for id := range ms {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
+func sortedIDs(ms map[string]awscloudwatch.IMetric) []string { return slices.Sorted(maps.Keys(ms)) }
 
 // DatabaseProps is what the database segment watches.
 type DatabaseProps struct {

@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -73,14 +73,7 @@ var Table = map[string]Function{
 }
 
 // Names returns the table's function names, sorted.
-func Names() []string {
-	names := make([]string, 0, len(Table))
-	for n := range Table {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return slices.Sorted(maps.Keys(Table)) }
 
 // Deps are the clients and settings built at init for one or more
 // functions. Fields a function does not need stay zero.
