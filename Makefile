@@ -1,6 +1,6 @@
 STAGE ?= dev
 
-.PHONY: synth test diff
+.PHONY: synth test diff bench bench-quick
 
 # synth writes the templates of one stage (default dev) to cdk.out.
 synth:
@@ -13,3 +13,13 @@ test:
 # diff shows what the working tree changes in a stage's templates, offline.
 diff:
 	scripts/diff.sh $(STAGE)
+
+# bench measures the performance plan's figures on this machine and
+# regenerates BENCHMARKS.md and bench/latency.png (see bench/main.go).
+bench:
+	scripts/bench.sh
+
+# bench-quick is the short run for CI: a small data set, fewer runs; its
+# report goes to a temporary directory unless -report says otherwise.
+bench-quick:
+	scripts/bench.sh -quick

@@ -10,6 +10,14 @@
 // Razorpay cannot be reached from a laptop without credentials, so
 // -fake-razorpay starts the razorpaytest stand-in on a loopback port and
 // points the payment functions at it.
+//
+// A Lambda execution environment serves one request at a time, so its
+// database pool and Redis client hold two connections each; this one
+// process serves many requests at once, standing in for many
+// environments. -db-max-conns and -redis-pool-size size its pools for that
+// (the benchmark harness, bench/, sets them to its concurrency);
+// -cache-prefix starts every Redis key, so a run can use a cache of its
+// own on a shared Redis.
 package main
 
 import (
@@ -30,10 +38,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
 	"github.com/hasivu/infra/lambda/httpapi"
+	"github.com/hasivu/infra/lambda/postgres"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
 	"github.com/hasivu/infra/lambda/routes"
 )
@@ -48,7 +59,11 @@ func main() {
 	redisAddr := flag.String("redis-addr", os.Getenv("REDIS_ADDR"), "Redis host:port (default $REDIS_ADDR; empty: no cache)")
 	jwtSecret := flag.String("jwt-secret", os.Getenv("JWT_SECRET"), "JWT signing key (default $JWT_SECRET, else a fixed development key)")
 	fakeRazorpay := flag.Bool("fake-razorpay", false, "serve Razorpay's Orders API from a local stand-in")
-	printMetrics := flag.Bool("metrics", false, "print each invocation's EMF metric lines on stdout")
+	var opt serverOptions
+	flag.BoolVar(&opt.PrintMetrics, "metrics", false, "print each invocation's EMF metric lines on stdout")
+	flag.StringVar(&opt.CachePrefix, "cache-prefix", "", "start every Redis key with this prefix")
+	flag.IntVar(&opt.DBMaxConns, "db-max-conns", 0, "database pool size (0: the Lambda functions' size)")
+	flag.IntVar(&opt.RedisPoolSize, "redis-pool-size", 0, "Redis connection pool size (0: the Lambda functions' size)")
 	flag.Parse()
 	if *dbURL == "" {
 		log.Fatal("-database-url or DATABASE_URL is required")
@@ -78,7 +93,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, d, err := newServer(context.Background(), e, *printMetrics)
+	srv, d, err := newServer(context.Background(), e, opt)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -99,17 +114,52 @@ func main() {
 	}
 }
 
+// serverOptions adjust the local server to what it is used for.
+type serverOptions struct {
+	// PrintMetrics writes each invocation's EMF lines to stdout.
+	PrintMetrics bool
+	// CachePrefix starts every Redis key.
+	CachePrefix string
+	// DBMaxConns and RedisPoolSize, when positive, replace the Lambda
+	// functions' pool sizes.
+	DBMaxConns, RedisPoolSize int
+}
+
 // newServer builds one set of clients for every routed function and a
 // mux with one pattern per route. API Gateway's {name} path parameters
 // are ServeMux wildcards as they stand.
-func newServer(ctx context.Context, e *env.Env, printMetrics bool) (http.Handler, *functions.Deps, error) {
+func newServer(ctx context.Context, e *env.Env, opt serverOptions) (http.Handler, *functions.Deps, error) {
 	needs := functions.Union(routes.Functions()...)
 	needs.Cache = needs.Cache && e.Redis.Addr != ""
-	d, err := functions.Setup(ctx, e, needs, functions.Options{})
+	// Pools of another size are built here rather than by Setup, which
+	// builds the functions' own.
+	ownPool := needs.DB && opt.DBMaxConns > 0
+	ownCache := needs.Cache && opt.RedisPoolSize > 0
+	needs.DB = needs.DB && !ownPool
+	needs.Cache = needs.Cache && !ownCache
+	d, err := functions.Setup(ctx, e, needs, functions.Options{CachePrefix: opt.CachePrefix})
 	if err != nil {
 		return nil, nil, err
 	}
-	if !printMetrics {
+	if ownPool {
+		cfg, err := postgres.Config(e.DB, e.AWS)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.MaxConns = int32(opt.DBMaxConns)
+		if d.Pool, err = postgres.Open(ctx, cfg); err != nil {
+			return nil, nil, err
+		}
+		if err := postgres.Warm(ctx, d.Pool, time.Second); err != nil {
+			log.Printf("database not reachable yet: %v", err)
+		}
+	}
+	if ownCache {
+		o := cache.Options(e.Redis.Addr, e.Redis.TLS, "")
+		o.PoolSize = opt.RedisPoolSize
+		d.Cache = cache.New(redis.NewClient(o), opt.CachePrefix)
+	}
+	if !opt.PrintMetrics {
 		d.Metrics = io.Discard
 	}
 	mux := http.NewServeMux()

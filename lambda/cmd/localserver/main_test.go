@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/testsupport"
@@ -34,7 +36,7 @@ func TestServesRouteTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, d, err := newServer(context.Background(), e, false)
+	h, d, err := newServer(context.Background(), e, serverOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,5 +83,48 @@ func TestServesRouteTable(t *testing.T) {
 	// Unknown paths are not served.
 	if status, _ := get("/admin", nil); status != 404 {
 		t.Errorf("/admin: %d", status)
+	}
+}
+
+// TestServerOptions: the pools take the sizes given, and cached entries
+// land under the given key prefix.
+func TestServerOptions(t *testing.T) {
+	dsn := testsupport.MigratedSchema(t)
+	addr, prefix := testsupport.Redis(t)
+	e, err := env.Load(func(k string) string {
+		return map[string]string{"DATABASE_URL": dsn, "REDIS_ADDR": addr, "JWT_SECRET": devJWTSecret,
+			"RAZORPAY_KEY_ID": "k", "RAZORPAY_KEY_SECRET": "s", "RAZORPAY_WEBHOOK_SECRET": "w"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, d, err := newServer(context.Background(), e, serverOptions{CachePrefix: prefix, DBMaxConns: 7, RedisPoolSize: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if n := d.Pool.Config().MaxConns; n != 7 {
+		t.Errorf("database pool of %d connections, want 7", n)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	tokens, _ := auth.NewTokens([]byte(devJWTSecret))
+	const user = "00000000-0000-4000-8000-000000000009"
+	token, _, _ := tokens.Sign(auth.Claims{UserID: user, Role: "parent"})
+	req, _ := http.NewRequest("GET", srv.URL+"/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /orders: %d", resp.StatusCode)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Errorf("no cache entry under %q after listing orders (%v)", prefix, err)
 	}
 }

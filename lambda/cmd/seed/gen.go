@@ -458,6 +458,10 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Manifest,
 	tables := []string{"invoices", "meal_verifications", "rfid_cards", "payments", "payment_orders", "subscriptions",
 		"order_items", "orders", "daily_menu_items", "daily_menus", "menu_items", "students", "users", "schools"}
 	if cfg.Reset {
+		// Forget what the database held before changing any of it.
+		if err := dropMeta(ctx, conn); err != nil {
+			return nil, err
+		}
 		if _, err := conn.Exec(ctx, "TRUNCATE "+joinIdents(tables)); err != nil {
 			return nil, fmt.Errorf("reset: %w", err)
 		}
@@ -468,6 +472,9 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Manifest,
 	}
 	if n > 0 {
 		return nil, errors.New("the database already has data: use -reset to replace it")
+	}
+	if err := dropMeta(ctx, conn); err != nil {
+		return nil, err
 	}
 	// Bulk-load settings for this session only: no waiting for WAL flush,
 	// and no per-row foreign-key triggers (the generator's data is
@@ -494,7 +501,11 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Manifest,
 		}
 	}
 	logf("vacuumed and analysed")
-	return g.manifest(), nil
+	m := g.manifest()
+	if err := writeMeta(ctx, conn, cfg, m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func joinIdents(names []string) string {
@@ -793,6 +804,7 @@ type ManifestStudent struct {
 // ManifestStaff is one kitchen staff account.
 type ManifestStaff struct {
 	Email    string `json:"email"`
+	UserID   string `json:"userId"`
 	SchoolID string `json:"schoolId"`
 }
 
@@ -807,6 +819,7 @@ type ManifestCard struct {
 type ManifestOrder struct {
 	OrderID string `json:"orderId"`
 	Email   string `json:"email"`
+	UserID  string `json:"userId"`
 }
 
 func uuidString(u uuid) string {
@@ -822,7 +835,8 @@ func (g *gen) manifest() *Manifest {
 		m.Schools = append(m.Schools, ManifestSchool{ID: uuidString(s.id), Code: s.code, Weight: s.weight,
 			Students: len(s.students)})
 		k := s.staff[1]
-		m.Staff = append(m.Staff, ManifestStaff{Email: g.users[k].email, SchoolID: uuidString(s.id)})
+		m.Staff = append(m.Staff, ManifestStaff{Email: g.users[k].email, UserID: uuidString(g.users[k].id),
+			SchoolID: uuidString(s.id)})
 	}
 	rng := rand.New(rand.NewPCG(g.cfg.Seed, 42))
 	var parents []int
@@ -855,7 +869,8 @@ func (g *gen) manifest() *Manifest {
 		}
 		if int(o.day) > g.todayIdx && o.payment == payUnpaid && o.status == stPending &&
 			g.users[s.parent].status == "active" && len(m.UnpaidOrders) < 2000 {
-			m.UnpaidOrders = append(m.UnpaidOrders, ManifestOrder{OrderID: uuidString(o.id), Email: g.users[s.parent].email})
+			m.UnpaidOrders = append(m.UnpaidOrders, ManifestOrder{OrderID: uuidString(o.id), Email: g.users[s.parent].email,
+				UserID: uuidString(g.users[s.parent].id)})
 		}
 	}
 	rng.Shuffle(len(cards), func(i, j int) { cards[i], cards[j] = cards[j], cards[i] })

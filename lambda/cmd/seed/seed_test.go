@@ -81,6 +81,39 @@ func TestSeedTiny(t *testing.T) {
 	}
 }
 
+// TestSeedRecordsMeta: a finished run records its settings and manifest
+// in seed_meta, which the benchmark harness reads; a reset removes it
+// before touching data.
+func TestSeedRecordsMeta(t *testing.T) {
+	t.Parallel()
+	dsn := testsupport.Schema(t)
+	cfg := tinyConfig(dsn)
+	m, err := Run(context.Background(), cfg, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := testsupport.Pool(t, dsn)
+	var today string
+	var orders int
+	var stored []byte
+	if err := pool.QueryRow(context.Background(), `SELECT today::text, orders, manifest FROM seed_meta`).
+		Scan(&today, &orders, &stored); err != nil {
+		t.Fatal(err)
+	}
+	var got Manifest
+	if err := json.Unmarshal(stored, &got); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(m)
+	again, _ := json.Marshal(&got)
+	if today != "2030-03-04" || orders != 900 || string(want) != string(again) {
+		t.Errorf("seed_meta = today %s, %d orders, manifest equal %v", today, orders, string(want) == string(again))
+	}
+	if m.Staff[0].UserID == "" || m.UnpaidOrders[0].UserID == "" {
+		t.Error("manifest staff and unpaid orders lack user ids")
+	}
+}
+
 // TestSeedDeterministic: the same seed and day give the same data set.
 func TestSeedDeterministic(t *testing.T) {
 	t.Parallel()

@@ -1,0 +1,425 @@
+// Package report holds what a benchmark run measured and renders it: the
+// terminal table with each figure beside the plan's target, the Markdown
+// report (BENCHMARKS.md) and the latency chart.
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hasivu/infra/bench/internal/stats"
+)
+
+// The plan's targets.
+const (
+	TargetBundle      = 20 << 20 // bytes, zipped
+	PlanBundleToday   = 25 << 20
+	TargetColdStart   = time.Second
+	TargetWarm        = 150 * time.Millisecond
+	TargetQuery       = 100 * time.Millisecond
+	TargetAPI         = 300 * time.Millisecond
+	TargetHitRate     = 0.70
+	TargetErrorRate   = 0.001
+	PlanUserQueryFrom = 300 * time.Millisecond
+	PlanUserQueryTo   = 50 * time.Millisecond
+)
+
+// Results is everything a run measured. A nil or empty section was not
+// measured; Expect lists what should have been.
+type Results struct {
+	Meta   Meta
+	Expect Expect
+	Synth  []SynthStage
+	Bundle *Bundle
+	Cold   []ColdStart
+	// Warm is the latency per function under the mixed load.
+	Warm  []Latency
+	DB    *Database
+	API   *API
+	Cache *Cache
+	// Problems are failures that left figures out, with their reasons.
+	Problems []string
+}
+
+// Expect names the figures a complete run has.
+type Expect struct {
+	Stages []string
+	// Functions are every deployed function (cold start); Routed those
+	// behind the API (warm latency).
+	Functions, Routed []string
+	Queries           []string
+}
+
+// Meta describes the run.
+type Meta struct {
+	Date     time.Time
+	Duration time.Duration
+	Mode     string
+	Commit   string
+	Dirty    bool
+	Command  string
+	CPU      string
+	Cores    int
+	MemoryGB float64
+	OS       string
+	Versions []KV
+	Settings []KV
+}
+
+// KV is one named value.
+type KV struct{ Name, Value string }
+
+// SynthStage is one stage's synth timings.
+type SynthStage struct {
+	Stage  string
+	Runs   []time.Duration
+	Stacks []Stack
+}
+
+// Median is the median synth time.
+func (s SynthStage) Median() time.Duration { return stats.Median(s.Runs) }
+
+// Resources is the stage's total resource count.
+func (s SynthStage) Resources() int {
+	n := 0
+	for _, st := range s.Stacks {
+		n += st.Resources
+	}
+	return n
+}
+
+// Stack is one synthesised stack.
+type Stack struct {
+	Name      string
+	Resources int
+}
+
+// Bundle is the Lambda code as synthesised for one stage.
+type Bundle struct {
+	Stage string
+	// Functions are the platform's functions with what each deploys.
+	Functions []FunctionBundle
+	// Unique is every distinct code asset of the platform's functions,
+	// zipped: what is uploaded once.
+	Unique int64
+	// Binary is the unzipped size of the bootstrap binary.
+	Binary int64
+	// Helpers are the functions CDK adds (custom resource providers).
+	Helpers []FunctionBundle
+	// External are layers the functions attach that AWS provides (not
+	// measured: not ours to ship).
+	External []string
+}
+
+// FunctionBundle is what one function deploys, zipped.
+type FunctionBundle struct {
+	Name string
+	// Package is the function's own code asset; Layers its layers from
+	// this app.
+	Package, Layers int64
+}
+
+// Total is the function's package and layers.
+func (f FunctionBundle) Total() int64 { return f.Package + f.Layers }
+
+// ColdStart is one function's cold starts under the emulator.
+type ColdStart struct {
+	Function string
+	// Init is the emulator's INIT REPORT duration; FirstInvoke the first
+	// invocation's own duration (INVOKE RTDONE); RoundTrip the first
+	// invocation as the caller saw it; SelfReported the function's
+	// ColdStartDuration metric.
+	Init, FirstInvoke, RoundTrip, SelfReported stats.Summary
+	Runs, Failures                             int
+	// Failure describes one failed run.
+	Failure string
+}
+
+// Latency is one function under the mixed load.
+type Latency struct {
+	Function string
+	// Client is the latency the caller saw; InFunction the function's
+	// own OperationDuration metric.
+	Client, InFunction                   stats.Summary
+	Requests, ServerErrors, ClientFaults int
+}
+
+// Database is the named queries on the data set.
+type Database struct {
+	Queries []Query
+	// Dropped are the indexes dropped for the comparison; Kept the
+	// secondary indexes that stayed because ON CONFLICT needs them.
+	Dropped, Kept []string
+	// Samples and Budget describe the runs without indexes.
+	WithoutBudget time.Duration
+	Timeout       time.Duration
+}
+
+// Query is one named query.
+type Query struct {
+	Name string
+	// Function is the function that sends it.
+	Function string
+	// With and Without indexes, one call at a time; UnderLoad as the
+	// functions measured it during the mixed load.
+	With, Without, UnderLoad stats.Summary
+	// TimedOut counts calls without indexes that hit the timeout.
+	TimedOut int
+}
+
+// API is the mixed load through the local server.
+type API struct {
+	Stages                               []StageResult
+	All                                  stats.Summary
+	Requests, ServerErrors, ClientFaults int
+	Duration                             time.Duration
+	// Faults samples unexpected answers.
+	Faults []string
+}
+
+// ErrorRate is the share of requests answered 5xx or not at all.
+func (a *API) ErrorRate() float64 { return stats.Ratio(a.ServerErrors, a.Requests) }
+
+// StageResult is one recorded stage of the load.
+type StageResult struct {
+	Name, Phase            string
+	Rate                   float64
+	Duration               time.Duration
+	All                    stats.Summary
+	Requests, ServerErrors int
+}
+
+// Cache is the cache's effect.
+type Cache struct {
+	// Kinds are hits and misses per cache kind during the mixed load.
+	Kinds []CacheKind
+	// Stages are hits and misses per recorded stage of the load, every
+	// kind together (Name is the stage's).
+	Stages []CacheKind
+	// ColdWarm compares the same requests with an empty cache and a
+	// filled one.
+	ColdWarm []ColdWarm
+	Errors   int
+}
+
+// HitRate is hits/(hits+misses) over every kind.
+func (c *Cache) HitRate() float64 {
+	var h, m int
+	for _, k := range c.Kinds {
+		h += k.Hits
+		m += k.Misses
+	}
+	return stats.Ratio(h, h+m)
+}
+
+// CacheKind is one kind of cached entry.
+type CacheKind struct {
+	Name         string
+	Hits, Misses int
+}
+
+// HitRate is the kind's hit rate.
+func (k CacheKind) HitRate() float64 { return stats.Ratio(k.Hits, k.Hits+k.Misses) }
+
+// ColdWarm is one function's latency with an empty and a filled cache.
+type ColdWarm struct {
+	Function           string
+	Cold, Warm         stats.Summary
+	ColdHits, ColdMiss int
+	WarmHits, WarmMiss int
+}
+
+// Verdict is how a figure compares with its target.
+type Verdict string
+
+// Verdicts.
+const (
+	OK      Verdict = "ok"
+	Missed  Verdict = "MISSED"
+	Info    Verdict = "-"
+	Missing Verdict = "MISSING"
+)
+
+// Row is one line of the summary table.
+type Row struct {
+	Section, Figure, Result, Target string
+	Verdict                         Verdict
+}
+
+func verdict(ok bool) Verdict {
+	if ok {
+		return OK
+	}
+	return Missed
+}
+
+// Ms formats a duration in milliseconds, or seconds from 1 s.
+func Ms(d time.Duration) string {
+	ms := stats.Millis(d)
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case ms >= 100:
+		return fmt.Sprintf("%.0f ms", ms)
+	case ms >= 10:
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("%.2f ms", ms)
+}
+
+// MB formats bytes in MB of 2^20 bytes (as Lambda's size limits count).
+func MB(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.2f MB", float64(n)/(1<<20))
+}
+
+// Pct formats a ratio as a percentage; NaN (nothing counted) is "n/a".
+func Pct(r float64, decimals int) string {
+	if math.IsNaN(r) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.*f %%", decimals, r*100)
+}
+
+// Rows returns the summary: every expected figure beside its target, with
+// the ones not measured marked MISSING.
+func (r *Results) Rows() []Row {
+	var rows []Row
+	add := func(section, figure, result, target string, v Verdict) {
+		rows = append(rows, Row{section, figure, result, target, v})
+	}
+	missing := func(section, figure, target string) { add(section, figure, "not measured", target, Missing) }
+
+	// Synth.
+	for _, stage := range r.Expect.Stages {
+		i := slices.IndexFunc(r.Synth, func(s SynthStage) bool { return s.Stage == stage })
+		if i < 0 || len(r.Synth[i].Runs) == 0 {
+			missing("synth", stage, "-")
+			continue
+		}
+		s := r.Synth[i]
+		add("synth", fmt.Sprintf("%s, median of %d", stage, len(s.Runs)),
+			fmt.Sprintf("%.1f s; %d resources in %d stacks", s.Median().Seconds(), s.Resources(), len(s.Stacks)), "-", Info)
+	}
+
+	// Bundle.
+	if b := r.Bundle; b == nil || len(b.Functions) == 0 {
+		missing("bundle", "all functions, zipped", "< 20 MB (plan: 25 MB today)")
+	} else {
+		add("bundle", fmt.Sprintf("all %d functions, zipped (code shipped once)", len(b.Functions)), MB(b.Unique),
+			"< 20 MB (plan: 25 MB today)", verdict(b.Unique < TargetBundle))
+		var largest FunctionBundle
+		for _, f := range b.Functions {
+			if f.Total() > largest.Total() {
+				largest = f
+			}
+		}
+		add("bundle", "largest function (layer + own package)", fmt.Sprintf("%s (%s)", MB(largest.Total()), largest.Name),
+			"< 20 MB", verdict(largest.Total() < TargetBundle))
+	}
+
+	// Cold start.
+	for _, fn := range r.Expect.Functions {
+		i := slices.IndexFunc(r.Cold, func(c ColdStart) bool { return c.Function == fn })
+		if i < 0 || r.Cold[i].Init.N == 0 {
+			missing("cold start", fn, "< 1 s")
+			continue
+		}
+		c := r.Cold[i]
+		res := fmt.Sprintf("init p50 %s, p95 %s; 1st invoke p50 %s (n=%d)", Ms(c.Init.P50), Ms(c.Init.P95),
+			Ms(c.FirstInvoke.P50), c.Init.N)
+		if c.Failures > 0 {
+			res += fmt.Sprintf(", %d failed", c.Failures)
+		}
+		add("cold start", fn, res, "< 1 s (p95 init)", verdict(c.Init.P95 < TargetColdStart && c.Failures == 0))
+	}
+
+	// Warm latency.
+	for _, fn := range r.Expect.Routed {
+		i := slices.IndexFunc(r.Warm, func(l Latency) bool { return l.Function == fn })
+		if i < 0 || r.Warm[i].Client.N == 0 {
+			missing("warm", fn, "< 150 ms")
+			continue
+		}
+		l := r.Warm[i]
+		add("warm", fn, fmt.Sprintf("p50 %s, p95 %s, p99 %s (n=%d)", Ms(l.Client.P50), Ms(l.Client.P95), Ms(l.Client.P99), l.Client.N),
+			"< 150 ms (p95)", verdict(l.Client.P95 < TargetWarm))
+	}
+
+	// Database.
+	for _, name := range r.Expect.Queries {
+		var q *Query
+		if r.DB != nil {
+			if i := slices.IndexFunc(r.DB.Queries, func(q Query) bool { return q.Name == name }); i >= 0 {
+				q = &r.DB.Queries[i]
+			}
+		}
+		if q == nil || q.With.N == 0 {
+			missing("database", name, "< 100 ms (p95)")
+			continue
+		}
+		if q.Without.N == 0 {
+			add("database", name, fmt.Sprintf("p95 %s; without indexes not measured", Ms(q.With.P95)), "< 100 ms (p95)", Missing)
+			continue
+		}
+		without := "p95 " + Ms(q.Without.P95)
+		if q.TimedOut > 0 {
+			without = fmt.Sprintf("%d of %d calls over the %s timeout", q.TimedOut, q.Without.N, Ms(r.DB.Timeout))
+		}
+		add("database", name, fmt.Sprintf("p95 %s (without indexes: %s)", Ms(q.With.P95), without),
+			"< 100 ms (p95)", verdict(q.With.P95 < TargetQuery))
+	}
+
+	// API.
+	if a := r.API; a == nil || a.Requests == 0 {
+		missing("api", "p95 under load", "< 300 ms")
+		missing("api", "error rate", "< 0.1 %")
+	} else {
+		add("api", "p95 under load, all routes", fmt.Sprintf("%s (p50 %s, p99 %s; %d requests, %.0f/s)", Ms(a.All.P95),
+			Ms(a.All.P50), Ms(a.All.P99), a.Requests, float64(a.Requests)/a.Duration.Seconds()), "< 300 ms", verdict(a.All.P95 < TargetAPI))
+		add("api", "error rate (5xx or no answer)", fmt.Sprintf("%s (%d of %d)", Pct(a.ErrorRate(), 2), a.ServerErrors, a.Requests),
+			"< 0.1 %", verdict(a.ErrorRate() < TargetErrorRate))
+	}
+
+	// Cache.
+	if c := r.Cache; c == nil || len(c.Kinds) == 0 {
+		missing("cache", "hit rate, mixed load", "> 70 %")
+	} else {
+		var parts []string
+		for _, k := range c.Kinds {
+			parts = append(parts, fmt.Sprintf("%s %s", k.Name, Pct(k.HitRate(), 0)))
+		}
+		hr := c.HitRate()
+		add("cache", "hit rate, mixed load", fmt.Sprintf("%s (%s)", Pct(hr, 1), strings.Join(parts, ", ")), "> 70 %",
+			verdict(!math.IsNaN(hr) && hr > TargetHitRate))
+	}
+	if c := r.Cache; c == nil || len(c.ColdWarm) == 0 {
+		missing("cache", "cold vs warm cache", "-")
+	} else {
+		for _, cw := range c.ColdWarm {
+			add("cache", cw.Function+", cold vs warm cache", fmt.Sprintf("p50 %s -> %s, p95 %s -> %s", Ms(cw.Cold.P50), Ms(cw.Warm.P50),
+				Ms(cw.Cold.P95), Ms(cw.Warm.P95)), "-", Info)
+		}
+	}
+	return rows
+}
+
+// Complete reports whether every expected figure was measured.
+func (r *Results) Complete() bool {
+	for _, row := range r.Rows() {
+		if row.Verdict == Missing {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,199 @@
+package report
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasivu/infra/bench/internal/stats"
+)
+
+func summary(ms ...float64) stats.Summary {
+	var d []time.Duration
+	for _, v := range ms {
+		d = append(d, stats.FromMillis(v))
+	}
+	return stats.Summarize(d)
+}
+
+func sample() *Results {
+	return &Results{
+		Meta: Meta{Date: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC), Duration: 9 * time.Minute, Mode: "full",
+			Commit: "abc1234", Dirty: true, Command: "make bench", CPU: "AMD EPYC", Cores: 2, MemoryGB: 23.4,
+			OS: "Debian 12", Versions: []KV{{"Go", "go1.26.8"}}, Settings: []KV{{"scale", "500 schools"}}},
+		Expect: Expect{Stages: []string{"dev"}, Functions: []string{"menus-daily", "migrate"},
+			Routed: []string{"menus-daily"}, Queries: []string{"menus.daily", "orders.list"}},
+		Synth: []SynthStage{{Stage: "dev", Runs: []time.Duration{12 * time.Second, 11 * time.Second, 13 * time.Second},
+			Stacks: []Stack{{"hasivu-dev-network", 39}, {"hasivu-dev-api", 109}}}},
+		Bundle: &Bundle{Stage: "dev", Unique: 4_700_000, Binary: 13_000_000,
+			Functions: []FunctionBundle{{"menus-daily", 300, 4_699_700}, {"migrate", 300, 4_699_700}},
+			External:  []string{"AWS-Parameters-and-Secrets-Lambda-Extension-Arm64"}},
+		Cold: []ColdStart{
+			{Function: "menus-daily", Init: summary(6, 7, 8), FirstInvoke: summary(1, 2, 3), RoundTrip: summary(9, 10, 11), Runs: 3},
+			{Function: "migrate", Init: summary(1200, 1300), FirstInvoke: summary(5, 5), Runs: 3, Failures: 1, Failure: "exit 2"},
+		},
+		Warm: []Latency{{Function: "menus-daily", Client: summary(1, 2, 3, 200), InFunction: summary(0.5, 1), Requests: 4}},
+		DB: &Database{Queries: []Query{{Name: "menus.daily", Function: "menus-daily", With: summary(0.4, 0.5),
+			Without: summary(40, 50), UnderLoad: summary(1)}},
+			Dropped: []string{"orders_user_created_idx"}, Kept: []string{"orders_idempotency_idx"},
+			WithoutBudget: 5 * time.Second, Timeout: 30 * time.Second},
+		API: &API{All: summary(2, 3, 4), Requests: 2000, ServerErrors: 3, Duration: 20 * time.Second,
+			Stages: []StageResult{{Name: "lunch", Phase: "lunch", Rate: 100, Duration: 20 * time.Second, All: summary(2, 3), Requests: 2000, ServerErrors: 3}}},
+		Cache: &Cache{Kinds: []CacheKind{{"menu", 90, 10}, {"orders", 30, 20}},
+			ColdWarm: []ColdWarm{{Function: "menus-daily", Cold: summary(3, 4), Warm: summary(0.5, 0.6), ColdMiss: 2, WarmHits: 2}}},
+	}
+}
+
+func find(rows []Row, section, figurePrefix string) *Row {
+	for i := range rows {
+		if rows[i].Section == section && strings.HasPrefix(rows[i].Figure, figurePrefix) {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+func TestRowsVerdicts(t *testing.T) {
+	r := sample()
+	rows := r.Rows()
+	cases := []struct {
+		section, figure string
+		want            Verdict
+		result          string
+	}{
+		{"synth", "dev, median of 3", Info, "12.0 s; 148 resources in 2 stacks"},
+		{"bundle", "all 2 functions", OK, "4.48 MB"},
+		{"cold start", "menus-daily", OK, "init p50 7.00 ms, p95 8.00 ms; 1st invoke p50 2.00 ms (n=3)"},
+		// Over the target and a failed run.
+		{"cold start", "migrate", Missed, "1 failed"},
+		// p95 of four samples is the largest: 200 ms, over 150 ms.
+		{"warm", "menus-daily", Missed, "p95 200 ms"},
+		{"database", "menus.daily", OK, "p95 0.50 ms (without indexes: p95 50.0 ms)"},
+		{"database", "orders.list", Missing, "not measured"},
+		{"api", "p95 under load", OK, "4.00 ms"},
+		{"api", "error rate", Missed, "0.15 % (3 of 2000)"},
+		// 120 hits of 150.
+		{"cache", "hit rate", OK, "80.0 % (menu 90 %, orders 60 %)"},
+		{"cache", "menus-daily, cold vs warm", Info, "p50 3.00 ms -> 0.50 ms"},
+	}
+	for _, c := range cases {
+		row := find(rows, c.section, c.figure)
+		if row == nil {
+			t.Errorf("no row %s / %s", c.section, c.figure)
+			continue
+		}
+		if row.Verdict != c.want || !strings.Contains(row.Result, c.result) {
+			t.Errorf("%s / %s = %q %s, want %q in the result and %s", c.section, row.Figure, row.Result, row.Verdict, c.result, c.want)
+		}
+	}
+	if r.Complete() {
+		t.Error("a run without orders.list is complete")
+	}
+}
+
+func TestMissingSectionsAreReported(t *testing.T) {
+	r := &Results{Expect: Expect{Stages: []string{"dev", "prod"}, Functions: []string{"auth-login"},
+		Routed: []string{"auth-login"}, Queries: []string{"users.by_email"}}}
+	var missing []string
+	for _, row := range r.Rows() {
+		if row.Verdict == Missing {
+			missing = append(missing, row.Section+"/"+row.Figure)
+		}
+	}
+	want := []string{"synth/dev", "synth/prod", "bundle/all functions, zipped", "cold start/auth-login", "warm/auth-login",
+		"database/users.by_email", "api/p95 under load", "api/error rate", "cache/hit rate, mixed load", "cache/cold vs warm cache"}
+	if strings.Join(missing, ";") != strings.Join(want, ";") {
+		t.Errorf("missing rows\n got %v\nwant %v", missing, want)
+	}
+}
+
+func TestTable(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sample().Table(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.HasPrefix(lines[0], "SECTION") || !strings.Contains(lines[0], "PLAN'S TARGET") {
+		t.Errorf("header %q", lines[0])
+	}
+	// Columns line up: every row's verdict starts where the header's does.
+	col := strings.Index(lines[0], "VERDICT")
+	for _, l := range lines[1:] {
+		if len(l) < col || strings.TrimSpace(l[col:]) == "" {
+			t.Errorf("row without a verdict column: %q", l)
+		}
+	}
+	if !strings.Contains(out, "MISSING") || !strings.Contains(out, "< 20 MB (plan: 25 MB today)") {
+		t.Errorf("table lacks a MISSING row or the bundle target:\n%s", out)
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	out := string(sample().Markdown("bench/latency.png"))
+	for _, want := range []string{
+		"# Benchmarks", "commit abc1234 with uncommitted changes", "AMD EPYC, 2 cores", "| Go | go1.26.8 |",
+		"| scale | 500 schools |", "![Latency percentiles per function](bench/latency.png)",
+		"| menus-daily | 3 | 7.00 ms | 8.00 ms |", "**all functions, shipped once**", "orders_user_created_idx",
+		"| menu | 90 | 10 | 90.0 % |", "## What these numbers are not", "linux/amd64 build",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	// Every table row has as many cells as its header.
+	var cols int
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case !strings.HasPrefix(l, "|"):
+			cols = 0
+		case cols == 0:
+			cols = strings.Count(l, " | ")
+		case !strings.HasPrefix(l, "|---") && strings.Count(strings.ReplaceAll(l, `\|`, ""), " | ") != cols:
+			t.Errorf("row with another number of cells than its header: %q", l)
+		}
+	}
+}
+
+func TestChart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "latency.png")
+	if err := sample().Chart(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 300 {
+		t.Errorf("chart is %v", b)
+	}
+	if err := (&Results{}).Chart(path); err == nil {
+		t.Error("charted nothing")
+	}
+}
+
+func TestFormats(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		809 * time.Microsecond: "0.81 ms", 12300 * time.Microsecond: "12.3 ms", 312 * time.Millisecond: "312 ms",
+		2500 * time.Millisecond: "2.50 s", 31 * time.Second: "31.0 s",
+	} {
+		if got := Ms(d); got != want {
+			t.Errorf("Ms(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if got := MB(4_613_734); got != "4.40 MB" {
+		t.Errorf("MB = %q", got)
+	}
+	if got := MB(138); got != "138 B" {
+		t.Errorf("MB(138) = %q", got)
+	}
+}

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hasivu/infra/bench/internal/report"
+)
+
+// synthOnce runs `cdk synth` for stage into out, through scripts/env.sh
+// (the project's pinned Node.js and CDK CLI), and returns its wall time.
+func synthOnce(ctx context.Context, root, stage, out string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, "bash", "-c", `source scripts/env.sh && exec cdk synth -q -c stage="$1" -o "$2"`,
+		"synth", stage, out)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("cdk synth -c stage=%s: %v\n%s", stage, err, lastLines(stderr.String(), 15))
+	}
+	return d, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// template is the part of a CloudFormation template the harness reads.
+type template struct {
+	Resources map[string]struct {
+		Type       string          `json:"Type"`
+		Properties json.RawMessage `json:"Properties"`
+	} `json:"Resources"`
+}
+
+func readTemplate(path string) (*template, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var t template
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &t, nil
+}
+
+// stacks counts the resources of every template in a cloud assembly.
+func stacks(out string) ([]report.Stack, error) {
+	paths, err := filepath.Glob(filepath.Join(out, "*.template.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no templates in %s", out)
+	}
+	var list []report.Stack
+	for _, p := range paths {
+		t, err := readTemplate(p)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, report.Stack{Name: strings.TrimSuffix(filepath.Base(p), ".template.json"), Resources: len(t.Resources)})
+	}
+	// Deployment order, as the README lists the stacks.
+	order := []string{"network", "data", "cache", "api", "monitoring"}
+	rank := func(name string) int {
+		for i, o := range order {
+			if strings.HasSuffix(name, "-"+o) {
+				return i
+			}
+		}
+		return len(order)
+	}
+	sort.SliceStable(list, func(i, j int) bool { return rank(list[i].Name) < rank(list[j].Name) })
+	return list, nil
+}
+
+// assets maps asset hashes to their directories in a cloud assembly.
+type assets map[string]string
+
+func readAssets(out string) (assets, error) {
+	paths, err := filepath.Glob(filepath.Join(out, "*.assets.json"))
+	if err != nil {
+		return nil, err
+	}
+	a := assets{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		var m struct {
+			Files map[string]struct {
+				Source struct {
+					Path      string `json:"path"`
+					Packaging string `json:"packaging"`
+				} `json:"source"`
+			} `json:"files"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		for hash, f := range m.Files {
+			if f.Source.Packaging == "zip" {
+				a[hash] = filepath.Join(out, f.Source.Path)
+			}
+		}
+	}
+	return a, nil
+}
+
+// zippedSize is the size of dir zipped as CDK zips an asset for upload
+// (deflate at the best compression).
+func zippedSize(dir string) (int64, error) {
+	var c countingWriter
+	if err := zipDir(dir, &c); err != nil {
+		return 0, err
+	}
+	return c.n, nil
+}
+
+// zipDir writes the zip archive of dir's files to w.
+func zipDir(dir string, out io.Writer) error {
+	zw := zip.NewWriter(out)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestCompression)
+	})
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		h, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return err
+		}
+		h.Name, h.Method = filepath.ToSlash(rel), zip.Deflate
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// s3Key returns the asset hash of a Code or Content property.
+func s3Key(raw json.RawMessage) string {
+	var c struct {
+		S3Key string `json:"S3Key"`
+	}
+	_ = json.Unmarshal(raw, &c)
+	return strings.TrimSuffix(c.S3Key, ".zip")
+}
+
+// measureBundle reads the stage's API stack in the cloud assembly out:
+// each function's own code asset and the layers it attaches.
+func measureBundle(out, stage string, functions []string) (*report.Bundle, error) {
+	as, err := readAssets(out)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := filepath.Glob(filepath.Join(out, "*-api.template.json"))
+	if err != nil || len(paths) != 1 {
+		return nil, fmt.Errorf("want one API stack template in %s, found %d (%v)", out, len(paths), err)
+	}
+	t, err := readTemplate(paths[0])
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[string]int64{}
+	size := func(hash string) (int64, error) {
+		if n, ok := sizes[hash]; ok {
+			return n, nil
+		}
+		dir, ok := as[hash]
+		if !ok {
+			return 0, fmt.Errorf("asset %s is not in the cloud assembly", hash)
+		}
+		n, err := zippedSize(dir)
+		sizes[hash] = n
+		return n, err
+	}
+	layerAsset := map[string]string{} // logical id → asset hash
+	for id, r := range t.Resources {
+		if r.Type == "AWS::Lambda::LayerVersion" {
+			var p struct {
+				Content json.RawMessage `json:"Content"`
+			}
+			_ = json.Unmarshal(r.Properties, &p)
+			layerAsset[id] = s3Key(p.Content)
+		}
+	}
+	b := &report.Bundle{Stage: stage}
+	unique := map[string]bool{}
+	external := map[string]bool{}
+	for id, r := range t.Resources {
+		if r.Type != "AWS::Lambda::Function" {
+			continue
+		}
+		var p struct {
+			Handler      string          `json:"Handler"`
+			FunctionName any             `json:"FunctionName"`
+			Code         json.RawMessage `json:"Code"`
+			Layers       []any           `json:"Layers"`
+		}
+		if err := json.Unmarshal(r.Properties, &p); err != nil {
+			return nil, err
+		}
+		code := s3Key(p.Code)
+		pkg, err := size(code)
+		if err != nil {
+			return nil, err
+		}
+		f := report.FunctionBundle{Name: p.Handler, Package: pkg}
+		var hashes = []string{code}
+		for _, l := range p.Layers {
+			switch v := l.(type) {
+			case map[string]any: // {"Ref": "PlatformXXXX"}
+				ref, _ := v["Ref"].(string)
+				hash, ok := layerAsset[ref]
+				if !ok {
+					return nil, fmt.Errorf("function %s attaches layer %v, which the stack does not define", p.Handler, v)
+				}
+				n, err := size(hash)
+				if err != nil {
+					return nil, err
+				}
+				f.Layers += n
+				hashes = append(hashes, hash)
+			case string: // an AWS-provided layer's ARN
+				name := v
+				if i := strings.LastIndex(v, ":layer:"); i >= 0 {
+					name = v[i+len(":layer:"):]
+				}
+				external[name] = true
+			}
+		}
+		if slices.Contains(functions, p.Handler) {
+			b.Functions = append(b.Functions, f)
+			for _, h := range hashes {
+				if !unique[h] {
+					unique[h] = true
+					b.Unique += sizes[h]
+				}
+			}
+		} else {
+			// CDK's own functions (custom resource providers): named by
+			// their logical id without the hash suffix.
+			f.Name = id
+			if len(id) > 8 {
+				f.Name = id[:len(id)-8]
+			}
+			b.Helpers = append(b.Helpers, f)
+		}
+	}
+	slices.SortFunc(b.Functions, func(x, y report.FunctionBundle) int {
+		return slices.Index(functions, x.Name) - slices.Index(functions, y.Name)
+	})
+	for name := range external {
+		b.External = append(b.External, name)
+	}
+	slices.Sort(b.External)
+	// The unzipped binary, for scale.
+	for hash := range unique {
+		if fi, err := os.Stat(filepath.Join(as[hash], "bootstrap")); err == nil {
+			b.Binary = fi.Size()
+		}
+	}
+	if len(b.Functions) == 0 {
+		return nil, fmt.Errorf("no platform function in %s", paths[0])
+	}
+	return b, nil
+}
