@@ -77,6 +77,11 @@ func expectedAlarms(s *synthesized) map[string]alarmShape {
 		if name == "spilloverInvocations" && !hasProvisionedConcurrency(s.cfg) {
 			continue
 		}
+		// Where Lambda Insights runs, the cold-start alarm reads its
+		// init_duration (the whole INIT phase) for the slowest function.
+		if name == "coldStartMs" && s.cfg.Functions.Insights {
+			shape.metrics, shape.statistic = []string{"init_duration"}, ""
+		}
 		out[name] = shape
 	}
 	return out

@@ -17,15 +17,18 @@ import (
 )
 
 const (
-	above      = awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
-	atOrAbove  = awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-	below      = awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
-	notBreach  = awscloudwatch.TreatMissingData_NOT_BREACHING
-	breach     = awscloudwatch.TreatMissingData_BREACHING
-	gib        = 1 << 30
-	fullWidth  = 24
-	halfWidth  = 12
-	thirdWidth = 8
+	above     = awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	atOrAbove = awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+	below     = awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+	notBreach = awscloudwatch.TreatMissingData_NOT_BREACHING
+	breach    = awscloudwatch.TreatMissingData_BREACHING
+	gib       = 1 << 30
+	// minReadsForHitRate is the fewest cache reads in a period for the
+	// hit-rate alarm to judge it.
+	minReadsForHitRate = 50
+	fullWidth          = 24
+	halfWidth          = 12
+	thirdWidth         = 8
 )
 
 // Custom is one of the functions' own metrics, as the lambda/metrics
@@ -154,6 +157,7 @@ func (m *Monitoring) AddFunctions(p FunctionsProps) {
 	var coldStarts, errs, throttles, used, spilled []awscloudwatch.IMetric
 	throttleSum := map[string]awscloudwatch.IMetric{}
 	spillSum := map[string]awscloudwatch.IMetric{}
+	initDurations := map[string]awscloudwatch.IMetric{}
 	for i, f := range p.Functions {
 		opts := func(stat, label string) *awscloudwatch.MetricOptions {
 			return &awscloudwatch.MetricOptions{Statistic: jsii.String(stat), Label: jsii.String(label), Period: m.period}
@@ -162,11 +166,13 @@ func (m *Monitoring) AddFunctions(p FunctionsProps) {
 			f.Alias.MetricDuration(opts("Average", "avg")), f.Alias.MetricDuration(opts("p95", "p95")), f.Alias.MetricDuration(opts("Maximum", "max")))))
 		coldStarts = append(coldStarts, m.Custom(p.Namespace, metrics.ColdStartDuration, "Average", f.Name, map[string]string{metrics.DimFunction: f.Name}))
 		if p.Insights {
-			coldStarts = append(coldStarts, awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			init := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace: jsii.String("LambdaInsights"), MetricName: jsii.String("init_duration"), Statistic: jsii.String("Average"),
 				DimensionsMap: &map[string]*string{"function_name": f.Alias.Lambda().FunctionName()},
 				Label:         jsii.String(f.Name + " (Insights)"), Period: m.period,
-			}))
+			})
+			coldStarts = append(coldStarts, init)
+			initDurations[fmt.Sprintf("i%d", i)] = init
 		}
 		errs = append(errs, f.Alias.MetricErrors(opts("Sum", f.Name)))
 		t := f.Alias.MetricThrottles(opts("Sum", f.Name))
@@ -194,8 +200,16 @@ func (m *Monitoring) AddFunctions(p FunctionsProps) {
 		)
 	}
 
-	m.Alarm(AlarmSpec{Name: "coldStartMs", Metric: coldStartAll, Threshold: p.ColdStart, Comparison: above, Missing: notBreach,
-		Description: fmt.Sprintf("Average cold start above %v ms (plan target 1 s). See which function in the cold-start graph.", p.ColdStart.Value)})
+	// The functions' own metric counts from process start, so it misses
+	// the extensions' init; Lambda Insights' init_duration is the whole
+	// INIT phase, and the alarm reads it wherever Insights runs.
+	coldStart, source := awscloudwatch.IMetric(coldStartAll), "the functions' ColdStartDuration"
+	if len(initDurations) > 0 {
+		coldStart = m.math("MAX(["+strings.Join(sortedIDs(initDurations), ", ")+"])", "slowest function's average init", initDurations)
+		source = "Lambda Insights' init_duration of the slowest function"
+	}
+	m.Alarm(AlarmSpec{Name: "coldStartMs", Metric: coldStart, Threshold: p.ColdStart, Comparison: above, Missing: notBreach,
+		Description: fmt.Sprintf("Average cold start (%s) above %v ms (plan target 1 s). See which function in the cold-start graph.", source, p.ColdStart.Value)})
 	m.Alarm(AlarmSpec{Name: "functionThrottles", Metric: m.math(sumOf(throttleSum), "throttles", throttleSum), Threshold: p.Throttles,
 		Comparison: atOrAbove, Missing: notBreach, Critical: true,
 		Description: "Lambda throttled invocations: reserved concurrency or the account limit is reached."})
@@ -225,8 +239,12 @@ type CacheProps struct {
 func (m *Monitoring) AddCache(p CacheProps) {
 	hits := m.Custom(p.Namespace, metrics.CacheHits, "Sum", "hits", nil)
 	misses := m.Custom(p.Namespace, metrics.CacheMisses, "Sum", "misses", nil)
+	reads := map[string]awscloudwatch.IMetric{"h": hits, "m": misses}
 	// A period without reads counts as all hits: nothing was missed.
-	hitRate := m.math("IF(h + m > 0, 100 * h / (h + m), 100)", "hit %", map[string]awscloudwatch.IMetric{"h": hits, "m": misses})
+	hitRate := m.math("IF(h + m > 0, 100 * h / (h + m), 100)", "hit %", reads)
+	// The alarm judges only periods with enough reads: in quiet hours
+	// entries expire between a user's visits and the rate means nothing.
+	judgedHitRate := m.math(fmt.Sprintf("IF(h + m >= %d, 100 * h / (h + m), 100)", minReadsForHitRate), "hit % (busy periods)", reads)
 
 	m.Section("Cache", "Redis as the functions use it (target: hit rate above 70 %), then the replication group itself.")
 	m.Row(
@@ -257,8 +275,8 @@ func (m *Monitoring) AddCache(p CacheProps) {
 		memory[fmt.Sprintf("m%d", i)] = p.Group.MetricOfNode(id, "DatabaseMemoryUsagePercentage", "Maximum", m.period)
 		evictions[fmt.Sprintf("e%d", i)] = p.Group.MetricOfNode(id, "Evictions", "Sum", m.period)
 	}
-	m.Alarm(AlarmSpec{Name: "cacheHitRatePercent", Metric: hitRate, Threshold: p.HitRate, Comparison: below, Missing: notBreach,
-		Description: fmt.Sprintf("The functions' Redis hit rate fell below %v %% (plan target 70 %%): keys evicted, TTLs too short, or invalidation too broad.", p.HitRate.Value)})
+	m.Alarm(AlarmSpec{Name: "cacheHitRatePercent", Metric: judgedHitRate, Threshold: p.HitRate, Comparison: below, Missing: notBreach,
+		Description: fmt.Sprintf("The functions' Redis hit rate fell below %v %% (plan target 70 %%) in periods with at least %d reads: keys evicted, TTLs too short, or invalidation too broad.", p.HitRate.Value, minReadsForHitRate)})
 	m.Alarm(AlarmSpec{Name: "cacheMemoryPercent", Metric: m.math("MAX(["+strings.Join(sortedIDs(memory), ", ")+"])", "fullest node", memory),
 		Threshold: p.Memory, Comparison: above, Missing: breach, Critical: true,
 		Description: fmt.Sprintf("A cache node is more than %v %% full; evictions follow. Missing data counts as breaching: the node stopped reporting.", p.Memory.Value)})
