@@ -68,9 +68,6 @@ func NewMonitoring(scope constructs.Construct, id *string, props *MonitoringProp
 	return m
 }
 
-// Period is the period of the monitoring's alarms and graphs.
-func (m *Monitoring) Period() awscdk.Duration { return m.period }
-
 // Section adds a full-width heading row: what the rows below answer.
 func (m *Monitoring) Section(title, explanation string) {
 	m.rows = append(m.rows, []awscloudwatch.IWidget{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
