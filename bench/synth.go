@@ -1,14 +1,11 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hasivu/infra/bench/internal/report"
+	"github.com/hasivu/infra/constructs/gofunction/assetsize"
 )
 
 // synthOnce runs `cdk synth` for stage into out, through scripts/env.sh
@@ -127,58 +125,6 @@ func readAssets(out string) (assets, error) {
 	return a, nil
 }
 
-// zippedSize is the size of dir zipped as CDK zips an asset for upload
-// (deflate at the best compression).
-func zippedSize(dir string) (int64, error) {
-	var c countingWriter
-	if err := zipDir(dir, &c); err != nil {
-		return 0, err
-	}
-	return c.n, nil
-}
-
-// zipDir writes the zip archive of dir's files to w.
-func zipDir(dir string, out io.Writer) error {
-	zw := zip.NewWriter(out)
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestCompression)
-	})
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		h, err := zip.FileInfoHeader(info)
-		if err != nil {
-			return err
-		}
-		h.Name, h.Method = filepath.ToSlash(rel), zip.Deflate
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(w, f)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return zw.Close()
-}
-
-type countingWriter struct{ n int64 }
-
-func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
 // s3Key returns the asset hash of a Code or Content property.
 func s3Key(raw json.RawMessage) string {
 	var c struct {
@@ -212,7 +158,7 @@ func measureBundle(out, stage string, functions []string) (*report.Bundle, error
 		if !ok {
 			return 0, fmt.Errorf("asset %s is not in the cloud assembly", hash)
 		}
-		n, err := zippedSize(dir)
+		n, err := assetsize.Zipped(dir)
 		sizes[hash] = n
 		return n, err
 	}

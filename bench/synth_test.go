@@ -1,13 +1,13 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hasivu/infra/constructs/gofunction/assetsize"
 )
 
 func write(t *testing.T, path, content string) {
@@ -58,8 +58,8 @@ func TestMeasureBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layer, _ := zippedSize(filepath.Join(out, "asset.layer1"))
-	code, _ := zippedSize(filepath.Join(out, "asset.code1"))
+	layer, _ := assetsize.Zipped(filepath.Join(out, "asset.layer1"))
+	code, _ := assetsize.Zipped(filepath.Join(out, "asset.code1"))
 	if len(b.Functions) != 2 || b.Functions[0].Name != "menus-daily" || b.Functions[1].Name != "migrate" {
 		t.Fatalf("functions = %+v", b.Functions)
 	}
@@ -87,44 +87,5 @@ func TestMeasureBundle(t *testing.T) {
 	}
 	if len(st) != 2 || st[0].Name != "hasivu-dev-network" || st[0].Resources != 1 || st[1].Resources != 5 {
 		t.Errorf("stacks = %+v", st)
-	}
-}
-
-// TestZippedSize: the size is that of a real zip archive of the
-// directory, which unzips to the same files.
-func TestZippedSize(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "a.txt"), strings.Repeat("hasivu ", 1000))
-	write(t, filepath.Join(dir, "sub", "b.txt"), "b")
-	n, err := zippedSize(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := zipDir(dir, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if int64(buf.Len()) != n || n > 1000 {
-		t.Errorf("zipped size %d, archive %d bytes, for 7 kB of repetitive text", n, buf.Len())
-	}
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(r)
-		r.Close()
-		got[f.Name] = string(b)
-	}
-	if len(got) != 2 || got["sub/b.txt"] != "b" || len(got["a.txt"]) != 7000 {
-		t.Errorf("archive holds %d files: %v", len(got), got["sub/b.txt"])
-	}
-	if _, err := zippedSize(filepath.Join(dir, "missing")); err == nil {
-		t.Error("zipped a missing directory")
 	}
 }

@@ -1,13 +1,13 @@
 package gofunction
 
 import (
-	"archive/zip"
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hasivu/infra/constructs/gofunction/assetsize"
 )
 
 // writeModule makes a one-package module whose main is src.
@@ -69,41 +69,18 @@ func TestShippedSizeBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := zippedSize(t, b.LayerDir) + zippedSize(t, b.FunctionDir)
+	layer, err := assetsize.Zipped(b.LayerDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	function, err := assetsize.Zipped(b.FunctionDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := layer + function
 	const budget = 6 << 20
 	t.Logf("layer + function package: %d bytes zipped", total)
 	if total > budget {
 		t.Errorf("functions ship %d bytes zipped, over the %d budget", total, budget)
 	}
-}
-
-// zippedSize is the size of dir as a deflated zip, as CDK uploads it.
-func zippedSize(t *testing.T, dir string) int64 {
-	t.Helper()
-	var buf bytes.Buffer
-	w := zip.NewWriter(&buf)
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		f, err := w.Create(rel)
-		if err != nil {
-			return err
-		}
-		src, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		_, err = io.Copy(f, src)
-		return err
-	})
-	if err == nil {
-		err = w.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int64(buf.Len())
 }
