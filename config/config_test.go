@@ -136,81 +136,85 @@ func edit(t *testing.T, old, new string) string {
 	return ""
 }
 
+// badFile is a stage file the loader must refuse, with its error.
+type badFile struct {
+	name string
+	file func(t *testing.T) string
+	want string
+}
+
+var badFiles = []badFile{
+	{"unknown key", func(t *testing.T) string { return edit(t, "nodeType:", "nodeTyp: cache.t4g.micro") },
+		`config/x.yaml:21: unknown key "cache.nodeTyp" (keys in cache: engine, engineVersion, nodeType, replicas, multiAz, port, snapshotRetentionDays, snapshotWindow, maintenanceWindow, maxmemoryPolicy, removalPolicy)`},
+	{"unknown top-level key", func(t *testing.T) string { return base + "regoin: eu-west-1\n" },
+		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, network, database, cache, functions, api, monitoring)`},
+	{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
+		`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
+	{"list where a value belongs", func(t *testing.T) string { return edit(t, "region:", "region: [ap-south-1]") },
+		`config/x.yaml:2: region must be a single value, got a list`},
+	{"missing required", func(t *testing.T) string { return edit(t, "instanceClass:", "") },
+		`config/x.yaml: database.instanceClass is required and not set (here or in a file it extends)`},
+	{"missing required zero-valued", func(t *testing.T) string { return edit(t, "replicas:", "") },
+		`config/x.yaml: cache.replicas is required and not set (here or in a file it extends)`},
+	{"replicas out of range", func(t *testing.T) string { return edit(t, "replicas:", "replicas: 7") },
+		`config/x.yaml:22: cache.replicas must be between 0 and 5, got 7`},
+	{"node type AWS does not offer", func(t *testing.T) string { return edit(t, "nodeType:", "nodeType: cache.t4g.huge") },
+		`config/x.yaml:21: cache.nodeType must be an ElastiCache node type such as cache.t4g.micro or cache.r7g.large, got "cache.t4g.huge"`},
+	{"instance class AWS does not offer", func(t *testing.T) string { return edit(t, "instanceClass:", "instanceClass: db.r7g.medium") },
+		`config/x.yaml:9: database.instanceClass must be an RDS for PostgreSQL instance class such as db.t4g.micro or db.r7g.large, got "db.r7g.medium"`},
+	{"backup retention over 35 days", func(t *testing.T) string { return edit(t, "backupRetentionDays:", "backupRetentionDays: 40") },
+		`config/x.yaml:13: database.backupRetentionDays must be between 0 and 35, got 40`},
+	{"multi-AZ cache without replicas", func(t *testing.T) string {
+		return strings.Replace(base, "multiAz: false\n  snapshot", "multiAz: true\n  snapshot", 1)
+	},
+		`config/x.yaml:23: cache.multiAz needs at least one replica (cache.replicas is 0)`},
+	{"zone outside the region", func(t *testing.T) string {
+		return edit(t, "availabilityZones:", "availabilityZones: [ap-south-1a, eu-west-1b]")
+	}, `config/x.yaml:3: availabilityZones entry 2 must be a zone of ap-south-1 such as ap-south-1a, got "eu-west-1b"`},
+	{"bad removal policy", func(t *testing.T) string { return edit(t, "removalPolicy: destroy", "removalPolicy: keep") },
+		`config/x.yaml:15: database.removalPolicy must be one of retain, snapshot, destroy, got "keep"`},
+	{"storage ceiling too low", func(t *testing.T) string { return edit(t, "maxAllocatedStorageGiB:", "maxAllocatedStorageGiB: 21") },
+		`config/x.yaml:11: database.maxAllocatedStorageGiB must be at least 10% above allocatedStorageGiB (22) and at most 65536, got 21`},
+	{"bad CIDR", func(t *testing.T) string { return edit(t, "cidr:", "cidr: 10.10.0.1/16") },
+		`config/x.yaml:5: network.cidr must be an IPv4 network such as 10.20.0.0/16, got "10.10.0.1/16"`},
+	{"API cache size AWS does not offer", func(t *testing.T) string { return edit(t, "cacheSizeGiB:", "cacheSizeGiB: 2") },
+		`config/x.yaml:32: api.cacheSizeGiB must be 0 (off) or a size API Gateway offers (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237), got 2`},
+	{"unknown function", func(t *testing.T) string {
+		return strings.Replace(base, "rfid-verify-card:", "rfid-verify:", 1)
+	}, `config/x.yaml:30: functions.each.rfid-verify names no function; functions are auth-login, orders-list, orders-create, menus-daily, payments-create-order, payments-webhook, rfid-verify-card, migrate`},
+	{"peak scaled to zero", func(t *testing.T) string {
+		return strings.Replace(base, "provisionedConcurrency: 1, maxProvisionedConcurrency: 4,", "", 1)
+	}, `config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch needs provisionedConcurrency of at least 1 outside the peak`},
+	{"peak above the ceiling", func(t *testing.T) string { return strings.Replace(base, "lunch: 2}", "lunch: 9}", 1) },
+		`config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch must be between 1 and 4, got 9`},
+	{"peak window backwards", func(t *testing.T) string { return strings.Replace(base, `to: "14:30"`, `to: "11:00"`, 1) },
+		`config/x.yaml:28: functions.peaks.lunch.to must be later than from (11:45), got "11:00"`},
+	{"provisioned concurrency on migrate", func(t *testing.T) string {
+		return strings.Replace(base, "rfid-verify-card: {provisionedConcurrency: 1, maxProvisionedConcurrency: 4, peaks: {lunch: 2}}", "migrate: {provisionedConcurrency: 1}", 1)
+	}, `config/x.yaml:30: functions.each.migrate.provisionedConcurrency must be 0: migrate is invoked once per deploy, got 1`},
+	{"bad time zone", func(t *testing.T) string {
+		return strings.Replace(base, "functions:\n", "functions:\n  timeZone: India/Bengaluru\n", 1)
+	},
+		`config/x.yaml:27: functions.timeZone must be an IANA time zone such as Asia/Kolkata, got "India/Bengaluru"`},
+	{"throttle for no route", func(t *testing.T) string {
+		return strings.Replace(base, "monitoring:", "  routeThrottles:\n    GET /auth/login: {rateLimit: 5, burstLimit: 10}\nmonitoring:", 1)
+	}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
+	{"unknown alarm", func(t *testing.T) string {
+		return base + "  alarms:\n    coldStart: {threshold: 500}\n"
+	}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, spilloverInvocations`},
+	{"percentage over 100", func(t *testing.T) string {
+		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
+	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},
+	{"syntax error", func(t *testing.T) string { return base + "cache: [\n" },
+		`config/x.yaml:37: did not find expected node content`},
+	{"empty file", func(t *testing.T) string { return "" }, `config/x.yaml: file is empty`},
+	{"extends a missing file", func(t *testing.T) string { return "extends: nope\n" },
+		`config/nope.yaml: no such stage file (stage files: x.yaml)`},
+	{"extends itself", func(t *testing.T) string { return "extends: x\n" }, `config/x.yaml: extends cycle: x → x`},
+}
+
 func TestBadFiles(t *testing.T) {
-	cases := []struct {
-		name string
-		file func(t *testing.T) string
-		want string
-	}{
-		{"unknown key", func(t *testing.T) string { return edit(t, "nodeType:", "nodeTyp: cache.t4g.micro") },
-			`config/x.yaml:21: unknown key "cache.nodeTyp" (keys in cache: engine, engineVersion, nodeType, replicas, multiAz, port, snapshotRetentionDays, snapshotWindow, maintenanceWindow, maxmemoryPolicy, removalPolicy)`},
-		{"unknown top-level key", func(t *testing.T) string { return base + "regoin: eu-west-1\n" },
-			`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, network, database, cache, functions, api, monitoring)`},
-		{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
-			`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
-		{"list where a value belongs", func(t *testing.T) string { return edit(t, "region:", "region: [ap-south-1]") },
-			`config/x.yaml:2: region must be a single value, got a list`},
-		{"missing required", func(t *testing.T) string { return edit(t, "instanceClass:", "") },
-			`config/x.yaml: database.instanceClass is required and not set (here or in a file it extends)`},
-		{"missing required zero-valued", func(t *testing.T) string { return edit(t, "replicas:", "") },
-			`config/x.yaml: cache.replicas is required and not set (here or in a file it extends)`},
-		{"replicas out of range", func(t *testing.T) string { return edit(t, "replicas:", "replicas: 7") },
-			`config/x.yaml:22: cache.replicas must be between 0 and 5, got 7`},
-		{"node type AWS does not offer", func(t *testing.T) string { return edit(t, "nodeType:", "nodeType: cache.t4g.huge") },
-			`config/x.yaml:21: cache.nodeType must be an ElastiCache node type such as cache.t4g.micro or cache.r7g.large, got "cache.t4g.huge"`},
-		{"instance class AWS does not offer", func(t *testing.T) string { return edit(t, "instanceClass:", "instanceClass: db.r7g.medium") },
-			`config/x.yaml:9: database.instanceClass must be an RDS for PostgreSQL instance class such as db.t4g.micro or db.r7g.large, got "db.r7g.medium"`},
-		{"backup retention over 35 days", func(t *testing.T) string { return edit(t, "backupRetentionDays:", "backupRetentionDays: 40") },
-			`config/x.yaml:13: database.backupRetentionDays must be between 0 and 35, got 40`},
-		{"multi-AZ cache without replicas", func(t *testing.T) string {
-			return strings.Replace(base, "multiAz: false\n  snapshot", "multiAz: true\n  snapshot", 1)
-		},
-			`config/x.yaml:23: cache.multiAz needs at least one replica (cache.replicas is 0)`},
-		{"zone outside the region", func(t *testing.T) string {
-			return edit(t, "availabilityZones:", "availabilityZones: [ap-south-1a, eu-west-1b]")
-		}, `config/x.yaml:3: availabilityZones entry 2 must be a zone of ap-south-1 such as ap-south-1a, got "eu-west-1b"`},
-		{"bad removal policy", func(t *testing.T) string { return edit(t, "removalPolicy: destroy", "removalPolicy: keep") },
-			`config/x.yaml:15: database.removalPolicy must be one of retain, snapshot, destroy, got "keep"`},
-		{"storage ceiling too low", func(t *testing.T) string { return edit(t, "maxAllocatedStorageGiB:", "maxAllocatedStorageGiB: 21") },
-			`config/x.yaml:11: database.maxAllocatedStorageGiB must be at least 10% above allocatedStorageGiB (22) and at most 65536, got 21`},
-		{"bad CIDR", func(t *testing.T) string { return edit(t, "cidr:", "cidr: 10.10.0.1/16") },
-			`config/x.yaml:5: network.cidr must be an IPv4 network such as 10.20.0.0/16, got "10.10.0.1/16"`},
-		{"API cache size AWS does not offer", func(t *testing.T) string { return edit(t, "cacheSizeGiB:", "cacheSizeGiB: 2") },
-			`config/x.yaml:32: api.cacheSizeGiB must be 0 (off) or a size API Gateway offers (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237), got 2`},
-		{"unknown function", func(t *testing.T) string {
-			return strings.Replace(base, "rfid-verify-card:", "rfid-verify:", 1)
-		}, `config/x.yaml:30: functions.each.rfid-verify names no function; functions are auth-login, orders-list, orders-create, menus-daily, payments-create-order, payments-webhook, rfid-verify-card, migrate`},
-		{"peak scaled to zero", func(t *testing.T) string {
-			return strings.Replace(base, "provisionedConcurrency: 1, maxProvisionedConcurrency: 4,", "", 1)
-		}, `config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch needs provisionedConcurrency of at least 1 outside the peak`},
-		{"peak above the ceiling", func(t *testing.T) string { return strings.Replace(base, "lunch: 2}", "lunch: 9}", 1) },
-			`config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch must be between 1 and 4, got 9`},
-		{"peak window backwards", func(t *testing.T) string { return strings.Replace(base, `to: "14:30"`, `to: "11:00"`, 1) },
-			`config/x.yaml:28: functions.peaks.lunch.to must be later than from (11:45), got "11:00"`},
-		{"provisioned concurrency on migrate", func(t *testing.T) string {
-			return strings.Replace(base, "rfid-verify-card: {provisionedConcurrency: 1, maxProvisionedConcurrency: 4, peaks: {lunch: 2}}", "migrate: {provisionedConcurrency: 1}", 1)
-		}, `config/x.yaml:30: functions.each.migrate.provisionedConcurrency must be 0: migrate is invoked once per deploy, got 1`},
-		{"bad time zone", func(t *testing.T) string {
-			return strings.Replace(base, "functions:\n", "functions:\n  timeZone: India/Bengaluru\n", 1)
-		},
-			`config/x.yaml:27: functions.timeZone must be an IANA time zone such as Asia/Kolkata, got "India/Bengaluru"`},
-		{"throttle for no route", func(t *testing.T) string {
-			return strings.Replace(base, "monitoring:", "  routeThrottles:\n    GET /auth/login: {rateLimit: 5, burstLimit: 10}\nmonitoring:", 1)
-		}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
-		{"unknown alarm", func(t *testing.T) string {
-			return base + "  alarms:\n    coldStart: {threshold: 500}\n"
-		}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, spilloverInvocations`},
-		{"percentage over 100", func(t *testing.T) string {
-			return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
-		}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},
-		{"syntax error", func(t *testing.T) string { return base + "cache: [\n" },
-			`config/x.yaml:37: did not find expected node content`},
-		{"empty file", func(t *testing.T) string { return "" }, `config/x.yaml: file is empty`},
-		{"extends a missing file", func(t *testing.T) string { return "extends: nope\n" },
-			`config/nope.yaml: no such stage file (stage files: x.yaml)`},
-		{"extends itself", func(t *testing.T) string { return "extends: x\n" }, `config/x.yaml: extends cycle: x → x`},
-	}
-	for _, c := range cases {
+	for _, c := range badFiles {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := LoadFS(fstest.MapFS{"x.yaml": {Data: []byte(c.file(t))}}, "config", "x")
 			if err == nil {

@@ -64,6 +64,12 @@ var (
 	logRetentionDays  = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 	removalPolicies   = []string{"retain", "snapshot", "destroy"}
 	monitoringSeconds = []int{0, 1, 5, 10, 15, 30, 60}
+	reservedUsernames = []string{"postgres", "admin", "rdsadmin", "root"}
+	// databaseLogExports are the PostgreSQL logs RDS can export.
+	databaseLogExports = []string{"postgresql", "upgrade", "iam-db-auth-error"}
+	// cacheMajors are the major versions each cache engine offers.
+	cacheMajors       = map[string][]string{"redis": {"6", "7"}, "valkey": {"7", "8"}}
+	maxmemoryPolicies = []string{"allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "noeviction"}
 )
 
 // InterfaceEndpointServices are the services network.interfaceEndpoints
@@ -131,7 +137,7 @@ func (v *validator) database(d *Database) {
 	v.between("database.port", d.Port, 1150, 65535)
 	v.matches("database.name", d.Name, sqlIdentifier, "a lower-case SQL identifier")
 	v.matches("database.username", d.Username, sqlIdentifier, "a lower-case SQL identifier")
-	if slices.Contains([]string{"postgres", "admin", "rdsadmin", "root"}, d.Username) {
+	if slices.Contains(reservedUsernames, d.Username) {
 		v.failf("database.username", "must not be a reserved name, got %q", d.Username)
 	}
 	v.between("database.allocatedStorageGiB", d.AllocatedStorageGiB, 20, 65536)
@@ -149,7 +155,7 @@ func (v *validator) database(d *Database) {
 		v.failf("database.monitoringIntervalSeconds", "must be one of %s, got %d", joinInts(monitoringSeconds), d.MonitoringIntervalSeconds)
 	}
 	for _, e := range d.LogExports {
-		v.oneOf("database.logExports", e, []string{"postgresql", "upgrade", "iam-db-auth-error"})
+		v.oneOf("database.logExports", e, databaseLogExports)
 	}
 	v.retention("database.logRetentionDays", d.LogRetentionDays)
 	v.between("database.rotationDays", d.RotationDays, 1, 1000)
@@ -166,8 +172,8 @@ func (v *validator) database(d *Database) {
 }
 
 func (v *validator) cache(c *Cache) {
-	v.oneOf("cache.engine", c.Engine, []string{"redis", "valkey"})
-	majors := map[string][]string{"redis": {"6", "7"}, "valkey": {"7", "8"}}[c.Engine]
+	v.oneOf("cache.engine", c.Engine, slices.Sorted(maps.Keys(cacheMajors)))
+	majors := cacheMajors[c.Engine]
 	if major, _, _ := strings.Cut(c.EngineVersion, "."); !cacheVersion.MatchString(c.EngineVersion) || !slices.Contains(majors, major) {
 		v.failf("cache.engineVersion", "must be \"major.minor\" with a major version %s offers (%s), got %q", c.Engine, strings.Join(majors, ", "), c.EngineVersion)
 	}
@@ -182,7 +188,7 @@ func (v *validator) cache(c *Cache) {
 	v.between("cache.snapshotRetentionDays", c.SnapshotRetentionDays, 0, 35)
 	v.matches("cache.snapshotWindow", c.SnapshotWindow, dailyWindow, `a UTC window "hh:mm-hh:mm"`)
 	v.matches("cache.maintenanceWindow", c.MaintenanceWindow, weeklyWindow, `a UTC window "ddd:hh:mm-ddd:hh:mm"`)
-	v.oneOf("cache.maxmemoryPolicy", c.MaxmemoryPolicy, []string{"allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "noeviction"})
+	v.oneOf("cache.maxmemoryPolicy", c.MaxmemoryPolicy, maxmemoryPolicies)
 	v.oneOf("cache.removalPolicy", c.RemovalPolicy, removalPolicies)
 }
 
@@ -239,6 +245,7 @@ func (v *validator) functions(f *Functions) {
 		}
 		v.between(key+".reservedConcurrency", fn.ReservedConcurrency, 0, 1000)
 		v.between(key+".provisionedConcurrency", fn.ProvisionedConcurrency, 0, 1000)
+		v.between(key+".maxProvisionedConcurrency", fn.MaxProvisionedConcurrency, 0, 1000)
 		if fn.ReservedConcurrency > 0 && fn.ProvisionedConcurrency > fn.ReservedConcurrency {
 			v.failf(key+".provisionedConcurrency", "must not exceed reservedConcurrency (%d), got %d", fn.ReservedConcurrency, fn.ProvisionedConcurrency)
 		}
