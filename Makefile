@@ -1,6 +1,6 @@
 STAGE ?= dev
 
-.PHONY: synth test diff bench bench-quick
+.PHONY: synth test diff bench bench-quick docs diagram cost fuzz
 
 # synth writes the templates of one stage (default dev) to cdk.out.
 synth:
@@ -23,3 +23,20 @@ bench:
 # report goes to a temporary directory unless -report says otherwise.
 bench-quick:
 	scripts/bench.sh -quick
+
+# docs regenerates what editors and the README show: the stage files' JSON
+# Schema (config/stage.schema.json), the README's prod cost estimate and
+# the prod architecture diagram.
+docs:
+	go test ./config -run '^TestSchemaIsCurrent$$' -update
+	go test ./cost -run '^TestReadmeShowsProdCost$$' -update
+	scripts/diagram.sh prod
+
+# diagram renders a stage's architecture to docs/diagrams/$(STAGE).png with
+# cdk-dia and Graphviz, from the synthesised app.
+diagram:
+	scripts/diagram.sh $(STAGE)
+
+# cost prints a stage's monthly cost estimate as a Markdown table.
+cost:
+	go run ./cost/cmd/cost -stage $(STAGE)

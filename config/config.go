@@ -25,6 +25,10 @@ type Stage struct {
 	TerminationProtection bool `yaml:"terminationProtection" cfg:"default=false"`
 	// Tags are applied to every resource of the stage.
 	Tags map[string]string `yaml:"tags"`
+	// UsageProfile is the traffic the cost estimate assumes for what the
+	// config does not say (log volumes, NAT traffic): small, medium or
+	// large (see UsageProfiles and cost.Profiles).
+	UsageProfile string `yaml:"usageProfile" cfg:"default=small"`
 
 	Network    Network    `yaml:"network"`
 	Database   Database   `yaml:"database"`

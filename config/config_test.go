@@ -147,7 +147,7 @@ var badFiles = []badFile{
 	{"unknown key", func(t *testing.T) string { return edit(t, "nodeType:", "nodeTyp: cache.t4g.micro") },
 		`config/x.yaml:21: unknown key "cache.nodeTyp" (keys in cache: engine, engineVersion, nodeType, replicas, multiAz, port, snapshotRetentionDays, snapshotWindow, maintenanceWindow, maxmemoryPolicy, removalPolicy)`},
 	{"unknown top-level key", func(t *testing.T) string { return base + "regoin: eu-west-1\n" },
-		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, network, database, cache, functions, api, monitoring)`},
+		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, usageProfile, network, database, cache, functions, api, monitoring)`},
 	{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
 		`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
 	{"list where a value belongs", func(t *testing.T) string { return edit(t, "region:", "region: [ap-south-1]") },
@@ -205,6 +205,8 @@ var badFiles = []badFile{
 	{"percentage over 100", func(t *testing.T) string {
 		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
 	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},
+	{"unknown usage profile", func(t *testing.T) string { return base + "usageProfile: huge\n" },
+		`config/x.yaml:37: usageProfile must be one of small, medium, large, got "huge"`},
 	{"syntax error", func(t *testing.T) string { return base + "cache: [\n" },
 		`config/x.yaml:37: did not find expected node content`},
 	{"empty file", func(t *testing.T) string { return "" }, `config/x.yaml: file is empty`},

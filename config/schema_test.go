@@ -60,10 +60,10 @@ func TestSchemaIsCurrent(t *testing.T) {
 	}
 	want, err := os.ReadFile(SchemaFile)
 	if err != nil {
-		t.Fatalf("%v (run `make schema`)", err)
+		t.Fatalf("%v (run `make docs`)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("config/%s is stale: the Stage type, its doc comments or the loader's rules changed; run `make schema` and commit the result", SchemaFile)
+		t.Errorf("config/%s is stale: the Stage type, its doc comments or the loader's rules changed; run `make docs` and commit the result", SchemaFile)
 	}
 }
 

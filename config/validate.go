@@ -72,6 +72,10 @@ var (
 	maxmemoryPolicies = []string{"allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "noeviction"}
 )
 
+// UsageProfiles are the traffic profiles usageProfile may name, from a
+// developer stage with little traffic to production at the plan's load.
+var UsageProfiles = []string{"small", "medium", "large"}
+
 // InterfaceEndpointServices are the services network.interfaceEndpoints
 // may name.
 var InterfaceEndpointServices = []string{"secretsmanager", "ssm", "kms", "logs", "monitoring", "xray", "sts", "lambda"}
@@ -96,6 +100,7 @@ func (v *validator) stage(s *Stage) {
 			v.failf("tags."+k, "must be at most 256 characters, got %d", len(val))
 		}
 	}
+	v.oneOf("usageProfile", s.UsageProfile, UsageProfiles)
 	v.network(&s.Network, len(s.AvailabilityZones))
 	v.database(&s.Database)
 	v.cache(&s.Cache)

@@ -1,0 +1,324 @@
+package cost
+
+import (
+	"encoding/json"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/hasivu/infra/config"
+)
+
+// small is a stage file with a little of everything: Multi-AZ database,
+// one cache replica, two NAT gateways, two interface endpoints over two
+// zones, one provisioned function with a lunch peak, no API cache.
+const small = `account: "123456789012"
+region: ap-south-1
+availabilityZones: [ap-south-1a, ap-south-1b]
+network:
+  cidr: 10.10.0.0/16
+  natGateways: 2
+  interfaceEndpoints: [secretsmanager, kms]
+database:
+  engineVersion: "17.9"
+  instanceClass: db.t4g.micro
+  allocatedStorageGiB: 20
+  maxAllocatedStorageGiB: 50
+  multiAz: true
+  backupRetentionDays: 1
+  deletionProtection: false
+  removalPolicy: destroy
+  performanceInsights: false
+  monitoringIntervalSeconds: 0
+cache:
+  engine: valkey
+  engineVersion: "8.0"
+  nodeType: cache.t4g.micro
+  replicas: 1
+  multiAz: true
+  snapshotRetentionDays: 0
+  removalPolicy: destroy
+functions:
+  memoryMiB: 512
+  peaks:
+    lunch: {days: MON-FRI, from: "12:00", to: "14:00"}
+  each:
+    rfid-verify-card: {provisionedConcurrency: 1, maxProvisionedConcurrency: 4, peaks: {lunch: 3}}
+api:
+  cacheSizeGiB: 0
+  corsOrigins: [https://app.example.com]
+  razorpaySecretName: hasivu/x/razorpay
+monitoring:
+  alarmEmails: [oncall@example.com]
+`
+
+// roundPrices is a price table of round numbers, so the expected amounts
+// below can be worked out by hand.
+var roundPrices = Prices{
+	Region:         "ap-south-1",
+	DBInstance:     map[string]Price{"db.t4g.micro": {USD: 0.02}},
+	DBVCPUs:        map[string]int{"db.t4g.micro": 2},
+	DBStorage:      Price{USD: 0.1},
+	DBProxy:        Price{USD: 0.01},
+	DBInsights:     Price{USD: 0.01},
+	CacheNode:      map[string]map[string]Price{"valkey": {"cache.t4g.micro": {USD: 0.01}}},
+	APICache:       map[float64]Price{0.5: {USD: 0.02}},
+	Provisioned:    Price{USD: 0.000004},
+	NATHour:        Price{USD: 0.05},
+	NATGB:          Price{USD: 0.05},
+	EndpointHour:   Price{USD: 0.01},
+	EndpointGB:     Price{USD: 0.01},
+	Dashboard:      Price{USD: 3},
+	AlarmMetric:    Price{USD: 0.1},
+	CompositeAlarm: Price{USD: 0.5},
+	CustomMetric:   Price{USD: 0.3},
+	LogsIngested:   Price{USD: 0.5},
+	LogsStored:     Price{USD: 0.03},
+}
+
+var roundUsage = Usage{Profile: "test", NATGB: 10, EndpointGB: 2, FunctionLogGB: 3, AccessLogGB: 1, FlowLogGB: 2,
+	DatabaseLogGB: 1, InsightsLogGB: 5, EnhancedMonitoringKB: 2, CustomMetrics: 10}
+
+func loadSmall(t *testing.T) *config.Stage {
+	t.Helper()
+	s, err := config.LoadFS(fstest.MapFS{"small.yaml": {Data: []byte(small)}}, "testdata", "small")
+	if err != nil {
+		t.Fatalf("the test's stage file does not load: %v", err)
+	}
+	return s
+}
+
+func TestEstimateArithmetic(t *testing.T) {
+	s := loadSmall(t)
+	r, err := Estimate(s, roundPrices, roundUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// lunch is MON-FRI 12:00-14:00: 5 days × 2 h × 730/168 weeks a month
+	// = 43.452381 h. rfid-verify-card keeps 1 all month and 3 at lunch:
+	// (1 × 730 + 2 × 43.452381) × 0.5 GiB × 3,600 s = 1,470,428.57 GB-s.
+	const lunchHours = 5 * 2 * 730 / 168.0
+	const rfidGBs = (730 + 2*lunchHours) * 0.5 * 3600
+	// Logs: functions 3 + access 1 + flow 2 + PostgreSQL 1 = 7 GB, each
+	// kept 30 days (the defaults) = 7 × 30 / (365/12) GB-month stored.
+	// Insights and enhanced monitoring are off, so their usage is unused.
+	const storedGB = 7 * 30 / (365 / 12.0)
+	want := map[string]float64{
+		"RDS PostgreSQL db.t4g.micro":               29.2,               // Multi-AZ: 2 instances × 730 h × $0.02
+		"RDS gp3 storage":                           4,                  // 20 GB × 2 (Multi-AZ) × $0.1
+		"RDS Proxy":                                 14.6,               // 2 vCPU × 730 h × $0.01
+		"ElastiCache Valkey cache.t4g.micro":        14.6,               // (1 primary + 1 replica) × 730 h × $0.01
+		"Provisioned concurrency, rfid-verify-card": rfidGBs * 0.000004, // = $5.881714
+		"NAT gateways":                              73,                 // 2 × 730 h × $0.05
+		"NAT data processed":                        0.5,                // 10 GB × $0.05
+		"Interface endpoints (secretsmanager, kms)": 29.2,               // 2 endpoints × 2 zones × 730 h × $0.01
+		"Interface endpoint data":                   0.02,               // 2 GB × $0.01
+		"CloudWatch dashboard":                      3,                  // 1 × $3
+		// API 1 + 2 + 1, cold start 1, throttles over 8 functions, hit
+		// rate 2, memory and evictions over 2 nodes each, database 3,
+		// spill-over over 1 provisioned function: 23 metrics × $0.1.
+		"CloudWatch alarms":                2.3,
+		"Composite alarm (service health)": 0.5,             // 1 × $0.5
+		"Custom metrics (Hasivu/small)":    3,               // 10 × $0.3
+		"CloudWatch Logs ingested":         3.5,             // 7 GB × $0.5
+		"CloudWatch Logs stored":           storedGB * 0.03, // 6.90411 GB-month × $0.03
+	}
+	got := map[string]float64{}
+	for _, l := range r.Lines {
+		got[l.Item] = l.USD
+		if math.Abs(l.USD-l.Amount*l.Price.USD) > 1e-9 {
+			t.Errorf("%s: %v × %v ≠ %v", l.Item, l.Amount, l.Price.USD, l.USD)
+		}
+	}
+	var total float64
+	for item, usd := range want {
+		total += usd
+		if g, ok := got[item]; !ok {
+			t.Errorf("no line %q; lines: %v", item, got)
+		} else if math.Abs(g-usd) > 1e-6 {
+			t.Errorf("%s = %.6f, want %.6f", item, g, usd)
+		}
+	}
+	for item := range got {
+		if _, ok := want[item]; !ok {
+			t.Errorf("unexpected line %q = %.2f (API cache and Performance Insights are off)", item, got[item])
+		}
+	}
+	if math.Abs(r.Total-total) > 1e-6 || math.Abs(total-183.508837) > 1e-6 {
+		t.Errorf("total = %.6f, want %.6f (= 183.508837)", r.Total, total)
+	}
+
+	// Single-AZ halves the instance and its storage; an API cache of
+	// 0.5 GB adds 730 h × $0.02 = $14.60; 31 days of Performance Insights
+	// add 2 vCPU × 730 h × $0.01 = $14.60.
+	s.Database.MultiAZ = false
+	s.API.CacheSizeGiB = 0.5
+	s.Database.PerformanceInsights, s.Database.PerformanceInsightsRetentionDays = true, 31
+	r2, err := Estimate(s, roundPrices, roundUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := total - 14.6 - 2 + 14.6 + 14.6; math.Abs(r2.Total-want) > 1e-6 {
+		t.Errorf("Single-AZ with an API cache and Insights: total = %.6f, want %.6f", r2.Total, want)
+	}
+}
+
+func TestWindowDays(t *testing.T) {
+	for days, want := range map[string]int{"*": 7, "MON-SAT": 6, "SUN-FRI": 6, "MON,WED,FRI": 3, "FRI-MON": 4, "MON-WED,FRI": 4, "SAT": 1} {
+		if got, err := weekdays(days); err != nil || got != want {
+			t.Errorf("weekdays(%q) = %d, %v; want %d", days, got, err, want)
+		}
+	}
+	if _, err := weekdays("MON-FUN"); err == nil {
+		t.Error(`weekdays("MON-FUN") = nil error`)
+	}
+	// A window open all week lasts the whole 730-hour month.
+	if h, _ := windowHours(config.Window{Days: "*", From: "00:00", To: "12:00"}); math.Abs(2*h-730) > 1e-9 {
+		t.Errorf("half of every day = %v h a month, want 365", h)
+	}
+}
+
+func TestCommittedStages(t *testing.T) {
+	totals := map[string]float64{}
+	for _, name := range config.Stages() {
+		s, err := config.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := PricesFor(s.Region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := ProfileFor(s, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Estimate(s, p, u)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		totals[name] = r.Total
+		md := r.Markdown()
+		for _, want := range []string{"| **total** |", "$315.00", "compiled " + p.Compiled, "natGB", r.Lines[0].Price.Source} {
+			if !strings.Contains(md, want) {
+				t.Errorf("%s: the report lacks %q", name, want)
+			}
+		}
+		for _, l := range r.Lines {
+			if l.USD <= 0 || l.Price.Source == "" || l.Price.Name == "" || l.Price.Checked == "" {
+				t.Errorf("%s: line %+v needs an amount, a named price, its source and how it was checked", name, l)
+			}
+		}
+	}
+	if !(totals["prod"] > totals["staging"] && totals["staging"] > totals["dev"]) {
+		t.Errorf("want prod > staging > dev, got %v", totals)
+	}
+}
+
+func TestUnpricedGivesClearError(t *testing.T) {
+	if _, err := PricesFor("eu-west-1"); err == nil || !strings.Contains(err.Error(), `"eu-west-1"`) || !strings.Contains(err.Error(), "ap-south-1") {
+		t.Errorf("PricesFor(eu-west-1) = %v, want an error naming it and the regions with a table", err)
+	}
+	p, _ := PricesFor("ap-south-1")
+	for _, c := range []struct {
+		change func(*config.Stage)
+		want   []string
+	}{
+		{func(s *config.Stage) { s.Database.InstanceClass = "db.m7g.large" }, []string{`"db.m7g.large"`, "db.t4g.micro", "db.r7g.large"}},
+		{func(s *config.Stage) { s.Cache.NodeType = "cache.m7g.large" }, []string{`"cache.m7g.large"`, "cache.t4g.micro"}},
+		{func(s *config.Stage) { s.Cache.Engine = "memcached" }, []string{`"memcached"`, "redis, valkey"}},
+		{func(s *config.Stage) { s.API.CacheSizeGiB = 3 }, []string{"3 GB", "0.5, 1.6"}},
+		{func(s *config.Stage) { s.Region = "eu-west-1" }, []string{"eu-west-1", "ap-south-1"}},
+	} {
+		s := loadSmall(t)
+		c.change(s)
+		_, err := Estimate(s, p, roundUsage)
+		for _, want := range c.want {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Estimate = %v, want an error containing %s", err, want)
+			}
+		}
+	}
+}
+
+// TestAlarmsMatchTemplates checks alarmMetrics against the alarms the
+// monitoring stack synthesises (stacks' golden templates), counting the
+// metrics of an alarm over metric math one by one.
+func TestAlarmsMatchTemplates(t *testing.T) {
+	for _, name := range config.Stages() {
+		file := filepath.Join("..", "stacks", "testdata", name, "hasivu-"+name+"-monitoring.template.json")
+		data, err := os.ReadFile(file)
+		if os.IsNotExist(err) {
+			continue // only some stages have a golden template
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tmpl struct {
+			Resources map[string]struct {
+				Type       string
+				Properties struct{ Metrics []struct{ MetricStat any } }
+			}
+		}
+		if err := json.Unmarshal(data, &tmpl); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		alarms, metrics := 0, 0
+		for _, r := range tmpl.Resources {
+			if r.Type != "AWS::CloudWatch::Alarm" {
+				continue
+			}
+			alarms++
+			n := 0
+			for _, m := range r.Properties.Metrics {
+				if m.MetricStat != nil {
+					n++
+				}
+			}
+			metrics += max(n, 1)
+		}
+		s, err := config.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, m := alarmMetrics(s); a != alarms || m != metrics {
+			t.Errorf("%s: alarmMetrics = %d alarms, %d metrics; %s has %d, %d", name, a, m, file, alarms, metrics)
+		}
+	}
+}
+
+func TestUsageSet(t *testing.T) {
+	prod, err := config.Load("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := ProfileFor(prod, "")
+	if err != nil || u.Profile != "large" {
+		t.Fatalf("ProfileFor(prod) = %+v, %v", u, err)
+	}
+	if err := u.Set("natGB=200"); err != nil || u.NATGB != 200 {
+		t.Errorf("Set(natGB=200) = %v, NATGB %v", err, u.NATGB)
+	}
+	for kv, want := range map[string]string{"nope=1": "natGB, endpointGB", "natGB=lots": "natGB must be a number", "natGB=-1": "at least 0"} {
+		if err := u.Set(kv); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Set(%q) = %v, want an error containing %q", kv, err, want)
+		}
+	}
+	if _, err := ProfileFor(prod, "huge"); err == nil || !strings.Contains(err.Error(), "large, medium, small") {
+		t.Errorf(`ProfileFor(prod, "huge") = %v, want the profiles named`, err)
+	}
+}
+
+// TestProfilesAreTheConfigs checks that every usageProfile the config
+// accepts has usage values, and no others exist.
+func TestProfilesAreTheConfigs(t *testing.T) {
+	if got := slices.Sorted(maps.Keys(Profiles)); !slices.Equal(got, slices.Sorted(slices.Values(config.UsageProfiles))) {
+		t.Errorf("Profiles has %v, config.UsageProfiles %v", got, config.UsageProfiles)
+	}
+}

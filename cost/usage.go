@@ -1,0 +1,102 @@
+package cost
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hasivu/infra/config"
+)
+
+// Usage is what the bill depends on that a stage's config does not say:
+// traffic through the network and the volume of logs and metrics, per
+// month. The estimate states every value under its table.
+type Usage struct {
+	// Profile names the profile the values started from.
+	Profile string
+
+	NATGB                float64
+	EndpointGB           float64
+	FunctionLogGB        float64
+	AccessLogGB          float64
+	FlowLogGB            float64
+	DatabaseLogGB        float64
+	InsightsLogGB        float64
+	EnhancedMonitoringKB float64
+	CustomMetrics        float64
+}
+
+// assumption documents one Usage field under the name -set takes.
+type assumption struct {
+	key, unit, doc string
+	field          func(*Usage) *float64
+}
+
+// assumptions lists the Usage fields in the order the report states them.
+var assumptions = []assumption{
+	{"natGB", "GB/month", "through the NAT gateways: Razorpay and AWS APIs without an interface endpoint",
+		func(u *Usage) *float64 { return &u.NATGB }},
+	{"endpointGB", "GB/month", "through the interface endpoints (Secrets Manager, read once per environment through the extension's cache)",
+		func(u *Usage) *float64 { return &u.EndpointGB }},
+	{"functionLogGB", "GB/month", "of function logs, all functions, Embedded Metric Format lines included",
+		func(u *Usage) *float64 { return &u.FunctionLogGB }},
+	{"accessLogGB", "GB/month", "of API Gateway access logs",
+		func(u *Usage) *float64 { return &u.AccessLogGB }},
+	{"flowLogGB", "GB/month", "of VPC flow logs, at the stage's traffic type",
+		func(u *Usage) *float64 { return &u.FlowLogGB }},
+	{"databaseLogGB", "GB/month", "of exported PostgreSQL logs (statements slower than 100 ms, lock waits, autovacuum)",
+		func(u *Usage) *float64 { return &u.DatabaseLogGB }},
+	{"insightsLogGB", "GB/month", "of Lambda Insights performance events (about 1 KB per invocation), where the stage turns Insights on",
+		func(u *Usage) *float64 { return &u.InsightsLogGB }},
+	{"enhancedMonitoringKB", "KB/sample", "per enhanced-monitoring sample written to RDSOSMetrics, where the stage turns it on",
+		func(u *Usage) *float64 { return &u.EnhancedMonitoringKB }},
+	{"customMetrics", "metrics", "the functions publish (Hasivu/<stage>: durations and cache counts per function, query and cache kind)",
+		func(u *Usage) *float64 { return &u.CustomMetrics }},
+}
+
+// Profiles are the usage defaults by stage size: small for a developer
+// stage with little traffic, medium for a pre-production stage under test
+// traffic, large for production at the plan's school load.
+var Profiles = map[string]Usage{
+	"small": {Profile: "small", NATGB: 5, EndpointGB: 1, FunctionLogGB: 1, AccessLogGB: 0.5, FlowLogGB: 0.5,
+		DatabaseLogGB: 0.5, InsightsLogGB: 0.2, EnhancedMonitoringKB: 2, CustomMetrics: 30},
+	"medium": {Profile: "medium", NATGB: 20, EndpointGB: 2, FunctionLogGB: 5, AccessLogGB: 2, FlowLogGB: 3,
+		DatabaseLogGB: 2, InsightsLogGB: 1, EnhancedMonitoringKB: 2, CustomMetrics: 50},
+	"large": {Profile: "large", NATGB: 50, EndpointGB: 5, FunctionLogGB: 30, AccessLogGB: 10, FlowLogGB: 20,
+		DatabaseLogGB: 5, InsightsLogGB: 5, EnhancedMonitoringKB: 2, CustomMetrics: 60},
+}
+
+// ProfileFor returns the usage defaults of a profile: the named one, or
+// the stage's own (config's usageProfile) when profile is empty.
+func ProfileFor(stage *config.Stage, profile string) (Usage, error) {
+	if profile == "" {
+		profile = stage.UsageProfile
+	}
+	u, ok := Profiles[profile]
+	if !ok {
+		return Usage{}, fmt.Errorf("no usage profile %q (profiles: %s)", profile, strings.Join(slices.Sorted(maps.Keys(Profiles)), ", "))
+	}
+	return u, nil
+}
+
+// Set overrides one assumption from "key=value", as -set takes it.
+func (u *Usage) Set(kv string) error {
+	key, value, _ := strings.Cut(kv, "=")
+	var keys []string
+	for _, a := range assumptions {
+		keys = append(keys, a.key)
+		if a.key != key {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil || v < 0 {
+			return fmt.Errorf("%s must be a number of %s, at least 0, got %q", key, a.unit, value)
+		}
+		*a.field(u) = v
+		u.Profile += ", " + kv
+		return nil
+	}
+	return fmt.Errorf("no usage assumption %q (assumptions: %s)", key, strings.Join(keys, ", "))
+}
