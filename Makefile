@@ -14,6 +14,11 @@ test:
 diff:
 	scripts/diff.sh $(STAGE)
 
+# fuzz runs every fuzz target for FUZZTIME (default 3s) each; make test
+# runs it too. Longer: make fuzz FUZZTIME=5m.
+fuzz:
+	scripts/fuzz.sh
+
 # bench measures the performance plan's figures on this machine and
 # regenerates BENCHMARKS.md and bench/latency.png (see bench/main.go).
 bench:

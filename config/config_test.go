@@ -150,6 +150,8 @@ var badFiles = []badFile{
 		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, usageProfile, network, database, cache, functions, api, monitoring)`},
 	{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
 		`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
+	{"fraction where a whole number belongs", func(t *testing.T) string { return edit(t, "replicas:", "replicas: 1.5") },
+		`config/x.yaml:22: cache.replicas must be a whole number, got "1.5"`},
 	{"list where a value belongs", func(t *testing.T) string { return edit(t, "region:", "region: [ap-south-1]") },
 		`config/x.yaml:2: region must be a single value, got a list`},
 	{"missing required", func(t *testing.T) string { return edit(t, "instanceClass:", "") },

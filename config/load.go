@@ -32,6 +32,18 @@ func Load(stage string) (*Stage, error) {
 // LoadFS is Load over the stage files in fsys; dir is the folder named in
 // error messages.
 func LoadFS(fsys fs.FS, dir, stage string) (*Stage, error) {
+	s, err := loadFS(fsys, dir, stage)
+	if err != nil && strings.ContainsAny(err.Error(), "\r\n") {
+		// Messages quote values, but keys are shown as written and a
+		// quoted YAML key may hold a line break: keep errors on one line.
+		return nil, errors.New(lineBreaks.Replace(err.Error()))
+	}
+	return s, err
+}
+
+var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+
+func loadFS(fsys fs.FS, dir, stage string) (*Stage, error) {
 	if !stageName.MatchString(stage) {
 		return nil, fmt.Errorf("stage name %q must be lower-case letters, digits and dashes, starting with a letter, at most 16 characters", stage)
 	}
@@ -132,6 +144,9 @@ func (l *loader) load(stage string, s *Stage) error {
 			}
 		}
 	}
+	if err := wholeNumbers(root, reflect.TypeOf(Stage{}), "", file); err != nil {
+		return err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil {
@@ -159,6 +174,49 @@ func walk(n *yaml.Node, prefix string, fn func(key string, k, v *yaml.Node)) {
 		fn(key, k, v)
 		walk(v, key, fn)
 	}
+}
+
+// wholeNumbers refuses a number with a fraction where a whole number
+// belongs, which the decoder would silently truncate ("replicas: 1.5" as
+// 1). t is the Go type n decodes into; key its dotted path.
+func wholeNumbers(n *yaml.Node, t reflect.Type, key, file string) error {
+	child := func(k string) string {
+		if key == "" {
+			return k
+		}
+		return key + "." + k
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			vt := t
+			if t.Kind() == reflect.Map {
+				vt = t.Elem()
+			} else if f, ok := fieldByKey(t, k.Value); ok {
+				vt = f.Type
+			} else {
+				continue // the decoder reports the unknown key
+			}
+			if err := wholeNumbers(v, vt, child(k.Value), file); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for _, item := range n.Content {
+			if err := wholeNumbers(item, t.Elem(), key, file); err != nil {
+				return err
+			}
+		}
+	case reflect.Int:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!float" {
+			return fmt.Errorf("%s:%d: %s must be a whole number, got %q", file, n.Line, key, n.Value)
+		}
+	}
+	return nil
 }
 
 var (

@@ -92,7 +92,8 @@ func (v *validator) stage(s *Stage) {
 			v.failf("availabilityZones", "lists %q twice", az)
 		}
 	}
-	for k, val := range s.Tags {
+	for _, k := range slices.Sorted(maps.Keys(s.Tags)) {
+		val := s.Tags[k]
 		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			v.failf("tags", "key %q must be 1 to 128 characters and not start with aws:", k)
 		}

@@ -1,13 +1,16 @@
-# Sourced by test.sh and bench.sh: PostgreSQL and Redis on loopback. Uses
-# the servers on 127.0.0.1:5432 and 127.0.0.1:6379 when they answer,
-# otherwise starts throwaway ones from the installed server binaries (on
-# ports 55432 and 56379, in a scratch directory removed on exit), and
+# Sourced by test.sh, fuzz.sh and bench.sh: PostgreSQL and Redis on
+# loopback. Uses the servers on 127.0.0.1:5432 and 127.0.0.1:6379 when they
+# answer, otherwise starts throwaway ones from the installed server binaries
+# (on ports 55432 and 56379, in a scratch directory removed on exit), and
 # otherwise says what to install.
 #
 #   services_postgres VAR   sets HASIVU_PG_PORT; VAR is the variable that
 #                           would point elsewhere, named in the message
 #   services_createdb NAME  creates a database in the throwaway server
 #   services_redis VAR      sets HASIVU_REDIS_ADDR
+#   services_test_env       exports HASIVU_TEST_DATABASE_URL (database test)
+#                           and HASIVU_TEST_REDIS_ADDR for the tests, unless
+#                           already set
 
 services_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 services_scratch=$(mktemp -d "/tmp/hasivu-$(basename "$0" .sh).XXXXXX")
@@ -55,5 +58,17 @@ services_redis() {
   else
     echo "Redis is not answering on 127.0.0.1:6379 and redis-server is not installed: apt-get install redis-server (or set $1)" >&2
     exit 1
+  fi
+}
+
+services_test_env() {
+  if [ -z "${HASIVU_TEST_DATABASE_URL:-}" ]; then
+    services_postgres HASIVU_TEST_DATABASE_URL
+    if [ "$HASIVU_PG_PORT" != 5432 ]; then services_createdb test; fi
+    export HASIVU_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$HASIVU_PG_PORT/test?sslmode=disable"
+  fi
+  if [ -z "${HASIVU_TEST_REDIS_ADDR:-}" ]; then
+    services_redis HASIVU_TEST_REDIS_ADDR
+    export HASIVU_TEST_REDIS_ADDR="$HASIVU_REDIS_ADDR"
   fi
 }

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hasivu/infra/lambda/apperr"
+	"github.com/hasivu/infra/lambda/ids"
+	"github.com/hasivu/infra/lambda/plaintext"
 )
 
 // Roles.
@@ -123,6 +125,11 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	if c.Subject == "" || c.Role == "" {
 		return nil, apperr.New(apperr.Unauthorized, "token lacks subject or role")
 	}
+	// Only this key signs tokens, and it puts user and school ids in them;
+	// anything else would reach queries as a malformed id.
+	if !ids.Valid(c.Subject) || (c.SchoolID != "" && !ids.Valid(c.SchoolID)) {
+		return nil, apperr.New(apperr.Unauthorized, "token subject or school is not a valid id")
+	}
 	return &Claims{UserID: c.Subject, Role: c.Role, SchoolID: c.SchoolID, ExpiresAt: c.ExpiresAt.Time}, nil
 }
 
@@ -173,7 +180,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	switch {
 	case email == "":
 		return nil, apperr.Field("email", "email is required")
-	case len(email) > 254 || !strings.Contains(email, "@"):
+	case len(email) > 254 || !strings.Contains(email, "@") || !plaintext.Valid(email):
 		return nil, apperr.Field("email", "email is not a valid address")
 	case req.Password == "":
 		return nil, apperr.Field("password", "password is required")

@@ -58,12 +58,13 @@ func TestTokenRoundTrip(t *testing.T) {
 	tokens, _ := NewTokens([]byte("0123456789abcdef0123456789abcdef"))
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	tokens.Now = func() time.Time { return now }
-	s, exp, err := tokens.Sign(Claims{UserID: "u1", Role: RoleKitchenStaff, SchoolID: "s1"})
+	const user, school = "0191e2a4-7b1c-7c3d-8e4f-123456789abc", "0191e2a4-7b1c-7c3d-8e4f-123456789abd"
+	s, exp, err := tokens.Sign(Claims{UserID: user, Role: RoleKitchenStaff, SchoolID: school})
 	if err != nil || !exp.Equal(now.Add(time.Hour)) {
 		t.Fatalf("Sign: %v, expiry %s", err, exp)
 	}
 	c, err := tokens.Verify(s)
-	if err != nil || c.UserID != "u1" || c.Role != RoleKitchenStaff || c.SchoolID != "s1" {
+	if err != nil || c.UserID != user || c.Role != RoleKitchenStaff || c.SchoolID != school {
 		t.Fatalf("Verify = %+v, %v", c, err)
 	}
 	tokens.Now = func() time.Time { return now.Add(61 * time.Minute) }

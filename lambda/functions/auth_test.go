@@ -67,6 +67,7 @@ func TestLoginBadInput(t *testing.T) {
 		{"wrong type", `{"email":42,"password":"x"}`, 400, "field email must be a string"},
 		{"unknown field", `{"email":"a@b.c","password":"x","admin":true}`, 400, `unknown field "admin"`},
 		{"bad email", `{"email":"nope","password":"x"}`, 400, "valid address"},
+		{"NUL in email", `{"email":"parent@test.example\u0000","password":"x"}`, 400, "valid address"},
 		{"oversize", `{"email":"a@b.c","password":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`, 413, "exceeds"},
 	} {
 		r := f.call("auth-login", request{method: "POST", body: tc.body})
@@ -98,6 +99,10 @@ func TestBadTokens(t *testing.T) {
 		{"alg none", "Bearer " + none, "token"},
 		{"tampered", "Bearer " + parts[0] + "." + parts[1] + "x." + parts[2], "token"},
 		{"garbage", "Bearer not-a-token", "malformed"},
+		// Signed with our key, so only a leaked key or a bug could make
+		// them; they must not reach a query as malformed ids.
+		{"subject not an id", "Bearer " + signedToken(t, "not-a-uuid", "parent", ""), "not a valid id"},
+		{"school not an id", "Bearer " + signedToken(t, staffID, "kitchen_staff", "not-a-school"), "not a valid id"},
 	} {
 		for _, fn := range []string{"orders-list", "orders-create", "payments-create-order", "rfid-verify-card"} {
 			req := request{method: "GET", headers: map[string]string{}}

@@ -53,7 +53,7 @@ var (
 
 // passwordHash is the fixture users' bcrypt hash, at the minimum cost so
 // tests stay quick.
-func passwordHash(t *testing.T) string {
+func passwordHash(t testing.TB) string {
 	hashOnce.Do(func() {
 		b, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 		if err != nil {
@@ -86,7 +86,7 @@ func (b *syncBuffer) String() string {
 // known data set, a Redis key prefix, a Razorpay stand-in and the handlers
 // of every routed function built from an environment like the Lambda one.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	dsn      string
 	db       *pgxpool.Pool // for arranging and asserting, not used by handlers
 	deps     *functions.Deps
@@ -104,7 +104,7 @@ type fixtureOpts struct {
 	dbURL     string // overrides the schema's URL for handlers (a closed port: database down)
 }
 
-func newFixture(t *testing.T, opts ...fixtureOpts) *fixture {
+func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 	t.Helper()
 	var o fixtureOpts
 	if len(opts) > 0 {

@@ -226,6 +226,8 @@ func TestOrdersCreateBadInput(t *testing.T) {
 		mention string
 	}{
 		{"no key", "", body(func(map[string]any) {}), 400, "Idempotency-Key header is required"},
+		{"NUL in key", "k\x00", body(func(map[string]any) {}), 400, "without control characters"},
+		{"key not UTF-8", "k\xff", body(func(map[string]any) {}), 400, "without control characters"},
 		{"malformed", "k", `{"studentId":`, 400, "malformed JSON"},
 		{"wrong type", "k", `{"studentId":"` + studentID + `","items":"many"}`, 400, "field items must be an array"},
 		{"quantity wrong type", "k", body(func(m map[string]any) { m["items"] = item(lunchID, "two") }), 400, "must be an integer"},

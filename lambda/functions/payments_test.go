@@ -218,6 +218,10 @@ func TestPaymentsWebhook(t *testing.T) {
 		"malformed":  []byte(`{"event":"payment.captured",`),
 		"no payment": []byte(`{"event":"payment.captured","payload":{}}`),
 		"no amount":  []byte(`{"event":"payment.captured","payload":{"payment":{"entity":{"id":"pay_x","order_id":"order_x"}}}}`),
+		// PostgreSQL stores neither a NUL in text nor a time 300,000 years on.
+		"NUL in payment id":   []byte(`{"event":"payment.captured","payload":{"payment":{"entity":{"id":"pay_\u0000","order_id":"` + rzpOrder + `","amount":7000}}}}`),
+		"payment id too long": []byte(`{"event":"payment.captured","payload":{"payment":{"entity":{"id":"pay_` + noise(4000) + `","order_id":"` + rzpOrder + `","amount":7000}}}}`),
+		"time out of range":   []byte(`{"event":"payment.captured","payload":{"payment":{"entity":{"id":"pay_late","order_id":"` + rzpOrder + `","amount":7000,"created_at":10000000000000}}}}`),
 	} {
 		if r := hook(b, razorpaytest.Sign(b, webhookSecret)); r.status != 400 {
 			t.Errorf("%s: %d %s, want 400", name, r.status, r.raw)

@@ -46,6 +46,7 @@ func TestRFIDVerify(t *testing.T) {
 		{"missing card", staff, `{"readerId":"x"}`, 400, "cardNumber is required"},
 		{"wrong type", staff, `{"cardNumber":12345}`, 400, "field cardNumber must be a string"},
 		{"bad card", staff, `{"cardNumber":"' OR 1=1 --"}`, 400, "letters or digits"},
+		{"NUL in reader id", staff, `{"cardNumber":"CARD0001","readerId":"gate\u0000"}`, 400, "without control characters"},
 	} {
 		r := tap(tc.token, tc.body)
 		if r.status != tc.status || !strings.Contains(r.errorMessage(), tc.mention) {

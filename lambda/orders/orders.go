@@ -15,6 +15,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/ids"
+	"github.com/hasivu/infra/lambda/plaintext"
 )
 
 // Limits on a new order.
@@ -248,6 +249,8 @@ func (s *Service) validate(key string, req *NewOrder) (time.Time, error) {
 		return time.Time{}, apperr.Field("Idempotency-Key", "the Idempotency-Key header is required")
 	case len(key) > MaxIdempotency:
 		return time.Time{}, apperr.Field("Idempotency-Key", "Idempotency-Key is longer than %d characters", MaxIdempotency)
+	case !plaintext.Valid(key):
+		return time.Time{}, apperr.Field("Idempotency-Key", "Idempotency-Key must be text without control characters")
 	case req.StudentID == "":
 		return time.Time{}, apperr.Field("studentId", "studentId is required")
 	case !ids.Valid(req.StudentID):

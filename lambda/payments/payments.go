@@ -16,6 +16,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/ids"
+	"github.com/hasivu/infra/lambda/plaintext"
 )
 
 // CheckoutWindow is how long a payment order stays open for checkout;
@@ -197,6 +198,16 @@ type webhookEvent struct {
 	} `json:"payload"`
 }
 
+// maxRazorpayID bounds Razorpay's ids ("pay_" or "order_" and 14
+// characters) generously, and far under the 2704 bytes a unique index
+// entry may take in PostgreSQL.
+const maxRazorpayID = 64
+
+// maxCreatedAt is the last second of the year 9999. A later payment time
+// is no real one; past the year 294276 PostgreSQL refuses it, and further
+// on the conversion to microseconds overflows into a wrong time.
+var maxCreatedAt = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+
 // VerifySignature checks Razorpay's X-Razorpay-Signature: the hex
 // HMAC-SHA256 of the raw body under the webhook secret. Errors:
 // Unauthorized.
@@ -240,10 +251,22 @@ func (s *Service) HandleWebhook(ctx context.Context, body []byte, signature stri
 		return nil, apperr.Field("payload.payment", "payload.payment is missing")
 	case p.Entity.ID == "":
 		return nil, apperr.Field("payload.payment.entity.id", "payment id is missing")
+	case len(p.Entity.ID) > maxRazorpayID:
+		return nil, apperr.Field("payload.payment.entity.id", "payment id is longer than %d characters", maxRazorpayID)
 	case p.Entity.OrderID == "":
 		return nil, apperr.Field("payload.payment.entity.order_id", "payment order_id is missing")
+	case len(p.Entity.OrderID) > maxRazorpayID:
+		return nil, apperr.Field("payload.payment.entity.order_id", "payment order_id is longer than %d characters", maxRazorpayID)
 	case p.Entity.Amount == nil || *p.Entity.Amount < 0:
 		return nil, apperr.Field("payload.payment.entity.amount", "payment amount is missing or negative")
+	case p.Entity.CreatedAt > maxCreatedAt:
+		return nil, apperr.Field("payload.payment.entity.created_at", "payment created_at is not a Unix time before the year 10000")
+	}
+	for _, f := range []struct{ name, value string }{{"id", p.Entity.ID}, {"order_id", p.Entity.OrderID},
+		{"currency", p.Entity.Currency}, {"method", p.Entity.Method}} {
+		if !plaintext.Valid(f.value) {
+			return nil, apperr.Field("payload.payment.entity."+f.name, "payment %s must be text without control characters", f.name)
+		}
 	}
 	paidAt := s.Now()
 	if p.Entity.CreatedAt > 0 {

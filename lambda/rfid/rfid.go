@@ -12,6 +12,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/plaintext"
 )
 
 // IST is the schools' time zone, which decides what "today" is.
@@ -105,6 +106,9 @@ func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*V
 	}
 	if len(req.ReaderID) > 64 {
 		return nil, apperr.Field("readerId", "readerId is longer than 64 characters")
+	}
+	if !plaintext.Valid(req.ReaderID) {
+		return nil, apperr.Field("readerId", "readerId must be text without control characters")
 	}
 	now := s.Now().In(IST)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
