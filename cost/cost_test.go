@@ -186,23 +186,8 @@ func TestWindowDays(t *testing.T) {
 func TestCommittedStages(t *testing.T) {
 	totals := map[string]float64{}
 	for _, name := range config.Stages() {
-		s, err := config.Load(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := PricesFor(s.Region)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := ProfileFor(s, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Estimate(s, p, u)
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
+		r := estimate(t, name)
+		p := r.Prices
 		totals[name] = r.Total
 		md := r.Markdown()
 		for _, want := range []string{"| **total** |", "$315.00", "compiled " + p.Compiled, "natGB", r.Lines[0].Price.Source} {
@@ -321,4 +306,27 @@ func TestProfilesAreTheConfigs(t *testing.T) {
 	if got := slices.Sorted(maps.Keys(Profiles)); !slices.Equal(got, slices.Sorted(slices.Values(config.UsageProfiles))) {
 		t.Errorf("Profiles has %v, config.UsageProfiles %v", got, config.UsageProfiles)
 	}
+}
+
+// estimate is a committed stage's estimate at its region's prices and its
+// own usage profile, as `make cost` gives it.
+func estimate(t *testing.T, stage string) Report {
+	t.Helper()
+	s, err := config.Load(stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PricesFor(s.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := ProfileFor(s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Estimate(s, p, u)
+	if err != nil {
+		t.Fatalf("%s: %v", stage, err)
+	}
+	return r
 }

@@ -5,8 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/hasivu/infra/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the prod estimate in README.md")
@@ -20,22 +18,7 @@ const (
 // TestReadmeShowsProdCost checks that the README's prod estimate is the
 // one the committed config and prices give; -update rewrites it.
 func TestReadmeShowsProdCost(t *testing.T) {
-	s, err := config.Load("prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := PricesFor(s.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := ProfileFor(s, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Estimate(s, p, u)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := estimate(t, "prod")
 	b, err := os.ReadFile(readme)
 	if err != nil {
 		t.Fatal(err)

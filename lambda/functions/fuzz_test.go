@@ -123,6 +123,14 @@ func gatewayRequest(method, body string, encoding uint8) events.APIGatewayProxyR
 	return r
 }
 
+// authorizedPost is a POST of body, encoded as gatewayRequest says, with
+// token in the Authorization header as setAuthorization says.
+func authorizedPost(how uint8, token, body string, encoding uint8) events.APIGatewayProxyRequest {
+	r := gatewayRequest("POST", body, encoding)
+	setAuthorization(&r, how, token)
+	return r
+}
+
 // setQuery fills the query-string parameters from a raw query string the
 // way API Gateway does: the last value of a repeated name in
 // QueryStringParameters, all of them in MultiValueQueryStringParameters.
@@ -407,11 +415,7 @@ func FuzzPaymentsCreateOrder(f *testing.F) {
 	fx := newFuzzFixture(f)
 	good := claims(parentID, "parent", "")
 	body := `{"orderId":"` + fuzzPayableOrder + `"}`
-	req := func(how uint8, token, body string, encoding uint8) events.APIGatewayProxyRequest {
-		r := gatewayRequest("POST", body, encoding)
-		setAuthorization(&r, how, token)
-		return r
-	}
+	req := authorizedPost
 	fx.reach(f, "payments-create-order", req(3, good, body, 0))
 	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, body, uint8(0)) })
 	f.Add(uint8(3), good, body, uint8(1))
@@ -516,11 +520,7 @@ func FuzzRFIDVerifyCard(f *testing.F) {
 	fx := newFuzzFixture(f)
 	good := claims(staffID, "kitchen_staff", schoolID)
 	body := `{"cardNumber":"` + cardNumber + `","readerId":"gate-1"}`
-	req := func(how uint8, token, body string, encoding uint8) events.APIGatewayProxyRequest {
-		r := gatewayRequest("POST", body, encoding)
-		setAuthorization(&r, how, token)
-		return r
-	}
+	req := authorizedPost
 	fx.reach(f, "rfid-verify-card", req(3, good, body, 0))
 	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, body, uint8(0)) })
 	for _, c := range []string{
