@@ -235,11 +235,9 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 	pattern(p("Window", "from"), clockTime)
 	pattern(p("Window", "to"), clockTime)
 	defs["Window"].Required = []string{"days", "from", "to"}
-	for _, key := range []string{"memoryMiB", "timeoutSeconds"} {
-		// Zero inherits the value from functions.
-		p("Function", key).AnyOf = []*jsonschema.Schema{{Const: 0}, {Minimum: "128", Maximum: "10240"}}
-	}
-	p("Function", "timeoutSeconds").AnyOf[1] = &jsonschema.Schema{Minimum: "1", Maximum: "900"}
+	// Zero inherits the value from functions.
+	p("Function", "memoryMiB").AnyOf = []*jsonschema.Schema{{Const: 0}, {Minimum: "128", Maximum: "10240"}}
+	p("Function", "timeoutSeconds").AnyOf = []*jsonschema.Schema{{Const: 0}, {Minimum: "1", Maximum: "900"}}
 	between(p("Function", "reservedConcurrency"), 0, 1000)
 	between(p("Function", "provisionedConcurrency"), 0, 1000)
 	between(p("Function", "maxProvisionedConcurrency"), 0, 1000)
