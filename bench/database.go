@@ -85,8 +85,8 @@ type dbBench struct {
 	cards  []mix.Card
 	unpaid []mix.Order
 	rng    *rand.Rand
-	// created are the payment orders save_payment_order stored, which
-	// apply then reports paid.
+	// created are the payment orders open_payment_order stored, which
+	// apply_capture then reports paid.
 	created []payments.PaymentOrder
 	queries []namedQuery
 	// nextCard and nextOrder hand out the cards and unpaid orders the
@@ -170,6 +170,14 @@ func (b *dbBench) define() {
 			_, err := users.UserByEmail(ctx, parent(i).Email)
 			return err
 		}},
+		{name: "users.status", function: "orders-list", call: func(ctx context.Context, i int) error {
+			_, err := users.UserStatus(ctx, parent(i).UserID)
+			return err
+		}},
+		{name: "orders.list_version", function: "orders-list", call: func(ctx context.Context, i int) error {
+			_, err := ords.OrderListVersion(ctx, parent(i).UserID)
+			return err
+		}},
 		{name: "orders.list", function: "orders-list", call: func(ctx context.Context, i int) error {
 			// Pages as the mix asks for them: mostly the first.
 			page := []int{0, 0, 0, 0, 0, 0, 0, 0, 20, 40}[i%10]
@@ -216,27 +224,25 @@ func (b *dbBench) define() {
 			_, err := pays.LivePaymentOrder(ctx, unpaid(i).ID, time.Now())
 			return err
 		}},
-		{name: "payments.save_payment_order", function: "payments-create-order", explain: "INSERT", call: func(ctx context.Context, i int) error {
+		{name: "payments.open_payment_order", function: "payments-create-order", explain: "INSERT", call: func(ctx context.Context, i int) error {
 			o := b.order()
-			po, err := pays.PayableOrder(ctx, o.ID, o.UserID)
-			if err != nil {
-				return err
-			}
-			saved, err := pays.SavePaymentOrder(ctx, &payments.PaymentOrder{OrderID: o.ID,
-				RazorpayOrderID: fmt.Sprintf("order_benchdb%d%d", time.Now().UnixNano(), i), AmountPaise: po.TotalPaise,
-				Currency: "INR", Status: "created", ExpiresAt: time.Now().Add(payments.CheckoutWindow)}, o.UserID, time.Now())
-			if err == nil && saved.Status == "created" {
-				b.created = append(b.created, *saved)
-			}
-			return err
+			return pays.Checkout(ctx, o.ID, o.UserID, func(po *payments.PayableOrder, tx payments.CheckoutTx) error {
+				opened := &payments.PaymentOrder{OrderID: o.ID, RazorpayOrderID: fmt.Sprintf("order_benchdb%d%d", time.Now().UnixNano(), i),
+					AmountPaise: po.TotalPaise, Currency: "INR", Status: payments.POCreated, ExpiresAt: time.Now().Add(payments.CheckoutWindow)}
+				if err := tx.Open(ctx, opened, o.UserID, time.Now()); err != nil {
+					return err
+				}
+				b.created = append(b.created, *opened)
+				return nil
+			})
 		}},
-		{name: "payments.apply", function: "payments-webhook", explain: "payment_orders", call: func(ctx context.Context, i int) error {
+		{name: "payments.apply_capture", function: "payments-webhook", explain: "payment_orders", call: func(ctx context.Context, i int) error {
 			if len(b.created) == 0 {
 				return errExhausted
 			}
 			po := b.created[0]
 			b.created = b.created[1:]
-			_, err := pays.ApplyPayment(ctx, payments.Captured{RazorpayPaymentID: fmt.Sprintf("pay_benchdb%d%d", time.Now().UnixNano(), i),
+			_, err := pays.ApplyCapture(ctx, payments.Captured{RazorpayPaymentID: fmt.Sprintf("pay_benchdb%d%d", time.Now().UnixNano(), i),
 				RazorpayOrderID: po.RazorpayOrderID, AmountPaise: po.AmountPaise, Currency: "INR", Method: "upi", PaidAt: time.Now()})
 			return err
 		}},
@@ -272,7 +278,7 @@ func (b *dbBench) timed(ctx context.Context, q namedQuery, i int) (time.Duration
 }
 
 // errExhausted ends a query's calls early: its input (payment orders
-// stored by save_payment_order) ran out.
+// stored by open_payment_order) ran out.
 var errExhausted = errors.New("no more input for this query")
 
 func timedOut(err error) bool {

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hasivu/infra/lambda/migrations"
 )
 
 // ist is India Standard Time, which decides the schools' "today".
@@ -143,6 +146,26 @@ func readMeta(ctx context.Context, base, name string) (scale, *manifest, error) 
 // ensureDataset makes sure database name holds the data set want and
 // returns its manifest, seeding it (with the seed binary) when it is
 // missing, of another size or day, or incomplete.
+// migrateDataset applies the migrations the data set's schema lacks, as a
+// deploy would, so that a data set seeded by an earlier release serves
+// this one. It returns the versions it applied.
+func migrateDataset(ctx context.Context, base, name string) ([]int64, error) {
+	u, err := dbURL(base, name)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	res, err := migrations.Apply(ctx, pool)
+	if err != nil {
+		return nil, fmt.Errorf("migrate %s: %w", name, err)
+	}
+	return res.Applied, nil
+}
+
 func ensureDataset(ctx context.Context, base, name string, want scale, seedBin string, p *progress) (*manifest, bool, error) {
 	admin, err := connect(ctx, base, "")
 	if err != nil {

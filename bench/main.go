@@ -22,9 +22,11 @@
 //     one, then the mixed load (Zipf-skewed schools and parents, a
 //     lunchtime RFID burst): latency per function, end-to-end p95, error
 //     rate, cache hit rate;
-//  7. drops the secondary indexes in the scratch copy and times the
+//  7. the cached functions, one request at a time, with a Redis of the
+//     phase's own answering, hung (SIGSTOP) and down (killed);
+//  8. drops the secondary indexes in the scratch copy and times the
 //     queries again;
-//  8. prints the table, writes the Markdown report and the chart.
+//  9. prints the table, writes the Markdown report and the chart.
 //
 // It exits 1 when a figure is missing (a phase failed), whatever the
 // figures are: a slow machine is not a failure.
@@ -114,7 +116,7 @@ func parseFlags(now time.Time) (*config, error) {
 	flag.StringVar(&c.reportPath, "report", "", "Markdown report (default BENCHMARKS.md at the repository root; quick: in the temporary directory)")
 	flag.StringVar(&c.chartPath, "chart", "", "PNG chart (default bench/latency.png; quick: beside the report)")
 	flag.StringVar(&c.explainPath, "explain", "", "also write EXPLAIN (ANALYZE, BUFFERS) of every query, with and without indexes, to this file")
-	only := flag.String("only", "", "run only these phases (comma-separated: synth, bundle, cold, db, load); the rest are reported missing")
+	only := flag.String("only", "", "run only these phases (comma-separated: synth, bundle, cold, db, load, outage); the rest are reported missing")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binaries, cloud assemblies) and the scratch database")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -175,7 +177,7 @@ func parseFlags(now time.Time) (*config, error) {
 	if *only != "" {
 		c.only = strings.Split(*only, ",")
 		for _, o := range c.only {
-			if !slices.Contains([]string{"synth", "bundle", "cold", "db", "load"}, o) {
+			if !slices.Contains([]string{"synth", "bundle", "cold", "db", "load", "outage"}, o) {
 				return nil, fmt.Errorf("-only: unknown phase %q", o)
 			}
 		}
@@ -276,7 +278,7 @@ func (h *harness) problem(what string, err error) {
 func (h *harness) run(ctx context.Context) int {
 	cfg := h.cfg
 	phases := []string{"prepare"}
-	for _, ph := range []string{"synth", "bundle", "cold", "db", "load"} {
+	for _, ph := range []string{"synth", "bundle", "cold", "db", "load", "outage"} {
 		if cfg.runs(ph) {
 			phases = append(phases, ph)
 		}
@@ -353,6 +355,10 @@ func (h *harness) run(ctx context.Context) int {
 	if cfg.runs("load") && ctx.Err() == nil {
 		h.p.Phase("load through the local server")
 		h.load(ctx)
+	}
+	if cfg.runs("outage") && ctx.Err() == nil {
+		h.p.Phase("cache outage")
+		h.outage(ctx)
 	}
 	if db != nil && ctx.Err() == nil {
 		h.p.Phase("database, without indexes")
@@ -476,6 +482,11 @@ func (h *harness) prepare(ctx context.Context) error {
 		return err
 	}
 	h.m = m
+	if applied, err := migrateDataset(ctx, cfg.postgres, cfg.database); err != nil {
+		return err
+	} else if len(applied) > 0 {
+		h.p.Log("applied migrations %v to %s", applied, cfg.database)
+	}
 	if seeded {
 		h.res.Meta.Settings = append(h.res.Meta.Settings, report.KV{Name: "seeding", Value: "this run seeded the data set"})
 	}

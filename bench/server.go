@@ -33,11 +33,12 @@ type serverConfig struct {
 	JWTSecret, WebhookSecret                 string
 }
 
-// tail keeps the last lines written to it.
+// tail keeps the last lines written to it, and counts them all.
 type tail struct {
 	mu    sync.Mutex
 	lines []string
 	part  string
+	total int
 }
 
 func (t *tail) Write(p []byte) (int, error) {
@@ -47,10 +48,18 @@ func (t *tail) Write(p []byte) (int, error) {
 	lines := strings.Split(s, "\n")
 	t.part = lines[len(lines)-1]
 	t.lines = append(t.lines, lines[:len(lines)-1]...)
+	t.total += len(lines) - 1
 	if len(t.lines) > 200 {
 		t.lines = t.lines[len(t.lines)-200:]
 	}
 	return len(p), nil
+}
+
+// Lines returns how many whole lines were written.
+func (t *tail) Lines() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.total
 }
 
 func (t *tail) String() string {

@@ -288,6 +288,7 @@ var DefaultAlarms = map[string]AlarmSetting{
 	"databaseFreeStorageGiB": {Threshold: 5, EvaluationPeriods: 1},    // below
 	"cacheMemoryPercent":     {Threshold: 80, EvaluationPeriods: 3},   // above, fullest node
 	"cacheEvictionsCount":    {Threshold: 100, EvaluationPeriods: 3},  // at or above, all nodes
+	"refundDueCount":         {Threshold: 1, EvaluationPeriods: 1},    // at or above: a captured payment owed back
 }
 
 // Alarm returns an alarm's setting: the default with the stage's

@@ -203,7 +203,7 @@ var badFiles = []badFile{
 	}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
 	{"unknown alarm", func(t *testing.T) string {
 		return base + "  alarms:\n    coldStart: {threshold: 500}\n"
-	}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, spilloverInvocations`},
+	}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, refundDueCount, spilloverInvocations`},
 	{"percentage over 100", func(t *testing.T) string {
 		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
 	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},

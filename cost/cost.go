@@ -284,6 +284,7 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 		coldStart, fns, // functions: cold start; throttles summed over every function
 		2, nodes, nodes, // cache: hit rate (hits, misses); fullest node's memory; evictions on every node
 		1, 1, 1, // database: query p95; CPU; free storage
+		1, // payments: captured payments owed back
 	}
 	if provisioned > 0 {
 		perAlarm = append(perAlarm, provisioned) // spill-over summed over the provisioned aliases

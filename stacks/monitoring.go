@@ -106,6 +106,7 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 		Instance: deps.Data.Instance, Proxy: deps.Data.Proxy, Namespace: ns,
 		QueryP95: th("databaseQueryP95Ms"), CPU: th("databaseCpuPercent"), FreeStorageGiB: th("databaseFreeStorageGiB"),
 	})
+	m.AddPayments(monitoring.PaymentsProps{Namespace: ns, RefundDue: th("refundDueCount")})
 	m.Finish(heading(env.Stage, cfg))
 	s.Monitoring = m
 	return s
@@ -121,7 +122,7 @@ func heading(stage string, cfg config.Monitoring) string {
 		"cold start < " + num(cfg.Alarm("coldStartMs").Threshold) + " ms",
 	}
 	return "# Hasivu " + stage + "\nTargets: " + strings.Join(targets, " · ") +
-		". Read top-down: alarms, then API, functions, cache, database."
+		". Read top-down: alarms, then API, functions, cache, database, payments."
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -37,6 +37,7 @@ var alarmShapes = map[string]alarmShape{
 	"databaseQueryP95Ms":     {metrics: []string{"QueryDuration"}, statistic: "p95", comparison: "GreaterThanThreshold", missing: "notBreaching", critical: true},
 	"databaseCpuPercent":     {metrics: []string{"CPUUtilization"}, statistic: "Maximum", comparison: "GreaterThanThreshold", missing: "breaching", critical: true},
 	"databaseFreeStorageGiB": {metrics: []string{"FreeStorageSpace"}, statistic: "Minimum", comparison: "LessThanThreshold", missing: "breaching"},
+	"refundDueCount":         {metrics: []string{"PaymentsRefundDue"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
 }
 
 func alarmsByName(t *testing.T, s *synthesized) map[string]map[string]interface{} {

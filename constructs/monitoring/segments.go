@@ -287,6 +287,27 @@ func (m *Monitoring) AddCache(p CacheProps) {
 
 func sortedIDs(ms map[string]awscloudwatch.IMetric) []string { return slices.Sorted(maps.Keys(ms)) }
 
+// PaymentsProps is what the payments segment watches.
+type PaymentsProps struct {
+	// Namespace is where the functions count captured payments owed back.
+	Namespace string
+	// RefundDue is how many such payments per period fire the alarm.
+	RefundDue Threshold
+}
+
+// AddPayments adds the payments row: captured payments that could not
+// settle their order and are owed back, by reason; and the alarm that
+// tells operations to refund them.
+func (m *Monitoring) AddPayments(p PaymentsProps) {
+	m.Section("Payments", "Captured payments owed back to the payer (a second payment of a paid order, a wrong amount or "+
+		"currency, a cancelled order). Each is in the refund queue: payments captured with a refund_reason.")
+	m.Row(m.Graph("Payments owed back, by reason", fullWidth, metricsOf(
+		m.Search(p.Namespace, metrics.PaymentsRefundDue, metrics.DimReason, "Sum", "owed back"))))
+	m.Alarm(AlarmSpec{Name: "refundDueCount", Metric: m.Custom(p.Namespace, metrics.PaymentsRefundDue, "Sum", "owed back", nil),
+		Threshold: p.RefundDue, Comparison: atOrAbove, Missing: notBreach,
+		Description: fmt.Sprintf("At least %v captured payments per period could not settle their order and are owed back: refund them in Razorpay (the refund queue is payments captured with a refund_reason).", p.RefundDue.Value)})
+}
+
 // DatabaseProps is what the database segment watches.
 type DatabaseProps struct {
 	Instance awsrds.DatabaseInstance

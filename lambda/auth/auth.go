@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -207,4 +208,77 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	}
 	return &LoginResult{Token: token, ExpiresAt: exp, User: Profile{ID: u.ID, Email: u.Email,
 		FirstName: u.FirstName, LastName: u.LastName, Role: u.Role, SchoolID: u.SchoolID}}, nil
+}
+
+// StandingTTL is how long a function trusts what it last read of an
+// account's status. A token outlives its account's suspension by at most
+// this long (not the token's hour), at the price of one primary-key read
+// per signed-in user per execution environment per StandingTTL.
+const StandingTTL = time.Minute
+
+// maxStandings bounds the remembered answers of one process; past it the
+// memory starts afresh (each entry then costs one read again).
+const maxStandings = 10_000
+
+// StatusStore reads account statuses.
+type StatusStore interface {
+	// UserStatus returns the user's status (active, inactive, suspended).
+	// Errors: NotFound (no such user), Unavailable.
+	UserStatus(ctx context.Context, userID string) (string, error)
+}
+
+// Standing checks that the account behind a verified token may still use
+// it: only an active account may. Answers are remembered for StandingTTL.
+// When the database cannot be reached the last answer stands, and without
+// one the token's signature does: an outage must not sign everyone out,
+// and a suspension is then enforced when the database is back.
+type Standing struct {
+	Users StatusStore
+	// Now returns the current time; tests move it.
+	Now func() time.Time
+
+	mu   sync.Mutex
+	seen map[string]standing
+}
+
+type standing struct {
+	err   error
+	until time.Time
+}
+
+// NewStanding returns a Standing over users.
+func NewStanding(users StatusStore) *Standing {
+	return &Standing{Users: users, Now: time.Now, seen: map[string]standing{}}
+}
+
+// Check returns nil if userID's account is active. Errors: Forbidden
+// (inactive or suspended), Unauthorized (the account no longer exists).
+func (s *Standing) Check(ctx context.Context, userID string) error {
+	now := s.Now()
+	s.mu.Lock()
+	last, known := s.seen[userID]
+	s.mu.Unlock()
+	if known && now.Before(last.until) {
+		return last.err
+	}
+	status, err := s.Users.UserStatus(ctx, userID)
+	var verdict error
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound:
+		verdict = apperr.New(apperr.Unauthorized, "the account no longer exists")
+	case err != nil:
+		if known {
+			return last.err
+		}
+		return nil
+	case status != "active":
+		verdict = apperr.New(apperr.Forbidden, "account is %s", status)
+	}
+	s.mu.Lock()
+	if len(s.seen) >= maxStandings {
+		clear(s.seen)
+	}
+	s.seen[userID] = standing{err: verdict, until: now.Add(StandingTTL)}
+	s.mu.Unlock()
+	return verdict
 }

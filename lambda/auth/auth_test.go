@@ -72,3 +72,54 @@ func TestTokenRoundTrip(t *testing.T) {
 		t.Errorf("expired token: %v", err)
 	}
 }
+
+// statuses is an in-memory StatusStore; err, when set, is every answer.
+type statuses struct {
+	status map[string]string
+	err    error
+	reads  int
+}
+
+func (s *statuses) UserStatus(_ context.Context, id string) (string, error) {
+	s.reads++
+	if s.err != nil {
+		return "", s.err
+	}
+	st, ok := s.status[id]
+	if !ok {
+		return "", apperr.New(apperr.NotFound, "no user")
+	}
+	return st, nil
+}
+
+func TestStanding(t *testing.T) {
+	store := &statuses{status: map[string]string{"u1": "active", "u2": "suspended"}}
+	s := NewStanding(store)
+	now := time.Unix(1_000_000, 0)
+	s.Now = func() time.Time { return now }
+	ctx := context.Background()
+	check := func(id string) apperr.Code { return apperr.CodeOf(s.Check(ctx, id)) }
+
+	if check("u1") != "" || check("u2") != apperr.Forbidden || check("gone") != apperr.Unauthorized {
+		t.Fatal("first answers wrong")
+	}
+	if check("u1"); store.reads != 3 {
+		t.Errorf("%d reads: a second check within StandingTTL read the store again", store.reads)
+	}
+	// Suspended now: seen once StandingTTL has passed.
+	store.status["u1"] = "suspended"
+	if check("u1") != "" {
+		t.Error("the remembered answer did not stand within StandingTTL")
+	}
+	now = now.Add(StandingTTL)
+	if check("u1") != apperr.Forbidden {
+		t.Error("suspension not seen after StandingTTL")
+	}
+	// The database down: the last answer stands, and without one the
+	// token's signature does.
+	store.err = apperr.New(apperr.Unavailable, "down")
+	now = now.Add(StandingTTL)
+	if check("u1") != apperr.Forbidden || check("u2") != apperr.Forbidden || check("never-seen") != "" {
+		t.Error("with the database down: want the last answers, and a pass for an account never checked")
+	}
+}

@@ -1,8 +1,11 @@
 // Package cache is cache-aside storage in Redis with the plan's TTLs. A
 // Redis failure is never the user's problem: reads report a miss (so the
-// caller answers from the database), writes and deletes are dropped, and
-// each failed call is counted as metrics.CacheErrors. Invalidation deletes
-// exact keys; nothing here scans the keyspace.
+// caller answers from the database), writes are dropped, and each failed
+// call is counted as metrics.CacheErrors. A circuit breaker keeps a dead or
+// hung Redis from costing every request its timeouts: after a few
+// consecutive failures the calls are skipped outright, and one probe at a
+// time checks whether Redis is back. Failures are logged at most once per
+// logEvery. Nothing here scans the keyspace.
 package cache
 
 import (
@@ -13,10 +16,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/hasivu/infra/lambda/metrics"
 )
@@ -32,8 +37,8 @@ type Kind struct {
 var (
 	// Profile is a user's profile.
 	Profile = Kind{Name: "profile", TTL: time.Hour}
-	// OrderList is a page of a user's order history; orders-create and the
-	// payment webhook delete it when they change the user's orders.
+	// OrderList is a page of a user's order history, valid at one
+	// order-list version (see OrderPages).
 	OrderList = Kind{Name: "orders", TTL: 5 * time.Minute}
 	// MenuItems is a school's menu item catalogue.
 	MenuItems = Kind{Name: "menu-items", TTL: 30 * time.Minute}
@@ -51,6 +56,20 @@ const (
 	tlsDialTimeout = 150 * time.Millisecond
 	ioTimeout      = 50 * time.Millisecond
 )
+
+// Circuit breaker defaults. Three failures in a row are not a blip: a
+// healthy ElastiCache node answers in about a millisecond. Five seconds
+// open bounds what a dead Redis costs to one probe (at most one timeout)
+// per execution environment per five seconds, and an ElastiCache failover
+// (tens of seconds) to a handful of probes.
+const (
+	DefaultTripAfter = 3
+	DefaultCooldown  = 5 * time.Second
+)
+
+// logEvery is the most often a failing Redis is logged per process:
+// with Redis down, each request would otherwise write a warning.
+const logEvery = 10 * time.Second
 
 // Options returns client options for a Lambda function: fail fast, no
 // retries (the database is the fallback), a small pool, TLS and AUTH when
@@ -83,17 +102,80 @@ func Options(addr string, useTLS bool, password string) *redis.Options {
 	return o
 }
 
+// Config adjusts a Cache.
+type Config struct {
+	// Prefix starts every key (tests give each test its own). Default
+	// none.
+	Prefix string
+	// TripAfter is how many consecutive failed calls open the circuit
+	// breaker. Default DefaultTripAfter.
+	TripAfter uint32
+	// Cooldown is how long the open breaker skips calls before it lets
+	// one probe through. Default DefaultCooldown.
+	Cooldown time.Duration
+	// VersionTTL is how long Redis keeps its copy of a user's order-list
+	// version (see OrderPages). Default ListVersionTTL.
+	VersionTTL time.Duration
+}
+
 // Cache reads and writes cache-aside entries. A nil *Cache is valid and
 // caches nothing (a function built without Redis).
 type Cache struct {
-	rdb    *redis.Client
-	prefix string
+	rdb        *redis.Client
+	prefix     string
+	versionTTL time.Duration
+	breaker    *gobreaker.CircuitBreaker[struct{}]
+	log        *rateLimitedLog
 }
 
-// New returns a cache over rdb whose keys all start with prefix (tests
-// give each test its own).
-func New(rdb *redis.Client, prefix string) *Cache {
-	return &Cache{rdb: rdb, prefix: prefix}
+// ErrSkipped is the error of a call the open circuit breaker skipped.
+var ErrSkipped = errors.New("Redis calls skipped: the circuit breaker is open after consecutive failures")
+
+// New returns a cache over rdb.
+func New(rdb *redis.Client, cfg Config) *Cache {
+	if cfg.TripAfter == 0 {
+		cfg.TripAfter = DefaultTripAfter
+	}
+	if cfg.Cooldown == 0 {
+		cfg.Cooldown = DefaultCooldown
+	}
+	if cfg.VersionTTL == 0 {
+		cfg.VersionTTL = ListVersionTTL
+	}
+	c := &Cache{rdb: rdb, prefix: cfg.Prefix, versionTTL: cfg.VersionTTL, log: &rateLimitedLog{every: logEvery}}
+	c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        "redis",
+		MaxRequests: 1,
+		Timeout:     cfg.Cooldown,
+		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= cfg.TripAfter },
+		// A miss is an answer: Redis is working.
+		IsSuccessful: func(err error) bool { return err == nil || errors.Is(err, redis.Nil) },
+		// A caller that gave up says nothing about Redis.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			// Open and half-open alternate every cooldown while Redis stays
+			// down; only leaving and regaining health is news.
+			if from == gobreaker.StateClosed || to == gobreaker.StateClosed {
+				slog.Warn("Redis circuit breaker changed state", "from", from.String(), "to", to.String())
+			}
+		},
+	})
+	return c
+}
+
+// call runs one Redis call through the circuit breaker. A failure, a
+// skipped call included, is counted and logged (rate-limited) against
+// kind; redis.Nil (a miss) is returned as it is.
+func (c *Cache) call(ctx context.Context, kind Kind, op string, fn func() error) error {
+	_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, fn() })
+	switch {
+	case err == nil, errors.Is(err, redis.Nil):
+		return err
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		err = ErrSkipped
+	}
+	c.failed(ctx, kind, op, err)
+	return err
 }
 
 func (c *Cache) key(kind Kind, key string) string { return c.prefix + kind.Name + ":" + key }
@@ -104,7 +186,10 @@ func (c *Cache) count(ctx context.Context, m metrics.Metric, kind Kind) {
 
 func (c *Cache) failed(ctx context.Context, kind Kind, op string, err error) {
 	c.count(ctx, metrics.CacheErrors, kind)
-	slog.WarnContext(ctx, "cache call failed, using the database", "cache", kind.Name, "op", op, "error", err)
+	if ok, suppressed := c.log.allow(time.Now()); ok {
+		slog.WarnContext(ctx, "cache call failed, using the database", "cache", kind.Name, "op", op, "error", err,
+			"suppressed", suppressed)
+	}
 }
 
 // Get loads the entry key of kind into dst and reports whether it did.
@@ -113,26 +198,16 @@ func (c *Cache) Get(ctx context.Context, kind Kind, key string, dst any) bool {
 	if c == nil {
 		return false
 	}
-	b, err := c.rdb.Get(ctx, c.key(kind, key)).Bytes()
-	return c.decode(ctx, kind, "get", b, err, dst)
-}
-
-// GetField loads field of the hash entry key of kind into dst.
-func (c *Cache) GetField(ctx context.Context, kind Kind, key, field string, dst any) bool {
-	if c == nil {
-		return false
-	}
-	b, err := c.rdb.HGet(ctx, c.key(kind, key), field).Bytes()
-	return c.decode(ctx, kind, "hget", b, err, dst)
-}
-
-func (c *Cache) decode(ctx context.Context, kind Kind, op string, b []byte, err error, dst any) bool {
+	var b []byte
+	err := c.call(ctx, kind, "get", func() (err error) {
+		b, err = c.rdb.Get(ctx, c.key(kind, key)).Bytes()
+		return err
+	})
 	switch {
 	case errors.Is(err, redis.Nil):
 		c.count(ctx, metrics.CacheMisses, kind)
 		return false
 	case err != nil:
-		c.failed(ctx, kind, op, err)
 		return false
 	}
 	if err := json.Unmarshal(b, dst); err != nil {
@@ -153,56 +228,35 @@ func (c *Cache) Set(ctx context.Context, kind Kind, key string, v any) {
 		c.failed(ctx, kind, "encode", err)
 		return
 	}
-	if err := c.rdb.Set(ctx, c.key(kind, key), b, kind.TTL).Err(); err != nil {
-		c.failed(ctx, kind, "set", err)
-	}
+	_ = c.call(ctx, kind, "set", func() error { return c.rdb.Set(ctx, c.key(kind, key), b, kind.TTL).Err() })
 }
 
-// SetField stores v as field of the hash entry key. The hash expires the
-// kind's TTL after its first field was stored (EXPIRE NX), so every field
-// is at most one TTL old, and deleting the one key drops all of them.
-// HSET and EXPIRE run in one MULTI so a hash can never be left without
-// its expiry.
-func (c *Cache) SetField(ctx context.Context, kind Kind, key, field string, v any) {
-	if c == nil {
-		return
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.failed(ctx, kind, "encode", err)
-		return
-	}
-	k := c.key(kind, key)
-	_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, k, field, b)
-		p.ExpireNX(ctx, k, kind.TTL)
-		return nil
-	})
-	if err != nil {
-		c.failed(ctx, kind, "hset", err)
-	}
+// rateLimitedLog lets one line through per period and counts the rest.
+type rateLimitedLog struct {
+	every      time.Duration
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
 }
 
-// Delete removes the entries keys of kind. It returns the error only for
-// logging: the entries then live out their TTL.
-func (c *Cache) Delete(ctx context.Context, kind Kind, keys ...string) error {
-	if c == nil || len(keys) == 0 {
-		return nil
+// allow reports whether a line may be written at now and how many were
+// suppressed since the last one.
+func (l *rateLimitedLog) allow(now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && now.Sub(l.last) < l.every {
+		l.suppressed++
+		return false, 0
 	}
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = c.key(kind, k)
-	}
-	if err := c.rdb.Del(ctx, full...).Err(); err != nil {
-		c.failed(ctx, kind, "del", err)
-		return err
-	}
-	return nil
+	n := l.suppressed
+	l.last, l.suppressed = now, 0
+	return true, n
 }
 
 // clientLog routes go-redis's own log lines (one per failed dial, in
-// free text) to slog at debug level: each failure is already logged once,
-// structured, by Cache, and a dead Redis must not flood the function's log.
+// free text) to slog at debug level: each failure is already logged,
+// structured and rate-limited, by Cache, and a dead Redis must not flood
+// the function's log.
 type clientLog struct{}
 
 func (clientLog) Printf(ctx context.Context, format string, v ...any) {

@@ -2,6 +2,8 @@ package cache_test
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/metrics"
+	"github.com/hasivu/infra/lambda/orders"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
@@ -26,27 +29,110 @@ func TestKindsFollowThePlan(t *testing.T) {
 	}
 }
 
-func TestHashEntryKeepsItsFirstExpiry(t *testing.T) {
-	addr, prefix := testsupport.Redis(t)
+// versions is an in-memory stand-in for PostgreSQL's order_list_versions.
+type versions struct {
+	mu    sync.Mutex
+	v     map[string]int64
+	reads int
+}
+
+func (s *versions) OrderListVersion(_ context.Context, user string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads++
+	return s.v[user], nil
+}
+
+func (s *versions) set(user string, v int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.v[user] = v
+}
+
+func newCache(t *testing.T, addr, prefix string, cfg cache.Config) *cache.Cache {
+	t.Helper()
 	rdb := redis.NewClient(cache.Options(addr, false, ""))
+	t.Cleanup(func() { rdb.Close() })
+	cfg.Prefix = prefix
+	return cache.New(rdb, cfg)
+}
+
+func recorderCtx() (context.Context, *metrics.Recorder) {
+	rec := metrics.NewRecorder("test", "t")
+	return metrics.NewContext(context.Background(), rec), rec
+}
+
+func page(id string) *orders.Page {
+	return &orders.Page{Orders: []orders.Order{{ID: id}}, Page: 1, Limit: 20}
+}
+
+// TestOrderPagesServeOnlyTheCurrentVersion drives the versioned entries
+// through the interleavings that made cache-aside serve stale lists.
+func TestOrderPagesServeOnlyTheCurrentVersion(t *testing.T) {
+	t.Parallel()
+	addr, prefix := testsupport.Redis(t)
+	db := &versions{v: map[string]int64{}}
+	pages := cache.OrderPages{Cache: newCache(t, addr, prefix, cache.Config{}), Versions: db}
+	ctx, _ := recorderCtx()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
-	c := cache.New(rdb, prefix)
-	ctx := metrics.NewContext(context.Background(), metrics.NewRecorder("test", "t"))
-	c.SetField(ctx, cache.OrderList, "u1", "p1:l20", map[string]int{"a": 1})
-	rdb.Expire(ctx, prefix+"orders:u1", 10*time.Second) // as if 290 s had passed
-	c.SetField(ctx, cache.OrderList, "u1", "p2:l20", map[string]int{"a": 2})
-	if ttl := rdb.TTL(ctx, prefix+"orders:u1").Val(); ttl > 10*time.Second {
-		t.Errorf("TTL %s after a second page: storing a page must not extend the older pages' life", ttl)
+	var got orders.Page
+	lookup := func() (orders.Version, string) {
+		got = orders.Page{}
+		v, hit := pages.Page(ctx, "u1", 1, 20, &got)
+		if !hit {
+			return v, ""
+		}
+		return v, got.Orders[0].ID
 	}
-	var got map[string]int
-	if !c.GetField(ctx, cache.OrderList, "u1", "p1:l20", &got) || got["a"] != 1 {
-		t.Errorf("GetField = %v", got)
+
+	// A first reader learns version 0 from the database and caches its page.
+	v, hit := lookup()
+	if hit != "" || v != 0 || db.reads != 1 {
+		t.Fatalf("first lookup = %d %q after %d reads, want a miss at version 0 read from the database", v, hit, db.reads)
 	}
-	if err := c.Delete(ctx, cache.OrderList, "u1"); err != nil {
-		t.Fatal(err)
+	pages.StorePage(ctx, "u1", v, 1, 20, page("a"))
+	if v, hit := lookup(); hit != "a" || v != 0 || db.reads != 1 {
+		t.Fatalf("second lookup = %d %q after %d reads, want a hit on the copy of the version", v, hit, db.reads)
 	}
-	if c.GetField(ctx, cache.OrderList, "u1", "p2:l20", &got) {
-		t.Error("a page survived Delete of its user's key")
+
+	// The race: a reader learnt version 0 and read the database; a write
+	// commits version 1 and announces it; the reader stores its old page
+	// after that. The page is stored, but under version 0: never served.
+	stale, _ := lookup()
+	db.set("u1", 1)
+	pages.Changed(ctx, "u1", 1)
+	pages.StorePage(ctx, "u1", stale, 1, 20, page("old"))
+	if v, hit := lookup(); hit != "" || v != 1 {
+		t.Fatalf("after the write: %d %q, want a miss at version 1", v, hit)
+	}
+	pages.StorePage(ctx, "u1", 1, 1, 20, page("new"))
+	if _, hit := lookup(); hit != "new" {
+		t.Fatalf("after the fresh page: %q", hit)
+	}
+
+	// The copy of the version is only ever raised: a reader putting back
+	// an older version it read cannot undo a write's announcement.
+	pages.Changed(ctx, "u1", 0)
+	if v, _ := lookup(); v != 1 {
+		t.Errorf("version went back to %d", v)
+	}
+	// ...and it expires after ListVersionTTL, which bounds how long a
+	// write that could not reach Redis goes unseen.
+	ttl, err := rdb.PTTL(ctx, prefix+"orders:{u1}:v").Result()
+	if err != nil || ttl <= 0 || ttl > cache.ListVersionTTL {
+		t.Errorf("version copy TTL = %s (%v), want at most %s", ttl, err, cache.ListVersionTTL)
+	}
+	// A write the cache never heard of (Redis was down) is seen once the
+	// copy is gone: the reader goes back to the database for the version.
+	db.set("u1", 2)
+	rdb.Del(ctx, prefix+"orders:{u1}:v") // as if ListVersionTTL had passed
+	if v, hit := lookup(); hit != "" || v != 2 {
+		t.Errorf("after the copy expired: %d %q, want a miss at version 2", v, hit)
+	}
+	// Pages keep the plan's five minutes.
+	if ttl := rdb.TTL(ctx, prefix+"orders:{u1}:p1:l20").Val(); ttl <= 290*time.Second || ttl > 300*time.Second {
+		t.Errorf("page TTL %s, want 300 s", ttl)
 	}
 }
 
@@ -54,8 +140,12 @@ func TestNilCacheMisses(t *testing.T) {
 	var c *cache.Cache
 	var v any
 	c.Set(context.Background(), cache.DailyMenu, "k", 1)
-	if c.Get(context.Background(), cache.DailyMenu, "k", &v) || c.Delete(context.Background(), cache.DailyMenu, "k") != nil {
-		t.Error("nil cache did something")
+	if c.Get(context.Background(), cache.DailyMenu, "k", &v) {
+		t.Error("nil cache hit")
+	}
+	pages := cache.OrderPages{}
+	if v, hit := pages.Page(context.Background(), "u", 1, 1, &orders.Page{}); hit || v != orders.NoVersion {
+		t.Error("nil cache gave a page or a version")
 	}
 }
 
@@ -69,5 +159,81 @@ func TestOptionsFailFast(t *testing.T) {
 	}
 	if local := cache.Options("127.0.0.1:6379", false, ""); local.TLSConfig != nil {
 		t.Error("TLS without REDIS_TLS")
+	}
+}
+
+// TestBreakerSkipsAHungRedis puts a hung server (accepts, never answers)
+// behind the cache: after TripAfter failed calls, calls no longer reach
+// it at all, so they cost nothing; each is still counted as a cache
+// error.
+func TestBreakerSkipsAHungRedis(t *testing.T) {
+	t.Parallel()
+	addr, prefix := testsupport.Redis(t)
+	proxy := testsupport.NewProxy(t, addr)
+	proxy.SetMode(testsupport.Hung)
+	c := newCache(t, proxy.Addr, prefix, cache.Config{TripAfter: 3, Cooldown: time.Hour})
+	ctx, rec := recorderCtx()
+	var v int
+	for range 3 {
+		if c.Get(ctx, cache.DailyMenu, "k", &v) {
+			t.Fatal("hit from a hung server")
+		}
+	}
+	conns, sent := proxy.Accepted()
+	if conns == 0 || sent == 0 {
+		t.Fatalf("the first calls never reached the hung server (%d connections, %d bytes)", conns, sent)
+	}
+	for range 50 {
+		c.Get(ctx, cache.DailyMenu, "k", &v)
+		c.Set(ctx, cache.DailyMenu, "k", 1)
+	}
+	if c2, s2 := proxy.Accepted(); c2 != conns || s2 != sent {
+		t.Errorf("with the breaker open, calls still reached the hung server: %d→%d connections, %d→%d bytes", conns, c2, sent, s2)
+	}
+	var b strings.Builder
+	if err := rec.Flush(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"CacheErrors":[103]`) {
+		t.Errorf("want 103 cache errors counted (3 failed, 100 skipped): %s", b.String())
+	}
+}
+
+// TestBreakerProbesAndRecovers cuts Redis off, trips the breaker, brings
+// Redis back with its data, and checks that a probe closes the breaker
+// and the cached entry is served again. A cooldown of a nanosecond makes
+// every call after the trip a probe, without waiting.
+func TestBreakerProbesAndRecovers(t *testing.T) {
+	t.Parallel()
+	addr, prefix := testsupport.Redis(t)
+	proxy := testsupport.NewProxy(t, addr)
+	c := newCache(t, proxy.Addr, prefix, cache.Config{TripAfter: 2, Cooldown: time.Nanosecond})
+	ctx, _ := recorderCtx()
+	c.Set(ctx, cache.DailyMenu, "k", 42)
+	proxy.SetMode(testsupport.Down)
+	var v int
+	for range 4 {
+		if c.Get(ctx, cache.DailyMenu, "k", &v) {
+			t.Fatal("hit with Redis down")
+		}
+	}
+	proxy.SetMode(testsupport.Forward)
+	if !c.Get(ctx, cache.DailyMenu, "k", &v) || v != 42 {
+		t.Errorf("after Redis came back: %d, want the entry it kept", v)
+	}
+}
+
+func TestRateLimitedLog(t *testing.T) {
+	l := cache.NewRateLimitedLog(10 * time.Second)
+	t0 := time.Unix(1000, 0)
+	for i, step := range []struct {
+		at         time.Duration
+		ok         bool
+		suppressed int
+	}{{0, true, 0}, {time.Second, false, 0}, {9 * time.Second, false, 0}, {10 * time.Second, true, 2}, {11 * time.Second, false, 0}} {
+		ok, n := l.Allow(t0.Add(step.at))
+		if ok != step.ok || n != step.suppressed {
+			t.Errorf("step %d at +%s: %v, %d; want %v, %d", i, step.at, ok, n, step.ok, step.suppressed)
+		}
 	}
 }

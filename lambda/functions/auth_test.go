@@ -119,3 +119,46 @@ func TestBadTokens(t *testing.T) {
 		t.Errorf("rejected requests wrote %d rows", n)
 	}
 }
+
+// TestSuspendedAccountLosesItsToken is finding 7: a token used to work
+// until it expired (an hour) after its account was suspended. Each
+// function now trusts an account's status for auth.StandingTTL at most:
+// the test moves the functions' clock past it instead of waiting.
+func TestSuspendedAccountLosesItsToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	token := f.login("parent@test.example")
+	staff := f.login("kitchen@test.example")
+	now := time.Now()
+	f.deps.Standing.Now = func() time.Time { return now }
+	list := func(tok string) response { return f.call("orders-list", request{method: "GET", token: tok}) }
+	if r := list(token); r.status != 200 {
+		t.Fatalf("list: %d %s", r.status, r.raw)
+	}
+	f.exec(`UPDATE users SET status = 'suspended' WHERE id = $1`, parentID)
+	// Within the bound the last answer may stand; past it, every route
+	// that needs a signed-in user refuses the token.
+	now = now.Add(auth.StandingTTL + time.Second)
+	if r := list(token); r.status != 403 || r.errorMessage() != "account is suspended" {
+		t.Errorf("list with a suspended account's token: %d %s, want 403", r.status, r.raw)
+	}
+	order := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	if r := f.checkout(token, order); r.status != 403 {
+		t.Errorf("checkout with a suspended account's token: %d %s", r.status, r.raw)
+	}
+	// Other accounts are unaffected, and a deleted account's token is
+	// refused as no longer valid.
+	if r := f.call("rfid-verify-card", request{method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`}); r.status == 401 || r.status == 403 {
+		t.Errorf("staff refused: %d %s", r.status, r.raw)
+	}
+	ghost := signedToken(t, unknownID, "parent", "")
+	if r := list(ghost); r.status != 401 {
+		t.Errorf("token of an account that does not exist: %d %s", r.status, r.raw)
+	}
+	// Reinstated, the same token works again once the bound has passed.
+	f.exec(`UPDATE users SET status = 'active' WHERE id = $1`, parentID)
+	now = now.Add(auth.StandingTTL + time.Second)
+	if r := list(token); r.status != 200 {
+		t.Errorf("reinstated: %d %s", r.status, r.raw)
+	}
+}

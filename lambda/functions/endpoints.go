@@ -10,6 +10,7 @@ import (
 	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/httpapi"
 	"github.com/hasivu/infra/lambda/menus"
+	"github.com/hasivu/infra/lambda/metrics"
 	"github.com/hasivu/infra/lambda/migrations"
 	"github.com/hasivu/infra/lambda/orders"
 	"github.com/hasivu/infra/lambda/payments"
@@ -33,8 +34,14 @@ func authLogin(d *Deps) httpapi.Endpoint {
 	}
 }
 
-func ordersService(d *Deps) *orders.Service {
-	return &orders.Service{Store: &postgres.Orders{Pool: d.Pool}, Cache: cache.OrderPages{Cache: d.Cache}, Now: d.Now}
+// OrdersService returns the orders service the orders functions run:
+// PostgreSQL behind versioned cached pages.
+func (d *Deps) OrdersService() *orders.Service {
+	return &orders.Service{Store: &postgres.Orders{Pool: d.Pool}, Cache: d.orderPages(), Now: d.Now}
+}
+
+func (d *Deps) orderPages() cache.OrderPages {
+	return cache.OrderPages{Cache: d.Cache, Versions: &postgres.Orders{Pool: d.Pool}}
 }
 
 // ordersPage is the orders-list response: a page whose data may be cut
@@ -48,7 +55,7 @@ type ordersPage struct {
 
 // ordersList serves GET /orders?page=&limit=&fields=.
 func ordersList(d *Deps) httpapi.Endpoint {
-	svc := ordersService(d)
+	svc := d.OrdersService()
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {
@@ -77,7 +84,7 @@ func ordersList(d *Deps) httpapi.Endpoint {
 // ordersCreate serves POST /orders with an Idempotency-Key header: 201
 // with the new order, or 200 with the order a retry already placed.
 func ordersCreate(d *Deps) httpapi.Endpoint {
-	svc := ordersService(d)
+	svc := d.OrdersService()
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {
@@ -140,12 +147,13 @@ func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
 	}
 }
 
-// paymentsWebhook serves POST /payments/webhook from Razorpay. A payment
-// that marks an order paid makes the owner's cached order list stale, so
-// that one key is deleted.
+// paymentsWebhook serves POST /payments/webhook from Razorpay. A change
+// to an order's payment status raises its owner's order-list version in
+// the cache before Razorpay is answered. A capture owed back is counted
+// as metrics.PaymentsRefundDue, which an alarm watches, and logged.
 func paymentsWebhook(d *Deps) httpapi.Endpoint {
 	svc := paymentsService(d)
-	pages := cache.OrderPages{Cache: d.Cache}
+	pages := d.orderPages()
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		body, err := httpapi.Body(&r.APIGatewayProxyRequest)
 		if err != nil {
@@ -155,10 +163,14 @@ func paymentsWebhook(d *Deps) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
+		if res.ListVersion > 0 {
+			pages.Changed(ctx, res.UserID, res.ListVersion)
+		}
 		switch res.Status {
-		case "paid":
-			pages.Forget(ctx, res.UserID)
-		case "unknown_order", "amount_mismatch":
+		case payments.RefundDue:
+			metrics.FromContext(ctx).Add(metrics.PaymentsRefundDue, 1, metrics.DimReason, res.Reason)
+			slog.WarnContext(ctx, "captured payment owed back", "reason", res.Reason, "user", res.UserID)
+		case payments.UnknownOrder, payments.NotCaptured:
 			slog.WarnContext(ctx, "webhook payment not applied", "outcome", res.Status)
 		}
 		return httpapi.OK(res), nil

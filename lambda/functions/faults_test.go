@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
@@ -92,5 +93,41 @@ func TestDatabaseDown(t *testing.T) {
 	// The real schema saw nothing.
 	if n := f.count(`SELECT count(*) FROM orders`) + f.count(`SELECT count(*) FROM payments`) + f.count(`SELECT count(*) FROM meal_verifications`); n != 0 {
 		t.Errorf("%d rows written", n)
+	}
+}
+
+// TestRedisHung is finding 6: a hung Redis (connections accepted, never
+// answered, as a SIGSTOPped server) used to cost every request its
+// timeouts. After the circuit breaker's first failures the functions stop
+// calling Redis altogether, so requests cost what the database costs; the
+// proxy standing for Redis sees no new connection or byte after that.
+// The latency itself is measured by the benchmark (make bench, outage
+// phase), not here.
+func TestRedisHung(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOpts{redisProxy: true, cache: cache.Config{TripAfter: 3, Cooldown: time.Hour}})
+	token := f.login("parent@test.example")
+	f.insertOrder(parentID, studentID, f.today, "confirmed", "paid", time.Now().Add(-time.Hour))
+	f.proxy.SetMode(testsupport.Hung)
+	list := func() {
+		t.Helper()
+		if r := f.call("orders-list", request{method: "GET", token: token}); r.status != 200 || len(r.body["data"].([]any)) != 1 {
+			t.Fatalf("orders-list: %d %s", r.status, r.raw)
+		}
+		if r := f.call("menus-daily", request{method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}}); r.status != 200 {
+			t.Fatalf("menus-daily: %d %s", r.status, r.raw)
+		}
+	}
+	list()
+	list() // by now at least three calls timed out: the breaker is open
+	conns, sent := f.proxy.Accepted()
+	for range 20 {
+		list()
+	}
+	if c, s := f.proxy.Accepted(); c != conns || s != sent {
+		t.Errorf("requests kept calling the hung Redis: %d→%d connections, %d→%d bytes", conns, c, sent, s)
+	}
+	if m := f.metrics.String(); !strings.Contains(m, `"CacheErrors"`) {
+		t.Error("skipped cache calls were not counted as CacheErrors")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
@@ -95,13 +97,22 @@ type fixture struct {
 	handlers map[string]functions.APIHandler
 	redis    *redis.Client // the test Redis, for assertions
 	prefix   string
+	// proxy stands between the handlers and Redis when the test asked
+	// for it (fixtureOpts.redisProxy), to cut Redis off and bring it back.
+	proxy *testsupport.Proxy
+	// app is the handlers' PostgreSQL application_name, which finds
+	// their sessions in pg_stat_activity.
+	app      string
 	today    string
 	tomorrow string
 }
 
 type fixtureOpts struct {
-	redisAddr string // overrides the test Redis (a closed port: Redis down)
-	dbURL     string // overrides the schema's URL for handlers (a closed port: database down)
+	redisAddr  string       // overrides the test Redis (a closed port: Redis down)
+	redisProxy bool         // puts a testsupport.Proxy between the handlers and Redis
+	dbURL      string       // overrides the schema's URL for handlers (a closed port: database down)
+	cache      cache.Config // the cache's breaker and version TTL (the prefix is the fixture's)
+	dbConns    int          // the handlers' pool size, to let many requests reach PostgreSQL at once
 }
 
 func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
@@ -112,10 +123,23 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 	}
 	dsn := testsupport.MigratedSchema(t)
 	redisAddr, prefix := testsupport.Redis(t)
+	var proxy *testsupport.Proxy
+	if o.redisProxy {
+		proxy = testsupport.NewProxy(t, redisAddr)
+		redisAddr = proxy.Addr
+	}
 	if o.redisAddr != "" {
 		redisAddr = o.redisAddr
 	}
-	handlerDSN := dsn
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	app := "hasivu-" + q.Get("search_path")
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	handlerDSN := u.String()
 	if o.dbURL != "" {
 		handlerDSN = o.dbURL
 	}
@@ -133,11 +157,12 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, dsn: dsn, db: testsupport.Pool(t, dsn), razorpay: rp, metrics: &syncBuffer{},
-		handlers: map[string]functions.APIHandler{}, prefix: prefix,
+		handlers: map[string]functions.APIHandler{}, prefix: prefix, proxy: proxy, app: app,
 		redis: redis.NewClient(&redis.Options{Addr: testsupport.RedisAddr()})}
 	t.Cleanup(func() { f.redis.Close() })
+	o.cache.Prefix = prefix
 	d, err := functions.Setup(context.Background(), e, functions.Union(functions.Names()...),
-		functions.Options{CachePrefix: prefix})
+		functions.Options{Cache: o.cache, DBMaxConns: o.dbConns})
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
@@ -159,7 +184,7 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 // redisTTL returns the TTL of a cache key (without the test's prefix).
 func (f *fixture) redisTTL(key string) time.Duration {
 	f.t.Helper()
-	d, err := f.redis.TTL(context.Background(), f.prefix+key).Result()
+	d, err := f.redis.PTTL(context.Background(), f.prefix+key).Result()
 	if err != nil {
 		f.t.Fatalf("TTL %s: %v", key, err)
 	}
@@ -319,4 +344,36 @@ func signedToken(t *testing.T, user, role, school string) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// webhook delivers a Razorpay webhook body, signed with the fixture's
+// secret.
+func (f *fixture) webhook(body []byte) response {
+	f.t.Helper()
+	return f.call("payments-webhook", request{method: "POST", body: string(body),
+		headers: map[string]string{"Content-Type": "application/json", "X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}})
+}
+
+// checkout opens (or reopens) a payment order for an order.
+func (f *fixture) checkout(token, orderID string) response {
+	f.t.Helper()
+	return f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + orderID + `"}`})
+}
+
+// waitFor polls cond until it holds, failing the test after a deadline
+// generous enough for a loaded machine.
+func (f *fixture) waitFor(what string, cond func() bool) {
+	f.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for an event
+	}
+}
+
+// lockWaiters counts the handlers' PostgreSQL sessions waiting on a lock.
+func (f *fixture) lockWaiters() int {
+	return f.count(`SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, f.app)
 }

@@ -83,6 +83,9 @@ type Deps struct {
 	Cache   *cache.Cache
 	Tokens  *auth.Tokens
 	Gateway payments.Gateway
+	// Standing checks, for every route that needs a signed-in user, that
+	// the user's account is still active.
+	Standing *auth.Standing
 	// Razorpay holds the credentials in use (key id for checkout, webhook
 	// secret).
 	Razorpay env.Razorpay
@@ -105,10 +108,15 @@ func (d *Deps) Ready(sinceProcessStart time.Duration) { d.coldStart = sinceProce
 
 // Options adjust Setup for the local server and tests.
 type Options struct {
-	// CachePrefix starts every Redis key (tests give each test its own).
-	CachePrefix string
+	// Cache adjusts the cache: its key prefix (tests give each test its
+	// own) and circuit breaker.
+	Cache cache.Config
 	// HTTPClient is used for Razorpay and the secrets extension.
 	HTTPClient *http.Client
+	// DBMaxConns and RedisPoolSize, when positive, replace the Lambda
+	// functions' pool sizes: the local server serves many requests at
+	// once, standing in for many execution environments.
+	DBMaxConns, RedisPoolSize int
 }
 
 // Setup builds what the union of needs requires from the environment:
@@ -124,6 +132,9 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 		}
 		if needs.LongStatements {
 			cfg.AfterConnect = postgres.LiftStatementTimeout
+		}
+		if opt.DBMaxConns > 0 {
+			cfg.MaxConns = int32(opt.DBMaxConns)
 		}
 		if d.Pool, err = postgres.Open(ctx, cfg); err != nil {
 			return nil, err
@@ -146,7 +157,11 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 				return nil, fmt.Errorf("REDIS_AUTH_SECRET_ARN: %w", err)
 			}
 		}
-		rdb := redis.NewClient(cache.Options(e.Redis.Addr, e.Redis.TLS, password))
+		o := cache.Options(e.Redis.Addr, e.Redis.TLS, password)
+		if opt.RedisPoolSize > 0 {
+			o.PoolSize = opt.RedisPoolSize
+		}
+		rdb := redis.NewClient(o)
 		// Open the (TLS) connection now, while init has the CPU; a failure
 		// only means the first requests use the database.
 		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
@@ -154,7 +169,7 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 			slog.WarnContext(ctx, "Redis not reachable at init; serving from the database", "error", err)
 		}
 		cancel()
-		d.Cache = cache.New(rdb, opt.CachePrefix)
+		d.Cache = cache.New(rdb, opt.Cache)
 	}
 	if needs.JWT {
 		key := e.JWTSecret
@@ -172,6 +187,9 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 			return nil, err
 		}
 		d.Tokens = t
+		if needs.DB {
+			d.Standing = auth.NewStanding(&postgres.Users{Pool: d.Pool})
+		}
 	}
 	if needs.Razorpay || needs.Webhook {
 		rp := e.Razorpay
@@ -253,8 +271,8 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 	if !ok {
 		return nil, fmt.Errorf("function %q has no route in routes.Table", name)
 	}
-	if route.Auth && d.Tokens == nil {
-		return nil, fmt.Errorf("function %q needs a JWT key", name)
+	if route.Auth && (d.Tokens == nil || d.Standing == nil) {
+		return nil, fmt.Errorf("function %q needs a JWT key and the database", name)
 	}
 	endpoint := f.HTTP(d)
 	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
@@ -268,13 +286,17 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 	}, nil
 }
 
-// serve authenticates the caller where the route needs one and runs the
-// endpoint; every outcome, failures included, is a response.
+// serve authenticates the caller where the route needs one (a valid token
+// of an account still active) and runs the endpoint; every outcome,
+// failures included, is a response.
 func (d *Deps) serve(ctx context.Context, endpoint httpapi.Endpoint, auth bool, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	r := &httpapi.Request{APIGatewayProxyRequest: req}
 	if auth {
 		claims, err := httpapi.Authenticate(&req, d.Tokens)
 		if err != nil {
+			return httpapi.Error(ctx, err)
+		}
+		if err := d.Standing.Check(ctx, claims.UserID); err != nil {
 			return httpapi.Error(ctx, err)
 		}
 		r.Claims = claims

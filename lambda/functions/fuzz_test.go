@@ -465,7 +465,7 @@ func FuzzPaymentsWebhook(f *testing.F) {
 	fx.reach(f, "payments-webhook", req(captured, 0, 2, ""))
 	event := func(id, order, amount, currency, method, created string) string {
 		return `{"event":"payment.captured","payload":{"payment":{"entity":{"id":` + id + `,"order_id":` + order +
-			`,"amount":` + amount + `,"currency":` + currency + `,"method":` + method + `,"created_at":` + created + `}}}}`
+			`,"amount":` + amount + `,"currency":` + currency + `,"status":"captured","method":` + method + `,"created_at":` + created + `}}}}`
 	}
 	o := `"` + fuzzRazorpayOrder + `"`
 	for _, b := range append([]string{
@@ -474,6 +474,12 @@ func FuzzPaymentsWebhook(f *testing.F) {
 		string(razorpaytest.CapturedEvent("pay_fuzz_2", fuzzRazorpayOrder, 100)),
 		string(razorpaytest.CapturedEvent("pay_fuzz_3", "order_unknown", 7000)),
 		strings.Replace(captured, "payment.captured", "order.paid", 1),
+		string(razorpaytest.PaymentEvent("payment.failed", razorpaytest.Payment{ID: "pay_fuzz_4", OrderID: fuzzRazorpayOrder, Amount: 7000})),
+		string(razorpaytest.PaymentEvent("payment.captured", razorpaytest.Payment{ID: "pay_fuzz_5", OrderID: fuzzRazorpayOrder, Amount: 7000, Currency: "USD"})),
+		string(razorpaytest.PaymentEvent("payment.captured", razorpaytest.Payment{ID: "pay_fuzz_6", OrderID: fuzzRazorpayOrder, Amount: 7000, Status: "failed"})),
+		string(razorpaytest.RefundEvent("rfnd_fuzz_1", razorpaytest.Payment{ID: "pay_fuzz_seed", OrderID: fuzzRazorpayOrder, Amount: 7000}, 7000)),
+		`{"event":"refund.processed","payload":{"refund":{"entity":{"id":"rfnd_x","payment_id":"pay_x","amount":1,"currency":"INR"}}}}`,
+		`{"event":"refund.processed","payload":{"refund":{"entity":{"id":"rfnd_x","payment_id":"pay_x","amount":0,"currency":"INR"}},"payment":{"entity":{"order_id":"` + fuzzRazorpayOrder + `"}}}}`,
 		`{"event":"refund.created","payload":{}}`,
 		`{"event":"payment.captured","payload":{}}`,
 		`{"event":"payment.captured","payload":{"payment":null}}`,

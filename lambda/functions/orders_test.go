@@ -106,8 +106,9 @@ func TestOrdersListCache(t *testing.T) {
 	if !strings.Contains(f.metrics.String(), `"CacheHits":[1]`) || !strings.Contains(f.metrics.String(), `"Cache":"orders"`) {
 		t.Errorf("no cache hit recorded: %s", f.metrics.String())
 	}
-	// The cached page lives in one hash per user with the 300 s TTL.
-	ttl := f.redisTTL("orders:" + parentID)
+	// The cached page lives for the plan's 300 s, beside the copy of the
+	// user's order-list version it was read at.
+	ttl := f.redisTTL("orders:{" + parentID + "}:p1:l20")
 	if ttl <= 290*time.Second || ttl > 300*time.Second {
 		t.Errorf("orders cache TTL = %s, want 300 s", ttl)
 	}

@@ -244,7 +244,7 @@ func TestPaymentsWebhook(t *testing.T) {
 	order3 := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
 	po3 := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + order3 + `"}`})
 	short := razorpaytest.CapturedEvent("pay_test_4", po3.body["razorpayOrderId"].(string), 100)
-	if r := hook(short, razorpaytest.Sign(short, webhookSecret)); r.body["status"] != "amount_mismatch" {
+	if r := hook(short, razorpaytest.Sign(short, webhookSecret)); r.body["status"] != "refund_due" || r.body["reason"] != "amount_mismatch" {
 		t.Errorf("short payment: %s", r.raw)
 	}
 	if n := f.count(`SELECT count(*) FROM orders WHERE id = $1 AND payment_status = 'unpaid'`, order3); n != 1 {

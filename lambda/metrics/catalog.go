@@ -23,6 +23,9 @@ const (
 	DimQuery = "Query"
 	// DimCache is the name of a cache-aside entry kind ("orders", "menu").
 	DimCache = "Cache"
+	// DimReason is why a captured payment is owed back
+	// ("duplicate_capture").
+	DimReason = "Reason"
 )
 
 // Metric declares one custom metric.
@@ -55,14 +58,21 @@ var (
 	// because Redis had no entry.
 	CacheMisses = Metric{Name: "CacheMisses", Unit: Count,
 		Dimensions: [][]string{{DimCache}, {}}}
-	// CacheErrors counts Redis calls that failed; the request was answered
-	// from the database instead.
+	// CacheErrors counts Redis calls that failed or that the circuit
+	// breaker skipped; the request was answered from the database instead.
 	CacheErrors = Metric{Name: "CacheErrors", Unit: Count,
 		Dimensions: [][]string{{DimCache}, {}}}
+
+	// PaymentsRefundDue counts captured payments that could not settle
+	// their order (paid twice, wrong amount or currency, cancelled order)
+	// and are owed back to the payer.
+	PaymentsRefundDue = Metric{Name: "PaymentsRefundDue", Unit: Count,
+		Dimensions: [][]string{{DimReason}, {}}}
 )
 
 // Catalog lists every declared metric.
-var Catalog = []Metric{OperationDuration, ColdStartDuration, QueryDuration, CacheHits, CacheMisses, CacheErrors}
+var Catalog = []Metric{OperationDuration, ColdStartDuration, QueryDuration, CacheHits, CacheMisses, CacheErrors,
+	PaymentsRefundDue}
 
 // Namespace returns the CloudWatch namespace of a stage's metrics, so that
 // stages sharing an account never mix their figures.

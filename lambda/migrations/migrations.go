@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"slices"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -35,6 +36,22 @@ type Result struct {
 	Applied []int64 `json:"applied"`
 	// Version is the schema version after the run.
 	Version int64 `json:"version"`
+}
+
+// Versions returns the versions of the embedded migrations, in order:
+// what a run on an empty schema applies.
+func Versions() []int64 {
+	names, _ := fs.Glob(files, "sql/*.sql")
+	var out []int64
+	for _, name := range names {
+		v, err := goose.NumericComponent(name)
+		if err != nil {
+			panic(fmt.Sprintf("migration %s: %v", name, err))
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Apply applies every pending migration over pool. It needs one

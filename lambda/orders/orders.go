@@ -131,20 +131,35 @@ type Tx interface {
 	// school's menu for the date (nil if the school has none, or the
 	// school does not exist), in one round trip.
 	Load(ctx context.Context, studentID, schoolID string, date time.Time) (*StudentRecord, *MenuRecord, error)
-	// Insert stores o with its items, setting o.ID and o.CreatedAt. It
-	// returns false without storing anything if the user already has an
-	// order with the idempotency key.
-	Insert(ctx context.Context, o *Order, userID, key string, requestHash []byte) (bool, error)
+	// Insert stores o with its items, setting o.ID and o.CreatedAt, and
+	// bumps the user's order-list version, returning the new one. It
+	// returns 0 without storing anything if the user already has an order
+	// with the idempotency key.
+	Insert(ctx context.Context, o *Order, userID, key string, requestHash []byte) (int64, error)
 }
 
-// PageCache caches pages of order history per user.
+// Version is the order-list version of a user a page was read at. Every
+// write that changes what a user's list shows raises it, in the write's
+// transaction; a page is served only at the version it was read at, so no
+// page read before a write is served after it.
+type Version int64
+
+// NoVersion means the version could not be learnt: the page read next is
+// not cached.
+const NoVersion Version = -1
+
+// PageCache caches pages of order history per user and version.
 type PageCache interface {
-	// Page loads the cached page into dst; false on a miss or a failure.
-	Page(ctx context.Context, userID string, page, limit int, dst *Page) bool
-	// StorePage caches p.
-	StorePage(ctx context.Context, userID string, page, limit int, p *Page)
-	// Forget drops every cached page of the user.
-	Forget(ctx context.Context, userID string)
+	// Page loads the page cached at the user's current order-list version
+	// into dst and reports whether it did. On a miss it returns the
+	// version to store the page under: learnt before the caller reads the
+	// page from the store, so the page is at least that fresh.
+	Page(ctx context.Context, userID string, page, limit int, dst *Page) (Version, bool)
+	// StorePage caches p, read after Page returned v.
+	StorePage(ctx context.Context, userID string, v Version, page, limit int, p *Page)
+	// Changed tells the cache that a committed write moved the user's
+	// list to version, before the write is answered.
+	Changed(ctx context.Context, userID string, version int64)
 }
 
 // Service lists and places orders.
@@ -165,7 +180,8 @@ func (s *Service) List(ctx context.Context, userID string, page, limit int) (*Pa
 		return nil, apperr.Field("limit", "limit must be between 1 and %d", MaxPageSize)
 	}
 	var p Page
-	if s.Cache.Page(ctx, userID, page, limit, &p) {
+	v, hit := s.Cache.Page(ctx, userID, page, limit, &p)
+	if hit {
 		return &p, nil
 	}
 	list, err := s.Store.ListByUser(ctx, userID, (page-1)*limit, limit+1)
@@ -179,7 +195,7 @@ func (s *Service) List(ctx context.Context, userID string, page, limit int) (*Pa
 	if p.Orders == nil {
 		p.Orders = []Order{}
 	}
-	s.Cache.StorePage(ctx, userID, page, limit, &p)
+	s.Cache.StorePage(ctx, userID, v, page, limit, &p)
 	return &p, nil
 }
 
@@ -202,7 +218,7 @@ func (s *Service) Create(ctx context.Context, userID, key string, req NewOrder) 
 	}
 
 	var placed *Order
-	var inserted bool
+	var version int64
 	err = s.Store.InTx(ctx, func(tx Tx) error {
 		st, menu, err := tx.Load(ctx, req.StudentID, req.SchoolID, date)
 		if err != nil {
@@ -212,7 +228,7 @@ func (s *Service) Create(ctx context.Context, userID, key string, req NewOrder) 
 		if err != nil {
 			return err
 		}
-		if inserted, err = tx.Insert(ctx, o, userID, key, hash); err != nil {
+		if version, err = tx.Insert(ctx, o, userID, key, hash); err != nil {
 			return err
 		}
 		placed = o
@@ -221,7 +237,7 @@ func (s *Service) Create(ctx context.Context, userID, key string, req NewOrder) 
 	if err != nil {
 		return nil, false, err
 	}
-	if !inserted {
+	if version == 0 {
 		// A concurrent request with the same key won the race.
 		o, h, err := s.Store.ByIdempotencyKey(ctx, userID, key)
 		if err != nil {
@@ -232,7 +248,7 @@ func (s *Service) Create(ctx context.Context, userID, key string, req NewOrder) 
 		}
 		return replay(o, h, hash)
 	}
-	s.Cache.Forget(ctx, userID)
+	s.Cache.Changed(ctx, userID, version)
 	return placed, true, nil
 }
 

@@ -1,27 +1,82 @@
-// Package payments takes payment for orders through Razorpay: it creates a
-// Razorpay order for an order of the user (once per order) and applies
-// Razorpay's signed webhook, marking a payment and its order paid exactly
-// once. The Razorpay API itself is behind the Gateway interface.
+// Package payments takes payment for orders through Razorpay: it opens a
+// Razorpay order for an order of the user (one live one per order) and
+// applies Razorpay's signed webhooks, so that every captured payment is
+// recorded exactly once and either settles its order or is flagged to be
+// refunded. The Razorpay API itself is behind the Gateway interface.
+//
+// # State machine
+//
+// Three records move together. Every transition below happens in one
+// database transaction that holds the order's row lock, so a checkout, a
+// capture and a refund of one order never interleave.
+//
+// A payment order (payment_orders.status) is one Razorpay order opened for
+// one of our orders:
+//
+//	(none)  → created     checkout: no live payment order (Service.CreateOrder)
+//	created → expired     checkout again after its CheckoutWindow passed
+//	created → paid        a capture settles the order through it
+//	expired → paid        a late capture: Razorpay still accepts payment on
+//	                      an order we stopped offering; the order is unpaid,
+//	                      so this payment settles it
+//	created → superseded  another payment order of the same order was paid
+//
+// An order has at most one live payment order (created, or paid); the
+// unique index payment_orders_live_order_idx holds the database to it.
+// That is why a late capture first supersedes the order's open payment
+// order and only then marks its own paid.
+//
+// A payment (payments.status, refund_reason) is one Razorpay payment:
+//
+//	(none)   → failed     payment.failed
+//	(none)   → captured   a capture that settles its order (refund_reason null)
+//	(none)   → captured   a capture that cannot settle it, owed back, with
+//	                      refund_reason: duplicate_capture (the order was
+//	                      already paid), amount_mismatch, currency_mismatch
+//	                      (against the payment order), order_cancelled
+//	failed   → captured   late authorisation: Razorpay captures a payment
+//	                      it first reported failed; judged as above
+//	captured → refunded   refunds reported for it reach its amount
+//	(none)   → refunded   a capture whose refunds were reported first
+//
+// A capture, a failure or a refund delivered again changes nothing, and a
+// failure delivered after its payment's capture does not undo it. The
+// refund queue is the captured payments with a refund_reason; each flagged
+// capture is also counted as metrics.PaymentsRefundDue, which the alarm
+// refundDueCount watches. Refunds themselves are issued by operations in
+// Razorpay, which reports them back (refund.processed).
+//
+// An order (orders.payment_status):
+//
+//	unpaid → paid      the first capture that settles it (status pending →
+//	                   confirmed)
+//	paid   → refunded  the payment that settled it is refunded in full
+//
+// Every change of an order's payment status also bumps its owner's order
+// list version (Applied.ListVersion), which retires their cached pages.
 package payments
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/ids"
-	"github.com/hasivu/infra/lambda/plaintext"
 )
 
 // CheckoutWindow is how long a payment order stays open for checkout;
 // after it a new request creates a fresh Razorpay order.
 const CheckoutWindow = 15 * time.Minute
+
+// Payment order statuses.
+const (
+	POCreated    = "created"
+	POPaid       = "paid"
+	POExpired    = "expired"
+	POSuperseded = "superseded"
+)
 
 // PayableOrder is what payment needs to know about an order.
 type PayableOrder struct {
@@ -62,26 +117,6 @@ type Gateway interface {
 	CreateOrder(ctx context.Context, amountPaise int64, currency, receipt string, notes map[string]string) (*GatewayOrder, error)
 }
 
-// Captured is a captured payment reported by the webhook.
-type Captured struct {
-	RazorpayPaymentID string
-	RazorpayOrderID   string
-	AmountPaise       int64
-	Currency          string
-	Method            string
-	PaidAt            time.Time
-}
-
-// Applied says what applying a payment did.
-type Applied struct {
-	// Outcome is "paid" (order marked paid now), "duplicate" (this payment
-	// was applied before), "unknown_order" (no payment order has that
-	// Razorpay order id) or "amount_mismatch" (recorded, order untouched).
-	Outcome string
-	// UserID is the order's owner, whose cached order list is now stale.
-	UserID string
-}
-
 // Store keeps payment orders and payments.
 type Store interface {
 	// PayableOrder returns the user's order. Errors: NotFound (no such
@@ -90,15 +125,32 @@ type Store interface {
 	// LivePaymentOrder returns the order's paid payment order or its open
 	// one that expires after now, or nil. Errors: Unavailable.
 	LivePaymentOrder(ctx context.Context, orderID string, now time.Time) (*PaymentOrder, error)
-	// SavePaymentOrder marks the order's open payment orders that expired
-	// by now as expired and stores po, all in one transaction. If a live
-	// payment order for the order was stored meanwhile, it returns that
-	// one instead. Errors: Unavailable.
-	SavePaymentOrder(ctx context.Context, po *PaymentOrder, userID string, now time.Time) (*PaymentOrder, error)
-	// ApplyPayment records the payment and, if its amount matches, marks
-	// the payment order and the order paid, in one transaction and at most
-	// once per Razorpay payment id. Errors: Unavailable.
-	ApplyPayment(ctx context.Context, p Captured) (*Applied, error)
+	// Checkout runs fn in one transaction that holds the order's row lock,
+	// giving it the order as locked: checkouts of one order run one at a
+	// time, and so do they with captures and refunds. Errors: NotFound (no
+	// such order of this user), Unavailable (also when the lock is held
+	// longer than a request may wait), fn's.
+	Checkout(ctx context.Context, orderID, userID string, fn func(o *PayableOrder, tx CheckoutTx) error) error
+	// ApplyCapture records a captured payment, judged by Judge under the
+	// order's lock, and carries out the verdict in the same transaction.
+	// Errors: Unavailable.
+	ApplyCapture(ctx context.Context, p Captured) (*Applied, error)
+	// ApplyFailure records a failed payment unless the payment is recorded
+	// already. Errors: Unavailable.
+	ApplyFailure(ctx context.Context, p Captured) (*Applied, error)
+	// ApplyRefund records a refund once and applies it to its payment if
+	// that is recorded as captured. Errors: Unavailable.
+	ApplyRefund(ctx context.Context, r Refund) (*Applied, error)
+}
+
+// CheckoutTx is what a checkout does under the order's lock.
+type CheckoutTx interface {
+	// LivePaymentOrder is Store.LivePaymentOrder inside the transaction.
+	LivePaymentOrder(ctx context.Context, now time.Time) (*PaymentOrder, error)
+	// Open marks the order's open payment orders that expired by now as
+	// expired and stores po as the order's live one, setting po.ID.
+	// Errors: Unavailable.
+	Open(ctx context.Context, po *PaymentOrder, userID string, now time.Time) error
 }
 
 // Service creates payment orders and applies webhooks.
@@ -120,8 +172,10 @@ type CreateRequest struct {
 
 // CreateOrder returns a payment order for the user's order, creating a
 // Razorpay order only if the order has no live one (created false when
-// an existing one is returned). Errors: Invalid, NotFound, Conflict
-// (already paid, cancelled), Unavailable (database or Razorpay).
+// an existing one is returned). Razorpay is called under the order's
+// lock, so concurrent requests for one order open one Razorpay order: the
+// others wait, then find it. Errors: Invalid, NotFound, Conflict (already
+// paid, refunded, cancelled), Unavailable (database or Razorpay).
 func (s *Service) CreateOrder(ctx context.Context, userID string, req CreateRequest) (*PaymentOrder, bool, error) {
 	switch {
 	case req.OrderID == "":
@@ -134,148 +188,77 @@ func (s *Service) CreateOrder(ctx context.Context, userID string, req CreateRequ
 	if err != nil {
 		return nil, false, fmt.Errorf("load order %s: %w", orderID, err)
 	}
-	switch {
-	case o.PaymentStatus == "paid":
-		return nil, false, apperr.New(apperr.Conflict, "order %s is already paid", orderID)
-	case o.Status == "cancelled":
-		return nil, false, apperr.New(apperr.Conflict, "order %s is cancelled", orderID)
-	case o.TotalPaise <= 0:
-		return nil, false, apperr.New(apperr.Conflict, "order %s has nothing to pay", orderID)
+	if err := payable(o); err != nil {
+		return nil, false, err
 	}
-	now := s.Now()
-	if live, err := s.Store.LivePaymentOrder(ctx, orderID, now); err != nil {
+	// The common repeat (checkout reopened within the window) needs no
+	// lock.
+	if live, err := s.Store.LivePaymentOrder(ctx, orderID, s.Now()); err != nil {
 		return nil, false, fmt.Errorf("look up payment order of %s: %w", orderID, err)
 	} else if live != nil {
-		if live.Status == "paid" {
-			return nil, false, apperr.New(apperr.Conflict, "order %s is already paid", orderID)
+		return s.existing(live)
+	}
+	var out *PaymentOrder
+	created := false
+	err = s.Store.Checkout(ctx, orderID, userID, func(o *PayableOrder, tx CheckoutTx) error {
+		if err := payable(o); err != nil {
+			return err
 		}
-		live.KeyID = s.KeyID
-		return live, false, nil
-	}
-	g, err := s.Gateway.CreateOrder(ctx, o.TotalPaise, o.Currency, orderID,
-		map[string]string{"orderId": orderID, "userId": userID})
+		now := s.Now()
+		live, err := tx.LivePaymentOrder(ctx, now)
+		if err != nil {
+			return fmt.Errorf("look up payment order of %s: %w", orderID, err)
+		}
+		if live != nil {
+			out = live
+			return nil
+		}
+		g, err := s.Gateway.CreateOrder(ctx, o.TotalPaise, o.Currency, orderID,
+			map[string]string{"orderId": orderID, "userId": userID})
+		if err != nil {
+			return fmt.Errorf("create Razorpay order for %s: %w", orderID, err)
+		}
+		if g.Amount != o.TotalPaise || g.Currency != o.Currency {
+			return fmt.Errorf("razorpay order %s is for %d %s, asked for %d %s", g.ID, g.Amount, g.Currency, o.TotalPaise, o.Currency)
+		}
+		po := &PaymentOrder{OrderID: orderID, RazorpayOrderID: g.ID, AmountPaise: g.Amount, Currency: g.Currency,
+			Status: POCreated, ExpiresAt: now.Add(CheckoutWindow).Truncate(time.Microsecond)}
+		if err := tx.Open(ctx, po, userID, now); err != nil {
+			return fmt.Errorf("store payment order for %s: %w", orderID, err)
+		}
+		out, created = po, true
+		return nil
+	})
 	if err != nil {
-		return nil, false, fmt.Errorf("create Razorpay order for %s: %w", orderID, err)
+		return nil, false, err
 	}
-	if g.Amount != o.TotalPaise {
-		return nil, false, fmt.Errorf("razorpay order %s has amount %d, asked for %d", g.ID, g.Amount, o.TotalPaise)
+	if !created {
+		return s.existing(out)
 	}
-	po := &PaymentOrder{OrderID: orderID, RazorpayOrderID: g.ID, AmountPaise: g.Amount, Currency: g.Currency,
-		Status: "created", ExpiresAt: now.Add(CheckoutWindow).Truncate(time.Microsecond)}
-	saved, err := s.Store.SavePaymentOrder(ctx, po, userID, now)
-	if err != nil {
-		return nil, false, fmt.Errorf("store payment order for %s: %w", orderID, err)
-	}
-	saved.KeyID = s.KeyID
-	// If a concurrent request stored its payment order first, ours (and
-	// its Razorpay order, which is never paid) is dropped; the client gets
-	// the stored one either way.
-	return saved, saved.RazorpayOrderID == g.ID, nil
+	out.KeyID = s.KeyID
+	return out, true, nil
 }
 
-// WebhookResult is the answer to a webhook delivery.
-type WebhookResult struct {
-	Status string `json:"status"`
-	// UserID is the order owner whose cached data is stale, if any.
-	UserID string `json:"-"`
+// existing answers with a live payment order found instead of created.
+func (s *Service) existing(live *PaymentOrder) (*PaymentOrder, bool, error) {
+	if live.Status == POPaid {
+		return nil, false, apperr.New(apperr.Conflict, "order %s is already paid", live.OrderID)
+	}
+	live.KeyID = s.KeyID
+	return live, false, nil
 }
 
-// webhookEvent is the part of a Razorpay webhook body we read.
-type webhookEvent struct {
-	Event   string `json:"event"`
-	Payload struct {
-		Payment *struct {
-			Entity struct {
-				ID        string `json:"id"`
-				OrderID   string `json:"order_id"`
-				Amount    *int64 `json:"amount"`
-				Currency  string `json:"currency"`
-				Status    string `json:"status"`
-				Method    string `json:"method"`
-				CreatedAt int64  `json:"created_at"`
-			} `json:"entity"`
-		} `json:"payment"`
-	} `json:"payload"`
-}
-
-// maxRazorpayID bounds Razorpay's ids ("pay_" or "order_" and 14
-// characters) generously, and far under the 2704 bytes a unique index
-// entry may take in PostgreSQL.
-const maxRazorpayID = 64
-
-// maxCreatedAt is the last second of the year 9999. A later payment time
-// is no real one; past the year 294276 PostgreSQL refuses it, and further
-// on the conversion to microseconds overflows into a wrong time.
-var maxCreatedAt = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
-
-// VerifySignature checks Razorpay's X-Razorpay-Signature: the hex
-// HMAC-SHA256 of the raw body under the webhook secret. Errors:
-// Unauthorized.
-func (s *Service) VerifySignature(body []byte, signature string) error {
-	if signature == "" {
-		return apperr.New(apperr.Unauthorized, "X-Razorpay-Signature header is missing")
-	}
-	got, err := hex.DecodeString(signature)
-	if err != nil {
-		return apperr.New(apperr.Unauthorized, "X-Razorpay-Signature is not hexadecimal")
-	}
-	mac := hmac.New(sha256.New, s.WebhookSecret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return apperr.New(apperr.Unauthorized, "X-Razorpay-Signature does not match the body")
+// payable says why an order cannot be paid for, or nil.
+func payable(o *PayableOrder) error {
+	switch {
+	case o.PaymentStatus == "paid":
+		return apperr.New(apperr.Conflict, "order %s is already paid", o.ID)
+	case o.PaymentStatus == "refunded":
+		return apperr.New(apperr.Conflict, "order %s was paid and refunded", o.ID)
+	case o.Status == "cancelled":
+		return apperr.New(apperr.Conflict, "order %s is cancelled", o.ID)
+	case o.TotalPaise <= 0:
+		return apperr.New(apperr.Conflict, "order %s has nothing to pay", o.ID)
 	}
 	return nil
-}
-
-// HandleWebhook verifies and applies one webhook delivery. The signature
-// is checked before the body is even parsed. payment.captured and
-// order.paid apply the payment (each at most once); other events are
-// acknowledged and ignored. A signed event for an order we do not know
-// (another stage sharing the Razorpay account) is acknowledged too:
-// answering 4xx would make Razorpay retry it for a day and then disable
-// the webhook. Errors: Unauthorized, Invalid, Unavailable.
-func (s *Service) HandleWebhook(ctx context.Context, body []byte, signature string) (*WebhookResult, error) {
-	if err := s.VerifySignature(body, signature); err != nil {
-		return nil, err
-	}
-	var ev webhookEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return nil, apperr.Wrap(apperr.Invalid, err, "webhook body is not valid JSON")
-	}
-	if ev.Event != "payment.captured" && ev.Event != "order.paid" {
-		return &WebhookResult{Status: "ignored"}, nil
-	}
-	p := ev.Payload.Payment
-	switch {
-	case p == nil:
-		return nil, apperr.Field("payload.payment", "payload.payment is missing")
-	case p.Entity.ID == "":
-		return nil, apperr.Field("payload.payment.entity.id", "payment id is missing")
-	case len(p.Entity.ID) > maxRazorpayID:
-		return nil, apperr.Field("payload.payment.entity.id", "payment id is longer than %d characters", maxRazorpayID)
-	case p.Entity.OrderID == "":
-		return nil, apperr.Field("payload.payment.entity.order_id", "payment order_id is missing")
-	case len(p.Entity.OrderID) > maxRazorpayID:
-		return nil, apperr.Field("payload.payment.entity.order_id", "payment order_id is longer than %d characters", maxRazorpayID)
-	case p.Entity.Amount == nil || *p.Entity.Amount < 0:
-		return nil, apperr.Field("payload.payment.entity.amount", "payment amount is missing or negative")
-	case p.Entity.CreatedAt > maxCreatedAt:
-		return nil, apperr.Field("payload.payment.entity.created_at", "payment created_at is not a Unix time before the year 10000")
-	}
-	for _, f := range []struct{ name, value string }{{"id", p.Entity.ID}, {"order_id", p.Entity.OrderID},
-		{"currency", p.Entity.Currency}, {"method", p.Entity.Method}} {
-		if !plaintext.Valid(f.value) {
-			return nil, apperr.Field("payload.payment.entity."+f.name, "payment %s must be text without control characters", f.name)
-		}
-	}
-	paidAt := s.Now()
-	if p.Entity.CreatedAt > 0 {
-		paidAt = time.Unix(p.Entity.CreatedAt, 0)
-	}
-	applied, err := s.Store.ApplyPayment(ctx, Captured{RazorpayPaymentID: p.Entity.ID, RazorpayOrderID: p.Entity.OrderID,
-		AmountPaise: *p.Entity.Amount, Currency: p.Entity.Currency, Method: p.Entity.Method, PaidAt: paidAt})
-	if err != nil {
-		return nil, fmt.Errorf("apply payment %s: %w", p.Entity.ID, err)
-	}
-	return &WebhookResult{Status: applied.Outcome, UserID: applied.UserID}, nil
 }

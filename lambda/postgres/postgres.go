@@ -143,8 +143,12 @@ func observe(ctx context.Context, name string, start time.Time) {
 	metrics.FromContext(ctx).Since(metrics.QueryDuration, start, metrics.DimQuery, name)
 }
 
-// classify turns a failure to reach the database into an Unavailable
-// error (HTTP 503) and wraps anything else with what was being done.
+// lockNotAvailable is SQLSTATE 55P03: a lock_timeout ran out.
+const lockNotAvailable = "55P03"
+
+// classify turns a failure to reach the database, or a lock waited for
+// too long, into an Unavailable error (HTTP 503) and wraps anything else
+// with what was being done.
 func classify(err error, what string) error {
 	if err == nil {
 		return nil
@@ -154,6 +158,10 @@ func classify(err error, what string) error {
 	}
 	if unreachable(err) {
 		return apperr.Wrap(apperr.Unavailable, err, "the database is unavailable, try again shortly")
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == lockNotAvailable {
+		return apperr.Wrap(apperr.Unavailable, err, "another request is changing the same record, try again shortly")
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

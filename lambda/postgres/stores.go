@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +17,7 @@ import (
 	"github.com/hasivu/infra/lambda/rfid"
 )
 
-// Users adapts the users table to auth.UserStore.
+// Users adapts the users table to auth.UserStore and auth.StatusStore.
 type Users struct{ Pool *pgxpool.Pool }
 
 var _ auth.UserStore = (*Users)(nil)
@@ -36,6 +37,22 @@ func (s *Users) UserByEmail(ctx context.Context, email string) (*auth.User, erro
 		return nil, classify(err, "find user by email")
 	}
 	return &u, nil
+}
+
+var _ auth.StatusStore = (*Users)(nil)
+
+// UserStatus implements auth.StatusStore: a primary-key read.
+func (s *Users) UserStatus(ctx context.Context, userID string) (string, error) {
+	defer observe(ctx, "users.status", time.Now())
+	var status string
+	err := s.Pool.QueryRow(ctx, `SELECT status FROM users WHERE id = $1`, userID).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.New(apperr.NotFound, "no user %s", userID)
+	}
+	if err != nil {
+		return "", classify(err, "read user status")
+	}
+	return status, nil
 }
 
 // Orders adapts the orders tables to orders.Store.
@@ -197,8 +214,10 @@ func (t *orderTx) Load(ctx context.Context, studentID, schoolID string, date tim
 	return stp, menu, nil
 }
 
-// Insert implements orders.Tx: the order and its items in one statement.
-func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key string, hash []byte) (bool, error) {
+// Insert implements orders.Tx: the order, its items and the user's
+// order-list version in one statement, the version raised only when the
+// order was inserted.
+func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key string, hash []byte) (int64, error) {
 	defer observe(ctx, "orders.insert", time.Now())
 	itemIDs := make([]string, len(o.Items))
 	qty := make([]int32, len(o.Items))
@@ -206,6 +225,7 @@ func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key strin
 	for i, it := range o.Items {
 		itemIDs[i], qty[i], price[i] = it.MenuItemID, int32(it.Quantity), it.UnitPricePaise
 	}
+	var version int64
 	err := t.tx.QueryRow(ctx, `
 		WITH o AS (
 			INSERT INTO orders (user_id, student_id, school_id, delivery_date, total_paise, currency, idempotency_key, request_hash)
@@ -215,18 +235,34 @@ func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key strin
 		i AS (
 			INSERT INTO order_items (order_id, menu_item_id, quantity, unit_price_paise)
 			SELECT o.id, x.menu_item_id, x.quantity, x.price
-			FROM o, unnest($9::uuid[], $10::int[], $11::bigint[]) AS x(menu_item_id, quantity, price))
-		SELECT id::text, created_at FROM o`,
+			FROM o, unnest($9::uuid[], $10::int[], $11::bigint[]) AS x(menu_item_id, quantity, price)),
+		v AS (
+			INSERT INTO order_list_versions (user_id, version) SELECT $1, 1 FROM o
+			ON CONFLICT (user_id) DO UPDATE SET version = order_list_versions.version + 1
+			RETURNING version)
+		SELECT o.id::text, o.created_at, v.version FROM o, v`,
 		userID, o.Student.ID, o.SchoolID, o.DeliveryDate, o.TotalPaise, o.Currency, key, hash,
-		itemIDs, qty, price).Scan(&o.ID, &o.CreatedAt)
+		itemIDs, qty, price).Scan(&o.ID, &o.CreatedAt, &version)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return 0, nil
 	}
 	if err != nil {
-		return false, classify(err, "insert order")
+		return 0, classify(err, "insert order")
 	}
 	o.CreatedAt = o.CreatedAt.UTC()
-	return true, nil
+	return version, nil
+}
+
+// OrderListVersion implements cache.ListVersions: a primary-key read, 0
+// for a user who never had an order.
+func (s *Orders) OrderListVersion(ctx context.Context, userID string) (int64, error) {
+	defer observe(ctx, "orders.list_version", time.Now())
+	var v int64
+	if err := s.Pool.QueryRow(ctx, `
+		SELECT coalesce((SELECT version FROM order_list_versions WHERE user_id = $1), 0)`, userID).Scan(&v); err != nil {
+		return 0, classify(err, "read order-list version")
+	}
+	return v, nil
 }
 
 // Menus adapts the menu tables to menus.Store.
@@ -289,13 +325,24 @@ type Payments struct{ Pool *pgxpool.Pool }
 
 var _ payments.Store = (*Payments)(nil)
 
+// checkoutLockTimeout bounds how long a checkout waits for another one of
+// the same order, which holds the lock while it calls Razorpay (at most
+// the Razorpay client's 5 s timeout): well inside the function's timeout,
+// so a waiter answers 503 rather than being killed.
+const checkoutLockTimeout = 6 * time.Second
+
 // PayableOrder implements payments.Store.
 func (s *Payments) PayableOrder(ctx context.Context, orderID, userID string) (*payments.PayableOrder, error) {
 	defer observe(ctx, "payments.payable_order", time.Now())
+	return payableOrder(ctx, s.Pool, orderID, userID, "")
+}
+
+// payableOrder reads the user's order, with lock appended to the query.
+func payableOrder(ctx context.Context, q Querier, orderID, userID, lock string) (*payments.PayableOrder, error) {
 	var o payments.PayableOrder
-	err := s.Pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT id::text, user_id::text, total_paise, currency, status, payment_status
-		FROM orders WHERE id = $1 AND user_id = $2`, orderID, userID).
+		FROM orders WHERE id = $1 AND user_id = $2 `+lock, orderID, userID).
 		Scan(&o.ID, &o.UserID, &o.TotalPaise, &o.Currency, &o.Status, &o.PaymentStatus)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "order %s not found", orderID)
@@ -321,7 +368,11 @@ func scanPaymentOrder(row pgx.Row) (*payments.PaymentOrder, error) {
 // payment_orders_live_order_idx.
 func (s *Payments) LivePaymentOrder(ctx context.Context, orderID string, now time.Time) (*payments.PaymentOrder, error) {
 	defer observe(ctx, "payments.live_payment_order", time.Now())
-	po, err := scanPaymentOrder(s.Pool.QueryRow(ctx, `
+	return livePaymentOrder(ctx, s.Pool, orderID, now)
+}
+
+func livePaymentOrder(ctx context.Context, q Querier, orderID string, now time.Time) (*payments.PaymentOrder, error) {
+	po, err := scanPaymentOrder(q.QueryRow(ctx, `
 		SELECT `+paymentOrderColumns+` FROM payment_orders
 		WHERE order_id = $1 AND status IN ('created', 'paid') AND (status = 'paid' OR expires_at > $2)`, orderID, now))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -333,96 +384,276 @@ func (s *Payments) LivePaymentOrder(ctx context.Context, orderID string, now tim
 	return po, nil
 }
 
-// SavePaymentOrder implements payments.Store.
-func (s *Payments) SavePaymentOrder(ctx context.Context, po *payments.PaymentOrder, userID string, now time.Time) (*payments.PaymentOrder, error) {
-	defer observe(ctx, "payments.save_payment_order", time.Now())
-	var saved *payments.PaymentOrder
-	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
-			UPDATE payment_orders SET status = 'expired', updated_at = now()
-			WHERE order_id = $1 AND status = 'created' AND expires_at <= $2`, po.OrderID, now); err != nil {
+// Checkout implements payments.Store: the order's row lock (FOR UPDATE),
+// waited for at most checkoutLockTimeout, is held until fn's work
+// commits.
+func (s *Payments) Checkout(ctx context.Context, orderID, userID string, fn func(*payments.PayableOrder, payments.CheckoutTx) error) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		start := time.Now()
+		// set_config(..., true) is SET LOCAL: it ends with the transaction,
+		// which RDS Proxy holds on one connection anyway.
+		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`,
+			fmt.Sprintf("%dms", checkoutLockTimeout.Milliseconds())); err != nil {
 			return err
 		}
-		var err error
-		saved, err = scanPaymentOrder(tx.QueryRow(ctx, `
-			INSERT INTO payment_orders (order_id, user_id, razorpay_order_id, amount_paise, currency, status, expires_at)
-			VALUES ($1, $2, $3, $4, $5, 'created', $6)
-			ON CONFLICT (order_id) WHERE status IN ('created', 'paid') DO NOTHING
-			RETURNING `+paymentOrderColumns,
-			po.OrderID, userID, po.RazorpayOrderID, po.AmountPaise, po.Currency, po.ExpiresAt))
-		if errors.Is(err, pgx.ErrNoRows) {
-			saved, err = scanPaymentOrder(tx.QueryRow(ctx, `
-				SELECT `+paymentOrderColumns+` FROM payment_orders
-				WHERE order_id = $1 AND status IN ('created', 'paid')`, po.OrderID))
+		o, err := payableOrder(ctx, tx, orderID, userID, "FOR UPDATE")
+		observe(ctx, "payments.lock_order", start)
+		if err != nil {
+			return err
 		}
+		return fn(o, &checkoutTx{tx: tx, orderID: orderID})
+	})
+}
+
+type checkoutTx struct {
+	tx      pgx.Tx
+	orderID string
+}
+
+// LivePaymentOrder implements payments.CheckoutTx.
+func (t *checkoutTx) LivePaymentOrder(ctx context.Context, now time.Time) (*payments.PaymentOrder, error) {
+	defer observe(ctx, "payments.live_payment_order", time.Now())
+	return livePaymentOrder(ctx, t.tx, t.orderID, now)
+}
+
+// Open implements payments.CheckoutTx: the order's lapsed open payment
+// orders expire first, so the new one is the only live one the index
+// allows.
+func (t *checkoutTx) Open(ctx context.Context, po *payments.PaymentOrder, userID string, now time.Time) error {
+	defer observe(ctx, "payments.open_payment_order", time.Now())
+	if _, err := t.tx.Exec(ctx, `
+		UPDATE payment_orders SET status = 'expired', updated_at = now()
+		WHERE order_id = $1 AND status = 'created' AND expires_at <= $2`, t.orderID, now); err != nil {
+		return classify(err, "expire payment orders")
+	}
+	err := t.tx.QueryRow(ctx, `
+		INSERT INTO payment_orders (order_id, user_id, razorpay_order_id, amount_paise, currency, status, expires_at)
+		VALUES ($1, $2, $3, $4, $5, 'created', $6)
+		RETURNING id::text`,
+		t.orderID, userID, po.RazorpayOrderID, po.AmountPaise, po.Currency, po.ExpiresAt).Scan(&po.ID)
+	if err != nil {
+		return classify(err, "store payment order")
+	}
+	return nil
+}
+
+// target reads what a payment event applies to, in one round trip: the
+// payment order named by Razorpay's order id, its order locked FOR UPDATE
+// (which serialises every checkout, capture and refund of that order),
+// the payment already recorded under the payment id, and the refunds
+// reported for it. found is false when the payment order is unknown.
+func target(ctx context.Context, tx pgx.Tx, rzpOrderID, rzpPaymentID string) (t payments.Target, userID string, found bool, err error) {
+	po, err := scanPaymentOrder(tx.QueryRow(ctx, `
+		SELECT `+paymentOrderColumns+` FROM payment_orders WHERE razorpay_order_id = $1`, rzpOrderID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, "", false, nil
+	}
+	if err != nil {
+		return t, "", false, err
+	}
+	t.PaymentOrder = *po
+	b := &pgx.Batch{}
+	b.Queue(`SELECT user_id::text, status, payment_status FROM orders WHERE id = $1 FOR UPDATE`, po.OrderID)
+	b.Queue(`SELECT coalesce((SELECT status FROM payments WHERE razorpay_payment_id = $1), '')`, rzpPaymentID)
+	b.Queue(`SELECT coalesce(sum(amount_paise), 0) FROM refunds WHERE razorpay_payment_id = $1`, rzpPaymentID)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if err := br.QueryRow().Scan(&userID, &t.OrderStatus, &t.OrderPaymentStatus); err != nil {
+		return t, "", false, err
+	}
+	if err := br.QueryRow().Scan(&t.Recorded); err != nil {
+		return t, "", false, err
+	}
+	if err := br.QueryRow().Scan(&t.RefundedPaise); err != nil {
+		return t, "", false, err
+	}
+	return t, userID, true, br.Close()
+}
+
+// ApplyCapture implements payments.Store. The payment row is inserted, or
+// upgraded from failed (late authorisation); the unique
+// razorpay_payment_id and the order's lock make each capture count once.
+// A settling capture supersedes the order's open payment order before it
+// marks its own paid (the live-order index allows one), marks the order
+// paid and bumps its owner's order-list version, all in the transaction
+// that records the payment: a capture is never recorded without its
+// effect, nor the effect without the capture.
+func (s *Payments) ApplyCapture(ctx context.Context, p payments.Captured) (*payments.Applied, error) {
+	defer observe(ctx, "payments.apply_capture", time.Now())
+	res := &payments.Applied{}
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		t, userID, found, err := target(ctx, tx, p.RazorpayOrderID, p.RazorpayPaymentID)
+		if err != nil || !found {
+			res.Outcome = payments.UnknownOrder
+			return err
+		}
+		res.UserID = userID
+		v := payments.Judge(t, p)
+		res.Outcome, res.RefundReason = v.Outcome, v.Reason
+		if v.Outcome == payments.Duplicate {
+			return nil
+		}
+		status := "captured"
+		if v.Outcome == payments.Refunded {
+			status = "refunded"
+		}
+		var reason *string
+		if v.Reason != "" {
+			reason = &v.Reason
+		}
+		po := t.PaymentOrder
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO payments (payment_order_id, order_id, user_id, razorpay_payment_id, amount_paise, currency,
+			                      status, refund_reason, refunded_paise, method, paid_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (razorpay_payment_id) DO UPDATE SET
+			    amount_paise = excluded.amount_paise, currency = excluded.currency, status = excluded.status,
+			    refund_reason = excluded.refund_reason, refunded_paise = excluded.refunded_paise,
+			    method = excluded.method, paid_at = excluded.paid_at
+			WHERE payments.status = 'failed'`,
+			po.ID, po.OrderID, userID, p.RazorpayPaymentID, p.AmountPaise, p.Currency, status, reason,
+			t.RefundedPaise, p.Method, p.PaidAt)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			// Recorded between our read and our write: impossible under the
+			// order's lock unless another payment order names this payment.
+			res.Outcome, res.RefundReason = payments.Duplicate, ""
+			return nil
+		}
+		if v.Outcome != payments.Paid {
+			return nil
+		}
+		res.ListVersion, err = changeOrder(ctx, tx, userID,
+			statement{`UPDATE payment_orders SET status = 'superseded', updated_at = now()
+				WHERE order_id = $1 AND status = 'created' AND id <> $2`, []any{po.OrderID, po.ID}},
+			statement{`UPDATE payment_orders SET status = 'paid', updated_at = now() WHERE id = $1`, []any{po.ID}},
+			statement{`UPDATE orders SET payment_status = 'paid', updated_at = now(),
+				       status = CASE WHEN status = 'pending' THEN 'confirmed' ELSE status END
+				WHERE id = $1`, []any{po.OrderID}})
 		return err
 	})
 	if err != nil {
-		return nil, classify(err, "save payment order")
-	}
-	return saved, nil
-}
-
-// ApplyPayment implements payments.Store. The unique
-// razorpay_payment_id makes a redelivered webhook insert nothing, and the
-// order is marked paid in the same transaction as the payment is
-// recorded.
-func (s *Payments) ApplyPayment(ctx context.Context, p payments.Captured) (*payments.Applied, error) {
-	defer observe(ctx, "payments.apply", time.Now())
-	res := &payments.Applied{}
-	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		var poID, orderID string
-		var amount int64
-		err := tx.QueryRow(ctx, `
-			SELECT id::text, order_id::text, user_id::text, amount_paise FROM payment_orders
-			WHERE razorpay_order_id = $1 FOR UPDATE`, p.RazorpayOrderID).Scan(&poID, &orderID, &res.UserID, &amount)
-		if errors.Is(err, pgx.ErrNoRows) {
-			res.Outcome = "unknown_order"
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		status := "captured"
-		if p.AmountPaise != amount {
-			status = "amount_mismatch"
-		}
-		currency := p.Currency
-		if currency == "" {
-			currency = "INR"
-		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO payments (payment_order_id, order_id, user_id, razorpay_payment_id, amount_paise, currency, status, method, paid_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (razorpay_payment_id) DO NOTHING`,
-			poID, orderID, res.UserID, p.RazorpayPaymentID, p.AmountPaise, currency, status, p.Method, p.PaidAt)
-		if err != nil {
-			return err
-		}
-		switch {
-		case tag.RowsAffected() == 0:
-			res.Outcome = "duplicate"
-			return nil
-		case status == "amount_mismatch":
-			res.Outcome = status
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE payment_orders SET status = 'paid', updated_at = now() WHERE id = $1`, poID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			UPDATE orders SET payment_status = 'paid', updated_at = now(),
-			       status = CASE WHEN status = 'pending' THEN 'confirmed' ELSE status END
-			WHERE id = $1 AND payment_status <> 'paid'`, orderID); err != nil {
-			return err
-		}
-		res.Outcome = "paid"
-		return nil
-	})
-	if err != nil {
-		return nil, classify(err, "apply payment")
+		return nil, classify(err, "apply capture")
 	}
 	return res, nil
+}
+
+// ApplyFailure implements payments.Store. A failure inserts nothing when
+// the payment is recorded already (captured first, or this failure
+// delivered again), so it never undoes a capture.
+func (s *Payments) ApplyFailure(ctx context.Context, p payments.Captured) (*payments.Applied, error) {
+	defer observe(ctx, "payments.apply_failure", time.Now())
+	res := &payments.Applied{Outcome: payments.UnknownOrder}
+	err := s.Pool.QueryRow(ctx, `
+		WITH po AS (SELECT id, order_id, user_id FROM payment_orders WHERE razorpay_order_id = $1),
+		ins AS (
+			INSERT INTO payments (payment_order_id, order_id, user_id, razorpay_payment_id, amount_paise, currency, status, method, paid_at)
+			SELECT po.id, po.order_id, po.user_id, $2, $3, $4, 'failed', $5, $6 FROM po
+			ON CONFLICT (razorpay_payment_id) DO NOTHING
+			RETURNING id)
+		SELECT CASE WHEN NOT EXISTS (SELECT FROM po) THEN 'unknown_order'
+		            WHEN EXISTS (SELECT FROM ins) THEN 'failed' ELSE 'duplicate' END,
+		       coalesce((SELECT user_id::text FROM po), '')`,
+		p.RazorpayOrderID, p.RazorpayPaymentID, p.AmountPaise, p.Currency, p.Method, p.PaidAt).
+		Scan(&res.Outcome, &res.UserID)
+	if err != nil {
+		return nil, classify(err, "apply failure")
+	}
+	return res, nil
+}
+
+// ApplyRefund implements payments.Store. The refund is recorded once by
+// its id under the order's lock, so a capture arriving later (or at the
+// same time) sums it. It refunds its payment when the payment is recorded
+// as captured and the refunds now cover it; a payment that had settled
+// its order leaves the order refunded, which bumps the owner's order-list
+// version.
+func (s *Payments) ApplyRefund(ctx context.Context, r payments.Refund) (*payments.Applied, error) {
+	defer observe(ctx, "payments.apply_refund", time.Now())
+	res := &payments.Applied{}
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		t, userID, found, err := target(ctx, tx, r.RazorpayOrderID, r.RazorpayPaymentID)
+		if err != nil || !found {
+			res.Outcome = payments.UnknownOrder
+			return err
+		}
+		res.UserID = userID
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO refunds (razorpay_refund_id, razorpay_payment_id, amount_paise, currency)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (razorpay_refund_id) DO NOTHING`,
+			r.RazorpayRefundID, r.RazorpayPaymentID, r.AmountPaise, r.Currency)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			res.Outcome = payments.Duplicate
+			return nil
+		}
+		res.Outcome = payments.RefundRecorded
+		if t.Recorded == "" || t.Recorded == "failed" {
+			return nil // applied by the capture, when it comes
+		}
+		var status string
+		var reason *string
+		var orderID string
+		err = tx.QueryRow(ctx, `
+			UPDATE payments SET refunded_paise = refunded_paise + $2,
+			       status = CASE WHEN refunded_paise + $2 >= amount_paise THEN 'refunded' ELSE status END
+			WHERE razorpay_payment_id = $1
+			RETURNING status, refund_reason, order_id::text`, r.RazorpayPaymentID, r.AmountPaise).Scan(&status, &reason, &orderID)
+		if err != nil {
+			return err
+		}
+		if status != "refunded" || t.Recorded == "refunded" {
+			return nil
+		}
+		res.Outcome = payments.Refunded
+		if reason != nil || t.Recorded != "captured" {
+			return nil // owed back anyway: it never settled the order
+		}
+		res.ListVersion, err = changeOrder(ctx, tx, userID, statement{
+			`UPDATE orders SET payment_status = 'refunded', updated_at = now() WHERE id = $1 AND payment_status = 'paid'`,
+			[]any{orderID}})
+		return err
+	})
+	if err != nil {
+		return nil, classify(err, "apply refund")
+	}
+	return res, nil
+}
+
+// statement is one SQL statement with its arguments.
+type statement struct {
+	sql  string
+	args []any
+}
+
+// changeOrder runs the statements that change a user's order, then
+// raises the user's order-list version by one (creating it at 1), all in
+// one round trip, and returns the new version.
+func changeOrder(ctx context.Context, tx pgx.Tx, userID string, stmts ...statement) (int64, error) {
+	b := &pgx.Batch{}
+	for _, st := range stmts {
+		b.Queue(st.sql, st.args...)
+	}
+	b.Queue(`
+		INSERT INTO order_list_versions (user_id, version) VALUES ($1, 1)
+		ON CONFLICT (user_id) DO UPDATE SET version = order_list_versions.version + 1
+		RETURNING version`, userID)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	for range stmts {
+		if _, err := br.Exec(); err != nil {
+			return 0, err
+		}
+	}
+	var v int64
+	if err := br.QueryRow().Scan(&v); err != nil {
+		return 0, err
+	}
+	return v, br.Close()
 }
 
 // Cards adapts the RFID tables to rfid.Store.

@@ -13,9 +13,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,4 +150,122 @@ func ClosedAddr(t testing.TB) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// Proxy is a TCP proxy on loopback in front of a server, to stand for the
+// server's outages without touching it: forwarding, down (connections
+// refused: accepted and closed at once) or hung (connections accepted,
+// requests read and never answered, as a SIGSTOPped server does). The
+// server keeps its data through an outage, as Redis does when its node
+// comes back.
+type Proxy struct {
+	// Addr is the proxy's address.
+	Addr     string
+	target   string
+	l        net.Listener
+	mu       sync.Mutex
+	mode     ProxyMode
+	conns    map[net.Conn]bool
+	accepted int
+	hungIn   int64
+}
+
+// ProxyMode is what the proxy does with connections.
+type ProxyMode int
+
+// The proxy's modes.
+const (
+	Forward ProxyMode = iota
+	Down
+	Hung
+)
+
+// NewProxy starts a proxy to target, forwarding; it stops when t ends.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	p := &Proxy{Addr: l.Addr().String(), target: target, l: l, conns: map[net.Conn]bool{}}
+	go p.serve()
+	t.Cleanup(func() {
+		_ = l.Close()
+		p.SetMode(Down)
+	})
+	return p
+}
+
+// SetMode switches the proxy's mode and drops the connections it holds,
+// so that clients meet the new mode on their next connection.
+func (p *Proxy) SetMode(m ProxyMode) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mode = m
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	clear(p.conns)
+}
+
+// Accepted returns how many connections the proxy has accepted, and how
+// many bytes clients sent it while it was hung.
+func (p *Proxy) Accepted() (conns int, hungBytes int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.accepted, p.hungIn
+}
+
+func (p *Proxy) serve() {
+	for {
+		c, err := p.l.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		p.accepted++
+		mode := p.mode
+		if mode != Down {
+			p.conns[c] = true
+		}
+		p.mu.Unlock()
+		switch mode {
+		case Down:
+			_ = c.Close()
+		case Hung:
+			go p.swallow(c)
+		case Forward:
+			go p.forward(c)
+		}
+	}
+}
+
+func (p *Proxy) swallow(c net.Conn) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		p.mu.Lock()
+		p.hungIn += int64(n)
+		p.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *Proxy) forward(c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[s] = true
+	p.mu.Unlock()
+	go func() {
+		_, _ = io.Copy(s, c)
+		_ = s.Close()
+	}()
+	_, _ = io.Copy(c, s)
+	_ = c.Close()
 }

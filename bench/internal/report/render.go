@@ -316,6 +316,25 @@ func (r *Results) Markdown(chart string) []byte {
 		}
 	}
 
+	if o := r.Outage; o != nil && len(o.Conditions) > 0 {
+		b.p("## Cache outage")
+		b.p("")
+		b.p("The cached functions through a Redis outage: the same menu views and order lists, one at a time, through a " +
+			"local server whose Redis (a `redis-server` the phase starts for itself) answers with the cache filled, is hung " +
+			"(stopped with SIGSTOP: connections are accepted and nothing is answered, as with a frozen node) and is down " +
+			"(killed: connections are refused). The functions' circuit breaker skips Redis after three consecutive " +
+			"failures and probes it once every five seconds; failures are logged at most once per ten seconds per process.")
+		b.p("")
+		rows := [][]string{}
+		for _, c := range o.Conditions {
+			for _, f := range c.Functions {
+				rows = append(rows, []string{c.Name, c.How, f.Function, fmt.Sprint(f.Latency.N), n(f.Latency, p50),
+					n(f.Latency, p95), n(f.Latency, pmax), fmt.Sprintf("%d in %s", c.LogLines, c.Duration.Round(time.Millisecond))})
+			}
+		}
+		b.table([]string{"Redis", "how", "function", "requests", "p50", "p95", "max", "server log lines"}, rows)
+	}
+
 	b.p("## What these numbers are not")
 	b.p("")
 	for _, note := range notes {

@@ -40,6 +40,8 @@ type Results struct {
 	DB    *Database
 	API   *API
 	Cache *Cache
+	// Outage is the cached functions with Redis answering, hung and down.
+	Outage *Outage
 	// Problems are failures that left figures out, with their reasons.
 	Problems []string
 }
@@ -232,6 +234,28 @@ type ColdWarm struct {
 	WarmHits, WarmMiss int
 }
 
+// Outage is the cached functions' latency through a Redis outage.
+type Outage struct {
+	Conditions []OutageCondition
+}
+
+// OutageCondition is one state of Redis.
+type OutageCondition struct {
+	// Name is the state ("Redis hung"); How says how it was brought about.
+	Name, How string
+	Functions []OutageLatency
+	Requests  int
+	Duration  time.Duration
+	// LogLines counts what the server logged meanwhile.
+	LogLines int
+}
+
+// OutageLatency is one function's latency in one condition.
+type OutageLatency struct {
+	Function string
+	Latency  stats.Summary
+}
+
 // Verdict is how a figure compares with its target.
 type Verdict string
 
@@ -409,6 +433,16 @@ func (r *Results) Rows() []Row {
 		for _, cw := range c.ColdWarm {
 			add("cache", cw.Function+", cold vs warm cache", fmt.Sprintf("p50 %s -> %s, p95 %s -> %s", Ms(cw.Cold.P50), Ms(cw.Warm.P50),
 				Ms(cw.Cold.P95), Ms(cw.Warm.P95)), "-", Info)
+		}
+	}
+	if o := r.Outage; o == nil || len(o.Conditions) == 0 {
+		missing("cache outage", "latency with Redis hung and down", "-")
+	} else {
+		for _, c := range o.Conditions {
+			for _, f := range c.Functions {
+				add("cache outage", c.Name+", "+f.Function, fmt.Sprintf("p50 %s, p95 %s (n=%d)", Ms(f.Latency.P50),
+					Ms(f.Latency.P95), f.Latency.N), "-", Info)
+			}
 		}
 	}
 	return rows

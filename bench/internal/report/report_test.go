@@ -105,7 +105,8 @@ func TestMissingSectionsAreReported(t *testing.T) {
 		}
 	}
 	want := []string{"synth/dev", "synth/prod", "bundle/all functions, zipped", "cold start/auth-login", "warm/auth-login",
-		"database/users.by_email", "api/p95 under load", "api/error rate", "cache/hit rate, mixed load", "cache/cold vs warm cache"}
+		"database/users.by_email", "api/p95 under load", "api/error rate", "cache/hit rate, mixed load", "cache/cold vs warm cache",
+		"cache outage/latency with Redis hung and down"}
 	if strings.Join(missing, ";") != strings.Join(want, ";") {
 		t.Errorf("missing rows\n got %v\nwant %v", missing, want)
 	}

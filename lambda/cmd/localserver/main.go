@@ -38,13 +38,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
 	"github.com/hasivu/infra/lambda/httpapi"
-	"github.com/hasivu/infra/lambda/postgres"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
 	"github.com/hasivu/infra/lambda/routes"
 )
@@ -131,33 +129,10 @@ type serverOptions struct {
 func newServer(ctx context.Context, e *env.Env, opt serverOptions) (http.Handler, *functions.Deps, error) {
 	needs := functions.Union(routes.Functions()...)
 	needs.Cache = needs.Cache && e.Redis.Addr != ""
-	// Pools of another size are built here rather than by Setup, which
-	// builds the functions' own.
-	ownPool := needs.DB && opt.DBMaxConns > 0
-	ownCache := needs.Cache && opt.RedisPoolSize > 0
-	needs.DB = needs.DB && !ownPool
-	needs.Cache = needs.Cache && !ownCache
-	d, err := functions.Setup(ctx, e, needs, functions.Options{CachePrefix: opt.CachePrefix})
+	d, err := functions.Setup(ctx, e, needs, functions.Options{Cache: cache.Config{Prefix: opt.CachePrefix},
+		DBMaxConns: opt.DBMaxConns, RedisPoolSize: opt.RedisPoolSize})
 	if err != nil {
 		return nil, nil, err
-	}
-	if ownPool {
-		cfg, err := postgres.Config(e.DB, e.AWS)
-		if err != nil {
-			return nil, nil, err
-		}
-		cfg.MaxConns = int32(opt.DBMaxConns)
-		if d.Pool, err = postgres.Open(ctx, cfg); err != nil {
-			return nil, nil, err
-		}
-		if err := postgres.Warm(ctx, d.Pool, time.Second); err != nil {
-			log.Printf("database not reachable yet: %v", err)
-		}
-	}
-	if ownCache {
-		o := cache.Options(e.Redis.Addr, e.Redis.TLS, "")
-		o.PoolSize = opt.RedisPoolSize
-		d.Cache = cache.New(redis.NewClient(o), opt.CachePrefix)
 	}
 	if !opt.PrintMetrics {
 		d.Metrics = io.Discard

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hasivu/infra/lambda/auth"
@@ -24,11 +25,12 @@ func TestServesRouteTable(t *testing.T) {
 	addr, _ := testsupport.Redis(t)
 	pool := testsupport.Pool(t, dsn)
 	const school = "00000000-0000-4000-8000-000000000001"
+	const parent = "00000000-0000-4000-8000-000000000002"
 	if _, err := pool.Exec(context.Background(), `
-		INSERT INTO schools (id, code, name, city) VALUES ($1, 'S1', 'Local School', 'Pune');
-		`, school); err != nil {
+		INSERT INTO schools (id, code, name, city) VALUES ($1, 'S1', 'Local School', 'Pune')`, school); err != nil {
 		t.Fatal(err)
 	}
+	addUser(t, pool, parent)
 	e, err := env.Load(func(k string) string {
 		return map[string]string{"DATABASE_URL": dsn, "REDIS_ADDR": addr, "JWT_SECRET": devJWTSecret,
 			"RAZORPAY_KEY_ID": "k", "RAZORPAY_KEY_SECRET": "s", "RAZORPAY_WEBHOOK_SECRET": "w"}[k]
@@ -72,7 +74,7 @@ func TestServesRouteTable(t *testing.T) {
 	}
 	// Headers and query parameters reach the handler.
 	tokens, _ := auth.NewTokens([]byte(devJWTSecret))
-	token, _, _ := tokens.Sign(auth.Claims{UserID: school, Role: "parent"})
+	token, _, _ := tokens.Sign(auth.Claims{UserID: parent, Role: "parent"})
 	bearer := http.Header{"Authorization": {"Bearer " + token}}
 	if status, body := get("/orders?page=0", bearer); status != 400 || body["error"].(map[string]any)["field"] != "page" {
 		t.Errorf("orders?page=0: %d %v, want 400 about page", status, body)
@@ -110,6 +112,7 @@ func TestServerOptions(t *testing.T) {
 	defer srv.Close()
 	tokens, _ := auth.NewTokens([]byte(devJWTSecret))
 	const user = "00000000-0000-4000-8000-000000000009"
+	addUser(t, testsupport.Pool(t, dsn), user)
 	token, _, _ := tokens.Sign(auth.Claims{UserID: user, Role: "parent"})
 	req, _ := http.NewRequest("GET", srv.URL+"/orders", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -126,5 +129,16 @@ func TestServerOptions(t *testing.T) {
 	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
 	if err != nil || len(keys) == 0 {
 		t.Errorf("no cache entry under %q after listing orders (%v)", prefix, err)
+	}
+}
+
+// addUser stores an active parent with id: the functions check that a
+// token's account is still active.
+func addUser(t *testing.T, pool *pgxpool.Pool, id string) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), `
+		INSERT INTO users (id, email, password_hash, first_name, last_name, role)
+		VALUES ($1, $2, 'x', 'Local', 'Parent', 'parent')`, id, id+"@local.example"); err != nil {
+		t.Fatal(err)
 	}
 }

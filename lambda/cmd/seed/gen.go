@@ -455,7 +455,8 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Manifest,
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(ctx)
-	tables := []string{"invoices", "meal_verifications", "rfid_cards", "payments", "payment_orders", "subscriptions",
+	tables := []string{"invoices", "meal_verifications", "rfid_cards", "refunds", "payments", "payment_orders", "subscriptions",
+		"order_list_versions",
 		"order_items", "orders", "daily_menu_items", "daily_menus", "menu_items", "students", "users", "schools"}
 	if cfg.Reset {
 		// Forget what the database held before changing any of it.

@@ -37,6 +37,9 @@ type Server struct {
 	KeyID, KeySecret string
 	// FailWith, when non-zero, is the status every request answers.
 	FailWith atomic.Int32
+	// BeforeCreate, when set, runs before an order is created: tests hold
+	// a request there to line others up behind it.
+	BeforeCreate func()
 
 	mu     sync.Mutex
 	orders []Order
@@ -93,6 +96,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "receipt: the length must not be greater than 40.")
 		return
 	}
+	if s.BeforeCreate != nil {
+		s.BeforeCreate()
+	}
 	b := make([]byte, 7)
 	_, _ = rand.Read(b)
 	o := Order{ID: "order_" + hex.EncodeToString(b), Entity: "order", Amount: req.Amount, Currency: req.Currency,
@@ -114,8 +120,43 @@ func Sign(body []byte, webhookSecret string) string {
 // CapturedEvent returns a payment.captured webhook body as Razorpay sends
 // it (trimmed to the fields that matter).
 func CapturedEvent(paymentID, orderID string, amount int64) []byte {
-	return []byte(fmt.Sprintf(`{"entity":"event","account_id":"acc_test","event":"payment.captured","contains":["payment"],`+
-		`"payload":{"payment":{"entity":{"id":%q,"entity":"payment","amount":%d,"currency":"INR","status":"captured",`+
-		`"order_id":%q,"method":"upi","captured":true,"created_at":%d}}},"created_at":%d}`,
-		paymentID, amount, orderID, time.Now().Unix(), time.Now().Unix()))
+	return PaymentEvent("payment.captured", Payment{ID: paymentID, OrderID: orderID, Amount: amount})
+}
+
+// Payment is the payment entity of a webhook event. Zero Currency and
+// Status mean INR and the state the event names.
+type Payment struct {
+	ID, OrderID      string
+	Amount           int64
+	Currency, Status string
+}
+
+// PaymentEvent returns the body of a payment event (payment.captured,
+// order.paid, payment.failed) as Razorpay sends it, trimmed to the fields
+// that matter.
+func PaymentEvent(event string, p Payment) []byte {
+	if p.Currency == "" {
+		p.Currency = "INR"
+	}
+	if p.Status == "" {
+		p.Status = map[string]string{"payment.failed": "failed"}[event]
+		if p.Status == "" {
+			p.Status = "captured"
+		}
+	}
+	now := time.Now().Unix()
+	return []byte(fmt.Sprintf(`{"entity":"event","account_id":"acc_test","event":%q,"contains":["payment"],`+
+		`"payload":{"payment":{"entity":{"id":%q,"entity":"payment","amount":%d,"currency":%q,"status":%q,`+
+		`"order_id":%q,"method":"upi","captured":%t,"created_at":%d}}},"created_at":%d}`,
+		event, p.ID, p.Amount, p.Currency, p.Status, p.OrderID, p.Status == "captured", now, now))
+}
+
+// RefundEvent returns a refund.processed body: the refund and the
+// refunded payment, as Razorpay sends them.
+func RefundEvent(refundID string, p Payment, amount int64) []byte {
+	now := time.Now().Unix()
+	return []byte(fmt.Sprintf(`{"entity":"event","account_id":"acc_test","event":"refund.processed","contains":["refund","payment"],`+
+		`"payload":{"refund":{"entity":{"id":%q,"entity":"refund","amount":%d,"currency":"INR","payment_id":%q,"status":"processed","created_at":%d}},`+
+		`"payment":{"entity":{"id":%q,"entity":"payment","amount":%d,"currency":"INR","status":"refunded","order_id":%q,"amount_refunded":%d,"captured":true}}},"created_at":%d}`,
+		refundID, amount, p.ID, now, p.ID, p.Amount, p.OrderID, amount, now))
 }
