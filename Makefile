@@ -1,6 +1,6 @@
 STAGE ?= dev
 
-.PHONY: synth test diff bench bench-quick docs diagram cost fuzz
+.PHONY: synth test diff bench bench-quick docs diagram cost fuzz preflight
 
 # synth writes the templates of one stage (default dev) to cdk.out.
 synth:
@@ -45,3 +45,8 @@ diagram:
 # cost prints a stage's monthly cost estimate as a Markdown table.
 cost:
 	go run ./cost/cmd/cost -stage $(STAGE)
+
+# preflight checks, with the stage account's credentials, what a first
+# deploy needs before CloudFormation finds it missing (README, Deploying).
+preflight:
+	go run ./preflight/cmd/preflight -stage $(STAGE)

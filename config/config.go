@@ -29,6 +29,12 @@ type Stage struct {
 	// config does not say (log volumes, NAT traffic): small, medium or
 	// large (see UsageProfiles and cost.Profiles).
 	UsageProfile string `yaml:"usageProfile" cfg:"default=small"`
+	// LambdaConcurrencyLimit is the account's Lambda concurrent executions
+	// quota in the region (Service Quotas; new accounts may start far
+	// below the usual 1000). The functions' reserved concurrency and the
+	// most provisioned concurrency they can scale to must leave Lambda's
+	// minimum unreserved pool of it free, or the deploy fails.
+	LambdaConcurrencyLimit int `yaml:"lambdaConcurrencyLimit" cfg:"default=1000"`
 
 	Network    Network    `yaml:"network"`
 	Database   Database   `yaml:"database"`
@@ -204,6 +210,34 @@ type Function struct {
 	Peaks map[string]int `yaml:"peaks"`
 }
 
+// MinUnreservedConcurrency is the part of an account's Lambda
+// concurrency quota that Lambda keeps unreserved for functions without a
+// reservation: PutFunctionConcurrency and provisioned concurrency are
+// refused when they would leave less.
+const MinUnreservedConcurrency = 100
+
+// ConcurrencyDemand returns how much of the account's concurrency the
+// stage's functions take out of the unreserved pool at most: per function
+// its reserved concurrency, or else the most provisioned concurrency its
+// alias can scale to (auto scaling's ceiling or a peak's floor), by
+// function name; and their sum.
+func (f Functions) ConcurrencyDemand(names []string) (map[string]int, int) {
+	per, total := map[string]int{}, 0
+	for _, name := range names {
+		fn := f.Of(name)
+		n := fn.MaxProvisionedConcurrency
+		for _, floor := range fn.Peaks {
+			n = max(n, floor)
+		}
+		n = max(n, fn.ReservedConcurrency)
+		if n > 0 {
+			per[name] = n
+			total += n
+		}
+	}
+	return per, total
+}
+
 // Of returns the settings of one function with the defaults filled in.
 func (f Functions) Of(name string) Function {
 	fn := f.Each[name]
@@ -235,10 +269,12 @@ type API struct {
 	CorsOrigins []string `yaml:"corsOrigins" cfg:"required"`
 	// AccessLogRetentionDays is how long access logs are kept.
 	AccessLogRetentionDays int `yaml:"accessLogRetentionDays" cfg:"default=30"`
-	// RazorpaySecretName names the Secrets Manager secret, created once
-	// per account by the platform team, holding Razorpay's keyId,
-	// keySecret and webhookSecret.
-	RazorpaySecretName string `yaml:"razorpaySecretName" cfg:"required"`
+	// RazorpaySecretName names an existing Secrets Manager secret holding
+	// Razorpay's keyId, keySecret and webhookSecret (JSON), under the
+	// account's default key. Empty (the default): the api stack creates
+	// hasivu/<stage>/razorpay with the three keys empty, for the platform
+	// team to fill in.
+	RazorpaySecretName string `yaml:"razorpaySecretName"`
 	// RazorpayBaseURL is Razorpay's API.
 	RazorpayBaseURL string `yaml:"razorpayBaseUrl" cfg:"default=https://api.razorpay.com"`
 }
@@ -289,6 +325,8 @@ var DefaultAlarms = map[string]AlarmSetting{
 	"cacheMemoryPercent":     {Threshold: 80, EvaluationPeriods: 3},   // above, fullest node
 	"cacheEvictionsCount":    {Threshold: 100, EvaluationPeriods: 3},  // at or above, all nodes
 	"refundDueCount":         {Threshold: 1, EvaluationPeriods: 1},    // at or above: a captured payment owed back
+	"secretFailuresCount":    {Threshold: 1, EvaluationPeriods: 1},    // at or above: payment requests without Razorpay's keys
+	"rotationErrorsCount":    {Threshold: 1, EvaluationPeriods: 1},    // at or above: a failed rotation of the master password
 }
 
 // Alarm returns an alarm's setting: the default with the stage's

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // base is a complete, valid stage file that the bad-file cases start from.
@@ -106,6 +108,27 @@ func TestNewStageIsOneFile(t *testing.T) {
 	}
 }
 
+// TestStagingKeepsOneWarmEnvironment: staging's functions replace prod's
+// entries whole (a floor of 1, no peaks), so that none inherits prod's
+// peaks by being left out.
+func TestStagingKeepsOneWarmEnvironment(t *testing.T) {
+	staging, prod := mustLoad(t, "staging"), mustLoad(t, "prod")
+	for _, name := range routes.Functions() {
+		fn := staging.Functions.Of(name)
+		if prod.Functions.Of(name).ProvisionedConcurrency == 0 {
+			continue
+		}
+		if fn.ProvisionedConcurrency != 1 {
+			t.Errorf("staging %s: provisioned concurrency %d, want one warm environment", name, fn.ProvisionedConcurrency)
+		}
+		for peak, floor := range fn.Peaks {
+			if name != "rfid-verify-card" { // the lunchtime tap is staging's one rehearsed peak
+				t.Errorf("staging %s inherits the %s peak (%d)", name, peak, floor)
+			}
+		}
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	s, err := LoadFS(fstest.MapFS{"x.yaml": {Data: []byte(base)}}, "config", "x")
 	if err != nil {
@@ -147,7 +170,11 @@ var badFiles = []badFile{
 	{"unknown key", func(t *testing.T) string { return edit(t, "nodeType:", "nodeTyp: cache.t4g.micro") },
 		`config/x.yaml:21: unknown key "cache.nodeTyp" (keys in cache: engine, engineVersion, nodeType, replicas, multiAz, port, snapshotRetentionDays, snapshotWindow, maintenanceWindow, maxmemoryPolicy, removalPolicy)`},
 	{"unknown top-level key", func(t *testing.T) string { return base + "regoin: eu-west-1\n" },
-		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, usageProfile, network, database, cache, functions, api, monitoring)`},
+		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, usageProfile, lambdaConcurrencyLimit, network, database, cache, functions, api, monitoring)`},
+	{"concurrency beyond the account's quota", func(t *testing.T) string { return base + "lambdaConcurrencyLimit: 100\n" },
+		`config/x.yaml:37: lambdaConcurrencyLimit is 100: the functions reserve or provision up to 4 concurrent executions (rfid-verify-card 4), ` +
+			`but Lambda keeps 100 of the quota unreserved, leaving 0; raise the account's quota (Service Quotas, "Concurrent executions") ` +
+			`and this value, or lower the reservations`},
 	{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
 		`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
 	{"fraction where a whole number belongs", func(t *testing.T) string { return edit(t, "replicas:", "replicas: 1.5") },
@@ -203,7 +230,7 @@ var badFiles = []badFile{
 	}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
 	{"unknown alarm", func(t *testing.T) string {
 		return base + "  alarms:\n    coldStart: {threshold: 500}\n"
-	}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, refundDueCount, spilloverInvocations`},
+	}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, refundDueCount, rotationErrorsCount, secretFailuresCount, spilloverInvocations`},
 	{"percentage over 100", func(t *testing.T) string {
 		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
 	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},

@@ -161,6 +161,8 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 		})
 	}
 	p("Stage", "usageProfile").Enum = anys(UsageProfiles)
+	// The least it can be; whether the functions fit it depends on them.
+	between(p("Stage", "lambdaConcurrencyLimit"), 10, 1_000_000)
 	tags := p("Stage", "tags")
 	tags.PropertyNames = &jsonschema.Schema{MinLength: count(1), MaxLength: count(128), Not: &jsonschema.Schema{Pattern: `^[aA][wW][sS]:`}}
 	tags.AdditionalProperties.MaxLength = count(256)

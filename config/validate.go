@@ -106,6 +106,7 @@ func (v *validator) stage(s *Stage) {
 	v.database(&s.Database)
 	v.cache(&s.Cache)
 	v.functions(&s.Functions)
+	v.concurrency(s)
 	v.api(&s.API)
 	v.monitoring(&s.Monitoring)
 }
@@ -278,6 +279,24 @@ func (v *validator) functions(f *Functions) {
 	}
 }
 
+// concurrency checks that what the functions reserve and provision fits
+// the account's Lambda quota with Lambda's minimum unreserved pool left.
+func (v *validator) concurrency(s *Stage) {
+	limit := s.LambdaConcurrencyLimit
+	v.between("lambdaConcurrencyLimit", limit, 10, 1_000_000)
+	per, total := s.Functions.ConcurrencyDemand(routes.Deployed())
+	if free := limit - MinUnreservedConcurrency; total > free {
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(per)) {
+			parts = append(parts, fmt.Sprintf("%s %d", name, per[name]))
+		}
+		v.failf("lambdaConcurrencyLimit", "is %d: the functions reserve or provision up to %d concurrent executions (%s), "+
+			"but Lambda keeps %d of the quota unreserved, leaving %d; raise the account's quota (Service Quotas, "+
+			"\"Concurrent executions\") and this value, or lower the reservations",
+			limit, total, strings.Join(parts, ", "), MinUnreservedConcurrency, max(free, 0))
+	}
+}
+
 func (v *validator) api(a *API) {
 	v.matches("api.stageName", a.StageName, apiStage, "letters, digits and underscores")
 	if !slices.Contains(cacheSizes, a.CacheSizeGiB) {
@@ -298,7 +317,9 @@ func (v *validator) api(a *API) {
 		v.matches("api.corsOrigins", o, webOrigin, "an https:// origin (or http://localhost) without a path")
 	}
 	v.retention("api.accessLogRetentionDays", a.AccessLogRetentionDays)
-	v.matches("api.razorpaySecretName", a.RazorpaySecretName, secretName, "a Secrets Manager secret name")
+	if a.RazorpaySecretName != "" {
+		v.matches("api.razorpaySecretName", a.RazorpaySecretName, secretName, "a Secrets Manager secret name")
+	}
 	if u, err := url.Parse(a.RazorpayBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		v.failf("api.razorpayBaseUrl", "must be an https:// URL with no path, got %q", a.RazorpayBaseURL)
 	}

@@ -283,8 +283,8 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 		1, 2, 1, // API: latency p95; 5XX share of requests (5XX, requests); 5XX count
 		coldStart, fns, // functions: cold start; throttles summed over every function
 		2, nodes, nodes, // cache: hit rate (hits, misses); fullest node's memory; evictions on every node
-		1, 1, 1, // database: query p95; CPU; free storage
-		1, // payments: captured payments owed back
+		1, 1, 1, 1, // database: query p95; CPU; free storage; rotation errors
+		1, 1, // payments: captured payments owed back; requests without Razorpay's keys
 	}
 	if provisioned > 0 {
 		perAlarm = append(perAlarm, provisioned) // spill-over summed over the provisioned aliases

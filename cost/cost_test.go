@@ -121,9 +121,9 @@ func TestEstimateArithmetic(t *testing.T) {
 		"CloudWatch dashboard":                      3,                  // 1 × $3
 		// API 1 + 2 + 1, cold start 1, throttles over 8 functions, hit
 		// rate 2, memory and evictions over 2 nodes each, database 3,
-		// refunds due 1, spill-over over 1 provisioned function: 24
-		// metrics × $0.1.
-		"CloudWatch alarms":                2.4,
+		// rotation errors 1, refunds due 1, secret failures 1, spill-over
+		// over 1 provisioned function: 26 metrics × $0.1.
+		"CloudWatch alarms":                2.6,
 		"Composite alarm (service health)": 0.5,             // 1 × $0.5
 		"Custom metrics (Hasivu/small)":    3,               // 10 × $0.3
 		"CloudWatch Logs ingested":         3.5,             // 7 GB × $0.5
@@ -150,8 +150,8 @@ func TestEstimateArithmetic(t *testing.T) {
 			t.Errorf("unexpected line %q = %.2f (API cache and Performance Insights are off)", item, got[item])
 		}
 	}
-	if math.Abs(r.Total-total) > 1e-6 || math.Abs(total-183.608837) > 1e-6 {
-		t.Errorf("total = %.6f, want %.6f (= 183.608837)", r.Total, total)
+	if math.Abs(r.Total-total) > 1e-6 || math.Abs(total-183.808837) > 1e-6 {
+		t.Errorf("total = %.6f, want %.6f (= 183.808837)", r.Total, total)
 	}
 
 	// Single-AZ halves the instance and its storage; an API cache of

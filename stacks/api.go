@@ -47,6 +47,35 @@ type ApiStack struct {
 	Api   *cachedapi.CachedApi
 	// JwtSecret is the key sessions are signed with.
 	JwtSecret awssecretsmanager.Secret
+	// RazorpaySecret holds Razorpay's keyId, keySecret and webhookSecret:
+	// the one config names, or the one this stack creates empty.
+	RazorpaySecret awssecretsmanager.ISecret
+}
+
+// RazorpaySecretLogicalID pins the Razorpay secret the stack creates: the
+// platform team fills it in by hand, and a replacement would lose that.
+const RazorpaySecretLogicalID = "RazorpayKeys"
+
+// razorpaySecret returns the secret config names, or creates
+// hasivu/<stage>/razorpay with the three keys empty (the functions answer
+// 503 until the platform team fills them in; README, Deploying). It is
+// encrypted with the account's default key, which every function granted
+// read may decrypt.
+func razorpaySecret(stack awscdk.Stack, stage, name string) awssecretsmanager.ISecret {
+	if name != "" {
+		return awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("Razorpay"), jsii.String(name))
+	}
+	empty := awscdk.SecretValue_UnsafePlainText(jsii.String(""))
+	secret := awssecretsmanager.NewSecret(stack, jsii.String("Razorpay"), &awssecretsmanager.SecretProps{
+		SecretName:        jsii.String("hasivu/" + stage + "/razorpay"),
+		Description:       jsii.String("Razorpay keyId, keySecret and webhookSecret of Hasivu " + stage + ": filled in by the platform team"),
+		SecretObjectValue: &map[string]awscdk.SecretValue{"keyId": empty, "keySecret": empty, "webhookSecret": empty},
+		RemovalPolicy:     retained,
+	})
+	cfn := secret.Node().DefaultChild().(awssecretsmanager.CfnSecret)
+	cfn.OverrideLogicalId(jsii.String(RazorpaySecretLogicalID))
+	suppress(cfn, "AwsSolutions-SMG4", "Razorpay's keys are issued by Razorpay's dashboard; they are replaced there and pasted here, not rotated by a function.")
+	return secret
 }
 
 // NewApiStack declares every function of routes.Deployed() over the shared
@@ -64,7 +93,7 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		CompatibleArchitectures: &[]awslambda.Architecture{awslambda.Architecture_ARM_64()},
 		CompatibleRuntimes:      &[]awslambda.Runtime{awslambda.Runtime_PROVIDED_AL2023()},
 		Description:             jsii.String("Hasivu platform binary, run as /opt/bootstrap by every function"),
-		RemovalPolicy:           awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:           retained,
 	})
 	code := awslambda.Code_FromAsset(jsii.String(deps.Bundle.FunctionDir), nil)
 	secretsExtension := awslambda.ParamsAndSecretsLayerVersion_FromVersion(awslambda.ParamsAndSecretsVersions_V1_0_103, &awslambda.ParamsAndSecretsOptions{
@@ -83,12 +112,13 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true),
 		},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: retained,
 	})
 	s.JwtSecret.Node().DefaultChild().(awssecretsmanager.CfnSecret).OverrideLogicalId(jsii.String(JWTSecretLogicalID))
 	suppress(s.JwtSecret.Node().DefaultChild(), "AwsSolutions-SMG4",
 		"Rotating the signing key signs every user out unless verification also accepts the previous key; it is rolled over by hand with a key ID, not rotated on a timer.")
-	razorpay := awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("Razorpay"), jsii.String(acfg.RazorpaySecretName))
+	s.RazorpaySecret = razorpaySecret(stack, env.Stage, acfg.RazorpaySecretName)
+	razorpay := s.RazorpaySecret
 
 	zone := awscdk.TimeZone_Of(jsii.String(fcfg.TimeZone))
 	for _, name := range routes.Deployed() {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -36,6 +37,9 @@ type DataStack struct {
 	// Proxy is where functions connect (TLS and IAM authentication
 	// required); its security group admits only the function tier.
 	Proxy awsrds.DatabaseProxy
+	// RotationFunctionName is the function Secrets Manager rotates the
+	// master password with; its errors are rotation failures.
+	RotationFunctionName string
 	// DatabaseName and Username are what a function's connection names.
 	DatabaseName string
 	Username     string
@@ -100,6 +104,13 @@ func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net 
 		Vpc: net.Vpc, Description: jsii.String("Hasivu " + env.Stage + " RDS Proxy: Lambda functions only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
+	// The proxy's one egress rule (to the database) is a separate resource,
+	// because it names the database's port; CDK then writes no inline
+	// egress, and EC2 keeps its default allow-all rule, which only inline
+	// egress removes. CDK's own "allow nothing" placeholder does that.
+	proxyGroup.Node().DefaultChild().(awsec2.CfnSecurityGroup).AddPropertyOverride(jsii.String("SecurityGroupEgress"),
+		[]map[string]interface{}{{"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic",
+			"IpProtocol": "icmp", "FromPort": 252, "ToPort": 86}})
 
 	// Exported logs go to log groups made here with their retention, so no
 	// log-retention custom resource is needed.
@@ -155,17 +166,36 @@ func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net 
 	master := s.Instance.Node().FindChild(jsii.String("Secret")).Node().DefaultChild().(awssecretsmanager.CfnSecret)
 	master.OverrideLogicalId(jsii.String(DatabaseSecretLogicalID))
 	master.ApplyRemovalPolicy(companionRemovalPolicy(cfg.RemovalPolicy), nil)
+	// CDK gives the subnet group the instance's policy only for Retain and
+	// Snapshot, not RetainExceptOnCreate (aws-cdk#37780): a kept instance
+	// must keep its subnet group, or deleting the stack fails on it.
+	if cfg.RemovalPolicy == "retain" {
+		s.Instance.Node().FindChild(jsii.String("SubnetGroup")).Node().DefaultChild().(awsrds.CfnDBSubnetGroup).ApplyRemovalPolicy(retained, nil)
+	}
 
 	// The rotation function runs beside the functions, where it reaches
-	// Secrets Manager through the endpoint (or NAT) and the database.
-	rotation := &awsrds.RotationSingleUserOptions{
+	// Secrets Manager at its default hostname, which the interface
+	// endpoint's private DNS resolves inside the VPC (or through NAT).
+	// CDK's endpoint option would pass https://<vpce-id>.secretsmanager.
+	// <region>.<suffix>, which is none of the endpoint's DNS names, and CDK
+	// documents it as unneeded with private DNS on.
+	rotation := s.Instance.AddRotationSingleUser(&awsrds.RotationSingleUserOptions{
 		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(cfg.RotationDays)),
 		VpcSubnets:         net.FunctionSubnets,
+	})
+	// The rotation application is a SAM-transformed nested stack. The
+	// transform passes its Parameters through, but whether CloudFormation
+	// resolves the newer Fn::GetStackOutput (the app's default, weak,
+	// cross-stack reference) inside them is documented nowhere; the subnet
+	// list is therefore a strong reference (Fn::ImportValue), which is.
+	var subnetIDs []*string
+	for _, subnet := range *net.Vpc.SelectSubnets(net.FunctionSubnets).Subnets {
+		subnetIDs = append(subnetIDs, awscdk.Stack_ConsumeReference(subnet.SubnetId(), awscdk.ReferenceStrength_STRONG))
 	}
-	if ep, ok := net.Endpoints["secretsmanager"]; ok {
-		rotation.Endpoint = ep
-	}
-	s.Instance.AddRotationSingleUser(rotation)
+	rotation.Node().DefaultChild().(awssam.CfnApplication).AddPropertyOverride(jsii.String("Parameters.vpcSubnetIds"),
+		awscdk.Fn_Join(jsii.String(","), &subnetIDs))
+	// CDK names the rotation function after the construct's unique ID.
+	s.RotationFunctionName = *awscdk.Names_UniqueId(rotation)
 
 	instance := s.Instance.Node().DefaultChild()
 	suppress(instance, "AwsSolutions-RDS11", "Port "+strconv.Itoa(cfg.Port)+" is reachable only from RDS Proxy and the rotation function's security groups in isolated subnets; clients reach the database only through the proxy.")

@@ -8,7 +8,13 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-var deletionPolicies = map[string]string{"retain": "Retain", "snapshot": "Snapshot", "destroy": "Delete"}
+// deletionPolicies and replacePolicies are what each config removal
+// policy becomes: a retained resource is RetainExceptOnCreate, so that a
+// first create that rolls back leaves nothing behind.
+var (
+	deletionPolicies = map[string]string{"retain": "RetainExceptOnCreate", "snapshot": "Snapshot", "destroy": "Delete"}
+	replacePolicies  = map[string]string{"retain": "Retain", "snapshot": "Snapshot", "destroy": "Delete"}
+)
 
 func TestDatabaseInstance(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s *synthesized) {
@@ -45,11 +51,18 @@ func TestDatabaseInstance(t *testing.T) {
 		check(t, "instance", func() { tmpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), want) })
 		check(t, "removal policy", func() {
 			tmpl.HasResource(jsii.String("AWS::RDS::DBInstance"), map[string]interface{}{
-				"DeletionPolicy": deletionPolicies[d.RemovalPolicy], "UpdateReplacePolicy": deletionPolicies[d.RemovalPolicy],
+				"DeletionPolicy": deletionPolicies[d.RemovalPolicy], "UpdateReplacePolicy": replacePolicies[d.RemovalPolicy],
 			})
+			// The subnet group goes with the instance: deleting it under a
+			// kept instance would fail the stack's deletion.
+			subnets := interface{}(assertions.Match_Absent()) // deleted with the stack
+			if d.RemovalPolicy == "retain" {
+				subnets = "RetainExceptOnCreate"
+			}
+			tmpl.HasResource(jsii.String("AWS::RDS::DBSubnetGroup"), map[string]interface{}{"DeletionPolicy": subnets})
 		})
 		// The credentials outlive the stack whenever the data does.
-		secretPolicy := map[string]string{"retain": "Retain", "snapshot": "Retain", "destroy": "Delete"}[d.RemovalPolicy]
+		secretPolicy := map[string]string{"retain": "RetainExceptOnCreate", "snapshot": "RetainExceptOnCreate", "destroy": "Delete"}[d.RemovalPolicy]
 		check(t, "secret removal policy", func() {
 			tmpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]interface{}{"DeletionPolicy": secretPolicy})
 		})
@@ -72,7 +85,7 @@ func TestStageShapes(t *testing.T) {
 	prod, dev := stages["prod"], stages["dev"]
 	check(t, "prod database", func() {
 		prod.template(prod.platform.Data.Stack).HasResource(jsii.String("AWS::RDS::DBInstance"), map[string]interface{}{
-			"DeletionPolicy": "Retain",
+			"DeletionPolicy": "RetainExceptOnCreate",
 			"Properties":     map[string]interface{}{"MultiAZ": true, "DeletionProtection": true, "EnablePerformanceInsights": true},
 		})
 	})

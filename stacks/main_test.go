@@ -104,6 +104,25 @@ func cdkContext() *map[string]interface{} {
 	return &c.Context
 }
 
+// stageExtending loads a stage file named name that extends the committed
+// stage base with yaml.
+func stageExtending(t *testing.T, base, name, yaml string) *config.Stage {
+	t.Helper()
+	b, err := os.ReadFile("../config/" + base + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		base + ".yaml": {Data: b},
+		name + ".yaml": {Data: []byte("extends: " + base + "\n" + yaml)},
+	}
+	cfg, err := config.LoadFS(fsys, "config", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // forEachStage runs f as a subtest for every stage.
 func forEachStage(t *testing.T, f func(t *testing.T, s *synthesized)) {
 	for name, s := range stages {
@@ -223,19 +242,7 @@ func TestValidationReportClean(t *testing.T) {
 // TestNewStageNeedsOnlyAFile synthesises a stage that exists only as a
 // config file extending dev.
 func TestNewStageNeedsOnlyAFile(t *testing.T) {
-	dev, err := os.ReadFile("../config/dev.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys := fstest.MapFS{
-		"dev.yaml": {Data: dev},
-		"qa.yaml":  {Data: []byte("extends: dev\naccount: \"444444444444\"\ntags:\n  Environment: qa\n")},
-	}
-	cfg, err := config.LoadFS(fsys, "config", "qa")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := synth(cfg)
+	s := synth(stageExtending(t, "dev", "qa", "account: \"444444444444\"\ntags:\n  Environment: qa\n"))
 	if got := *s.platform.Data.StackName(); got != "hasivu-qa-data" {
 		t.Errorf("data stack name = %s", got)
 	}

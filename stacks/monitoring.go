@@ -105,8 +105,9 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 	m.AddDatabase(monitoring.DatabaseProps{
 		Instance: deps.Data.Instance, Proxy: deps.Data.Proxy, Namespace: ns,
 		QueryP95: th("databaseQueryP95Ms"), CPU: th("databaseCpuPercent"), FreeStorageGiB: th("databaseFreeStorageGiB"),
+		RotationFunction: deps.Data.RotationFunctionName, RotationErrors: th("rotationErrorsCount"),
 	})
-	m.AddPayments(monitoring.PaymentsProps{Namespace: ns, RefundDue: th("refundDueCount")})
+	m.AddPayments(monitoring.PaymentsProps{Namespace: ns, RefundDue: th("refundDueCount"), SecretFailures: th("secretFailuresCount")})
 	m.Finish(heading(env.Stage, cfg))
 	s.Monitoring = m
 	return s

@@ -38,6 +38,8 @@ var alarmShapes = map[string]alarmShape{
 	"databaseCpuPercent":     {metrics: []string{"CPUUtilization"}, statistic: "Maximum", comparison: "GreaterThanThreshold", missing: "breaching", critical: true},
 	"databaseFreeStorageGiB": {metrics: []string{"FreeStorageSpace"}, statistic: "Minimum", comparison: "LessThanThreshold", missing: "breaching"},
 	"refundDueCount":         {metrics: []string{"PaymentsRefundDue"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
+	"secretFailuresCount":    {metrics: []string{"SecretFailures"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching", critical: true},
+	"rotationErrorsCount":    {metrics: []string{"Errors"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
 }
 
 func alarmsByName(t *testing.T, s *synthesized) map[string]map[string]interface{} {

@@ -67,7 +67,8 @@ func NewNetworkStack(scope constructs.Construct, env Env, cfg config.Network) *N
 	)
 
 	flowLogs := awslogs.NewLogGroup(stack, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
-		Retention: retention(cfg.FlowLogs.RetentionDays),
+		Retention:     retention(cfg.FlowLogs.RetentionDays),
+		RemovalPolicy: retained,
 	})
 	s.Vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:                  awsec2.IpAddresses_Cidr(jsii.String(cfg.CIDR)),

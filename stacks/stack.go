@@ -66,11 +66,20 @@ func newStack(scope constructs.Construct, env Env, part, description string, sta
 	return s
 }
 
+// retained is how every resource the stacks keep is kept:
+// RetainExceptOnCreate. Kept resources with fixed names (the database
+// instance and its secret and log groups, the signing key, the Razorpay
+// secret) would otherwise outlive a first deploy that rolls back, and the
+// retry would fail on "already exists"; RetainExceptOnCreate deletes what
+// the failed operation created and keeps it through every other
+// operation, as Retain does.
+const retained = awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
+
 // removalPolicy maps a config removal policy to CDK's.
 func removalPolicy(p string) awscdk.RemovalPolicy {
 	switch p {
 	case "retain":
-		return awscdk.RemovalPolicy_RETAIN
+		return retained
 	case "snapshot":
 		return awscdk.RemovalPolicy_SNAPSHOT
 	default:
@@ -83,7 +92,7 @@ func removalPolicy(p string) awscdk.RemovalPolicy {
 // destroyed, so a retained or snapshotted database keeps its password.
 func companionRemovalPolicy(p string) awscdk.RemovalPolicy {
 	if p == "snapshot" {
-		return awscdk.RemovalPolicy_RETAIN
+		return retained
 	}
 	return removalPolicy(p)
 }

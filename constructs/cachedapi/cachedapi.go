@@ -158,7 +158,7 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 		MinCompressionSize:          awscdk.Size_Bytes(p.MinCompressionBytes),
 		DeployOptions:               stage,
 		CloudWatchRole:              jsii.Bool(true),
-		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	}
 	if len(p.CorsOrigins) > 0 {
 		rest.DefaultCorsPreflightOptions = &awsapigateway.CorsOptions{
@@ -215,12 +215,16 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 	return a
 }
 
-// accessLogFormat is one JSON object per request.
-var accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
+// accessLogFormat is one JSON object per request. It leaves out
+// $context.error.validationErrorString: its text holds double quotes
+// (`[object has missing required properties (["email"])]`) and API Gateway
+// substitutes variables without escaping, so it would break the line's
+// JSON.
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
 	`"resourcePath":"$context.resourcePath","path":"$context.path","status":"$context.status",` +
 	`"responseLength":"$context.responseLength","responseLatency":"$context.responseLatency",` +
 	`"integrationLatency":"$context.integration.latency","integrationStatus":"$context.integration.status",` +
-	`"error":"$context.error.message","validationError":"$context.error.validationErrorString",` +
+	`"error":"$context.error.message",` +
 	`"xrayTraceId":"$context.xrayTraceId","requestTime":"$context.requestTimeEpoch"}`
 
 // errorResponses makes API Gateway's own errors (validation, throttling,
@@ -238,9 +242,14 @@ func errorResponses(api awsapigateway.RestApi, origins []string) {
 		typ                 awsapigateway.ResponseType
 	}{
 		// A body or parameter API Gateway's validation refused: the
-		// functions' own code for bad input, and what was wrong.
-		{"BadRequestBody", "invalid", `"$context.error.validationErrorString"`, awsapigateway.ResponseType_BAD_REQUEST_BODY()},
-		{"BadRequestParameters", "invalid", `"$context.error.validationErrorString"`, awsapigateway.ResponseType_BAD_REQUEST_PARAMETERS()},
+		// functions' own code for bad input. Gateway response templates
+		// only substitute variables (no VTL, no escaping), and the
+		// detailed $context.error.validationErrorString holds double
+		// quotes, so the message is messageString, which API Gateway
+		// quotes itself ("Invalid request body"); the function's own
+		// validation names the field once the gateway lets the request by.
+		{"BadRequestBody", "invalid", "$context.error.messageString", awsapigateway.ResponseType_BAD_REQUEST_BODY()},
+		{"BadRequestParameters", "invalid", "$context.error.messageString", awsapigateway.ResponseType_BAD_REQUEST_PARAMETERS()},
 		{"Throttled", "throttled", "$context.error.messageString", awsapigateway.ResponseType_THROTTLED()},
 		{"Default4XX", "$context.error.responseType", "$context.error.messageString", awsapigateway.ResponseType_DEFAULT_4XX()},
 		{"Default5XX", "$context.error.responseType", "$context.error.messageString", awsapigateway.ResponseType_DEFAULT_5XX()},

@@ -60,7 +60,9 @@ type ReplicationGroupProps struct {
 	// SecurityGroups are the nodes' groups. Default: a new group that
 	// admits nothing until Connections() opens it.
 	SecurityGroups *[]awsec2.ISecurityGroup
-	// RemovalPolicy is applied to the replication group. Default: RETAIN.
+	// RemovalPolicy is applied to the replication group. Default:
+	// RETAIN_ON_UPDATE_OR_DELETE (kept, unless the operation that created
+	// it rolls back).
 	RemovalPolicy awscdk.RemovalPolicy
 	// SlowLogRetention is how long the slow log is kept. Default: one month.
 	SlowLogRetention awslogs.RetentionDays
@@ -149,7 +151,8 @@ func NewReplicationGroup(scope constructs.Construct, id *string, props *Replicat
 	})
 
 	slowLog := awslogs.NewLogGroup(this, jsii.String("SlowLog"), &awslogs.LogGroupProps{
-		Retention: p.SlowLogRetention,
+		Retention:     p.SlowLogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 
 	failover := *p.Replicas > 0
@@ -215,7 +218,7 @@ func withDefaults(p ReplicationGroupProps) ReplicationGroupProps {
 		p.SnapshotRetentionDays = jsii.Number(0)
 	}
 	if p.RemovalPolicy == "" {
-		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
 	}
 	if p.SlowLogRetention == "" {
 		p.SlowLogRetention = awslogs.RetentionDays_ONE_MONTH

@@ -289,10 +289,12 @@ func sortedIDs(ms map[string]awscloudwatch.IMetric) []string { return slices.Sor
 
 // PaymentsProps is what the payments segment watches.
 type PaymentsProps struct {
-	// Namespace is where the functions count captured payments owed back.
+	// Namespace is where the functions count captured payments owed back
+	// and requests failed for want of Razorpay's credentials.
 	Namespace string
-	// RefundDue is how many such payments per period fire the alarm.
-	RefundDue Threshold
+	// RefundDue and SecretFailures are how many of each per period fire
+	// their alarms.
+	RefundDue, SecretFailures Threshold
 }
 
 // AddPayments adds the payments row: captured payments that could not
@@ -301,11 +303,18 @@ type PaymentsProps struct {
 func (m *Monitoring) AddPayments(p PaymentsProps) {
 	m.Section("Payments", "Captured payments owed back to the payer (a second payment of a paid order, a wrong amount or "+
 		"currency, a cancelled order). Each is in the refund queue: payments captured with a refund_reason.")
-	m.Row(m.Graph("Payments owed back, by reason", fullWidth, metricsOf(
-		m.Search(p.Namespace, metrics.PaymentsRefundDue, metrics.DimReason, "Sum", "owed back"))))
+	m.Row(
+		m.Graph("Payments owed back, by reason", halfWidth, metricsOf(
+			m.Search(p.Namespace, metrics.PaymentsRefundDue, metrics.DimReason, "Sum", "owed back"))),
+		m.Graph("Requests failed for want of Razorpay's credentials", halfWidth, metricsOf(
+			m.Search(p.Namespace, metrics.SecretFailures, metrics.DimSecret, "Sum", "failed"))),
+	)
 	m.Alarm(AlarmSpec{Name: "refundDueCount", Metric: m.Custom(p.Namespace, metrics.PaymentsRefundDue, "Sum", "owed back", nil),
 		Threshold: p.RefundDue, Comparison: atOrAbove, Missing: notBreach,
 		Description: fmt.Sprintf("At least %v captured payments per period could not settle their order and are owed back: refund them in Razorpay (the refund queue is payments captured with a refund_reason).", p.RefundDue.Value)})
+	m.Alarm(AlarmSpec{Name: "secretFailuresCount", Metric: m.Custom(p.Namespace, metrics.SecretFailures, "Sum", "failed", nil),
+		Threshold: p.SecretFailures, Comparison: atOrAbove, Missing: notBreach, Critical: true,
+		Description: fmt.Sprintf("At least %v payment requests per period failed because the Razorpay secret is missing, unfilled or holds keys Razorpay refuses: checkout and webhooks answer 503 until it is fixed (README, Deploying).", p.SecretFailures.Value)})
 }
 
 // DatabaseProps is what the database segment watches.
@@ -314,8 +323,12 @@ type DatabaseProps struct {
 	Proxy    awsrds.DatabaseProxy
 	// Namespace is where the functions publish their query durations.
 	Namespace string
-	// QueryP95 (ms, all queries), CPU (percent) and FreeStorageGiB (below).
-	QueryP95, CPU, FreeStorageGiB Threshold
+	// RotationFunction is the function that rotates the master password;
+	// its errors are failed rotations.
+	RotationFunction string
+	// QueryP95 (ms, all queries), CPU (percent), FreeStorageGiB (below) and
+	// RotationErrors (failed rotation invocations per period).
+	QueryP95, CPU, FreeStorageGiB, RotationErrors Threshold
 }
 
 // AddDatabase adds the database rows: query durations per query as the
@@ -367,4 +380,14 @@ func (m *Monitoring) AddDatabase(p DatabaseProps) {
 	m.Alarm(AlarmSpec{Name: "databaseFreeStorageGiB", Metric: free, Threshold: Threshold{Value: p.FreeStorageGiB.Value * gib, EvaluationPeriods: p.FreeStorageGiB.EvaluationPeriods},
 		Comparison: below, Missing: breach,
 		Description: fmt.Sprintf("Less than %v GiB of database storage free; storage autoscaling may be at its ceiling.", p.FreeStorageGiB.Value)})
+	// Secrets Manager reports a failed rotation only as a CloudTrail event;
+	// the rotation function's own errors are a metric, and a failed
+	// rotation is one.
+	rotationErrors := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("AWS/Lambda"), MetricName: jsii.String("Errors"), Statistic: jsii.String("Sum"),
+		Label: jsii.String("rotation errors"), Period: m.period,
+		DimensionsMap: &map[string]*string{"FunctionName": jsii.String(p.RotationFunction)},
+	})
+	m.Alarm(AlarmSpec{Name: "rotationErrorsCount", Metric: rotationErrors, Threshold: p.RotationErrors, Comparison: atOrAbove, Missing: notBreach,
+		Description: fmt.Sprintf("The master password's rotation function (%s) failed: the secret may hold a pending version the database does not know. Read the function's log; RDS Proxy keeps using the current one.", p.RotationFunction)})
 }

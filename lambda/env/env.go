@@ -27,9 +27,10 @@
 //	                       read the API's responses
 //
 // Secrets are read through the AWS Parameters and Secrets Lambda extension
-// (package secrets), once per execution environment, on the port in
-// PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (the extension's own setting,
-// default 2773).
+// (package secrets), on the port in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
+// (the extension's own setting, default 2773): the JWT key and the Redis
+// AUTH token once, at init; the Razorpay secret when a payment request
+// first needs it, again every few minutes.
 //
 // Locally and in tests these win when set:
 //

@@ -118,15 +118,9 @@ func menusDaily(d *Deps) httpapi.Endpoint {
 	}
 }
 
-func paymentsService(d *Deps) *payments.Service {
-	return &payments.Service{Store: &postgres.Payments{Pool: d.Pool}, Gateway: d.Gateway, KeyID: d.Razorpay.KeyID,
-		WebhookSecret: []byte(d.Razorpay.WebhookSecret), Now: d.Now}
-}
-
 // paymentsCreateOrder serves POST /payments/orders {"orderId"}: 201 with
 // a new payment order, 200 with the order's existing live one.
 func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
-	svc := paymentsService(d)
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {
@@ -136,8 +130,13 @@ func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
 		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
+		svc, err := d.payments(ctx)
+		if err != nil {
+			return nil, err
+		}
 		po, created, err := svc.CreateOrder(ctx, who.UserID, req)
 		if err != nil {
+			countRefusedKeys(ctx, err)
 			return nil, err
 		}
 		if created {
@@ -152,10 +151,13 @@ func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
 // the cache before Razorpay is answered. A capture owed back is counted
 // as metrics.PaymentsRefundDue, which an alarm watches, and logged.
 func paymentsWebhook(d *Deps) httpapi.Endpoint {
-	svc := paymentsService(d)
 	pages := d.orderPages()
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		body, err := httpapi.Body(&r.APIGatewayProxyRequest)
+		if err != nil {
+			return nil, err
+		}
+		svc, err := d.payments(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -113,6 +116,10 @@ type fixtureOpts struct {
 	dbURL      string       // overrides the schema's URL for handlers (a closed port: database down)
 	cache      cache.Config // the cache's breaker and version TTL (the prefix is the fixture's)
 	dbConns    int          // the handlers' pool size, to let many requests reach PostgreSQL at once
+	// razorpaySecret, when set, is a stand-in Parameters and Secrets
+	// extension holding the Razorpay secret (arn:razorpay), which the
+	// functions then read instead of being given the credentials.
+	razorpaySecret *secretsExtension
 }
 
 func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
@@ -151,6 +158,13 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 		"STAGE": "test", "DATABASE_URL": handlerDSN, "REDIS_ADDR": redisAddr, "JWT_SECRET": jwtSecret,
 		"RAZORPAY_BASE_URL": rp.URL, "RAZORPAY_KEY_ID": rp.KeyID, "RAZORPAY_KEY_SECRET": rp.KeySecret,
 		"RAZORPAY_WEBHOOK_SECRET": webhookSecret, "CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:3000",
+	}
+	if ext := o.razorpaySecret; ext != nil {
+		for _, k := range []string{"RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"} {
+			delete(vars, k)
+		}
+		vars["RAZORPAY_SECRET_ARN"], vars["AWS_SESSION_TOKEN"] = "arn:razorpay", ext.token
+		vars["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = ext.port
 	}
 	e, err := env.Load(func(k string) string { return vars[k] })
 	if err != nil {
@@ -376,4 +390,46 @@ func (f *fixture) waitFor(what string, cond func() bool) {
 // lockWaiters counts the handlers' PostgreSQL sessions waiting on a lock.
 func (f *fixture) lockWaiters() int {
 	return f.count(`SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, f.app)
+}
+
+// secretsExtension stands in for the AWS Parameters and Secrets Lambda
+// extension (which exists only inside Lambda), serving secrets that a test
+// may change.
+type secretsExtension struct {
+	port, token string
+	mu          sync.Mutex
+	secrets     map[string]string
+	reads       int
+}
+
+func newSecretsExtension(t testing.TB, secrets map[string]string) *secretsExtension {
+	x := &secretsExtension{token: "session-token", secrets: secrets}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		x.reads++
+		v, ok := x.secrets[r.URL.Query().Get("secretId")]
+		if r.Header.Get("X-Aws-Parameters-Secrets-Token") != x.token || !ok {
+			http.Error(w, "ResourceNotFoundException", http.StatusBadRequest)
+			return
+		}
+		b, _ := json.Marshal(map[string]string{"SecretString": v})
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	_, x.port, _ = net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	return x
+}
+
+// readCount returns how many reads the extension answered.
+func (x *secretsExtension) readCount() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.reads
+}
+
+func (x *secretsExtension) set(id, value string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.secrets[id] = value
 }

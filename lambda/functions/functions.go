@@ -28,9 +28,7 @@ import (
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/httpapi"
 	"github.com/hasivu/infra/lambda/metrics"
-	"github.com/hasivu/infra/lambda/payments"
 	"github.com/hasivu/infra/lambda/postgres"
-	"github.com/hasivu/infra/lambda/razorpay"
 	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/secrets"
 )
@@ -78,17 +76,18 @@ func Names() []string { return slices.Sorted(maps.Keys(Table)) }
 // Deps are the clients and settings built at init for one or more
 // functions. Fields a function does not need stay zero.
 type Deps struct {
-	Stage   string
-	Pool    *pgxpool.Pool
-	Cache   *cache.Cache
-	Tokens  *auth.Tokens
-	Gateway payments.Gateway
+	Stage  string
+	Pool   *pgxpool.Pool
+	Cache  *cache.Cache
+	Tokens *auth.Tokens
 	// Standing checks, for every route that needs a signed-in user, that
 	// the user's account is still active.
 	Standing *auth.Standing
-	// Razorpay holds the credentials in use (key id for checkout, webhook
-	// secret).
-	Razorpay env.Razorpay
+	// razorpay gives the Razorpay credentials, read on first use; with
+	// razorpayBaseURL and httpClient it makes the Orders API client.
+	razorpay        *razorpayKeys
+	razorpayBaseURL string
+	httpClient      *http.Client
 	// Now returns the current time; tests move it.
 	Now func() time.Time
 	// Metrics receives the EMF lines of every invocation (stdout in
@@ -193,32 +192,18 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 	}
 	if needs.Razorpay || needs.Webhook {
 		rp := e.Razorpay
-		if (needs.Razorpay && (rp.KeyID == "" || rp.KeySecret == "")) || (needs.Webhook && rp.WebhookSecret == "") {
-			if e.RazorpaySecretARN == "" {
-				return nil, errors.New("RAZORPAY_SECRET_ARN is not set (nor RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)")
-			}
-			s, err := sec.Get(ctx, e.RazorpaySecretARN)
-			if err != nil {
-				return nil, fmt.Errorf("RAZORPAY_SECRET_ARN: %w", err)
-			}
-			parsed, err := secrets.ParseRazorpay(s)
-			if err != nil {
-				return nil, fmt.Errorf("RAZORPAY_SECRET_ARN: %w", err)
-			}
-			rp = env.Razorpay{KeyID: parsed.KeyID, KeySecret: parsed.KeySecret, WebhookSecret: parsed.WebhookSecret}
+		fixed := (!needs.Razorpay || (rp.KeyID != "" && rp.KeySecret != "")) && (!needs.Webhook || rp.WebhookSecret != "")
+		if !fixed && e.RazorpaySecretARN == "" {
+			return nil, errors.New("RAZORPAY_SECRET_ARN is not set (nor RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)")
 		}
-		switch {
-		case needs.Razorpay && rp.KeyID == "":
-			return nil, errors.New("the Razorpay secret has no keyId")
-		case needs.Razorpay && rp.KeySecret == "":
-			return nil, errors.New("the Razorpay secret has no keySecret")
-		case needs.Webhook && rp.WebhookSecret == "":
-			return nil, errors.New("the Razorpay secret has no webhookSecret")
+		// Read on first use, not here: a missing or unfilled secret must
+		// fail payment requests, not the init every deploy waits on.
+		d.razorpay = &razorpayKeys{secretARN: e.RazorpaySecretARN, api: needs.Razorpay, webhook: needs.Webhook,
+			read: sec.Get, now: func() time.Time { return d.Now() }}
+		if fixed {
+			d.razorpay.fixed = &rp
 		}
-		d.Razorpay = rp
-		if needs.Razorpay {
-			d.Gateway = &razorpay.Client{BaseURL: e.RazorpayBaseURL, KeyID: rp.KeyID, KeySecret: rp.KeySecret, HTTP: opt.HTTPClient}
-		}
+		d.razorpayBaseURL, d.httpClient = e.RazorpayBaseURL, opt.HTTPClient
 	}
 	return d, nil
 }

@@ -109,7 +109,9 @@ func TestPaymentsCreateOrderBadInput(t *testing.T) {
 	}
 
 	// Razorpay failing: 503 and nothing stored; Razorpay refusing our
-	// credentials: a 500 (our fault), nothing stored.
+	// credentials (the secret holds wrong ones): 503 too, and counted;
+	// Razorpay refusing the request itself: a 500 (our fault). Nothing is
+	// stored.
 	pending := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
 	f.razorpay.FailWith.Store(502)
 	r := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
@@ -118,8 +120,13 @@ func TestPaymentsCreateOrderBadInput(t *testing.T) {
 	}
 	f.razorpay.FailWith.Store(401)
 	r = f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
+	if r.status != 503 || !strings.Contains(f.metrics.String(), `"SecretFailures":[1]`) {
+		t.Errorf("Razorpay refusing our keys: %d %s, want 503 and a SecretFailures count", r.status, r.raw)
+	}
+	f.razorpay.FailWith.Store(400)
+	r = f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
 	if r.status != 500 || r.errorMessage() != "internal error" {
-		t.Errorf("Razorpay refusing: %d %s, want 500", r.status, r.raw)
+		t.Errorf("Razorpay refusing the request: %d %s, want 500", r.status, r.raw)
 	}
 	if n := f.count(`SELECT count(*) FROM payment_orders`); n != 0 {
 		t.Errorf("%d payment orders stored after Razorpay failures", n)
@@ -249,5 +256,54 @@ func TestPaymentsWebhook(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM orders WHERE id = $1 AND payment_status = 'unpaid'`, order3); n != 1 {
 		t.Error("a short payment marked the order paid")
+	}
+}
+
+// TestRazorpaySecretReadOnFirstUse: the api stack creates the Razorpay
+// secret with its three keys empty, and the functions read it when a
+// payment request first needs it (through a stand-in for the Parameters
+// and Secrets extension). Until it is filled in, init succeeds (so no
+// deploy waits on it) and payment requests answer 503, counted as
+// SecretFailures; a request after the retry interval picks the filled-in
+// secret up. Wrong credentials (Razorpay refuses them) are a 503 too.
+func TestRazorpaySecretReadOnFirstUse(t *testing.T) {
+	t.Parallel()
+	ext := newSecretsExtension(t, map[string]string{"arn:razorpay": `{"keyId":"","keySecret":"","webhookSecret":""}`})
+	f := newFixture(t, fixtureOpts{razorpaySecret: ext})
+	now := time.Now()
+	f.deps.Now = func() time.Time { return now }
+	token := f.login("parent@test.example")
+	order := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+	for i := range 3 {
+		if r := f.checkout(token, order); r.status != 503 || !strings.Contains(r.errorMessage(), "credentials are not set up") {
+			t.Fatalf("checkout %d with an unfilled secret: %d %s, want 503", i, r.status, r.raw)
+		}
+	}
+	if r := f.webhook(razorpaytest.CapturedEvent("pay_early", "order_x", 100)); r.status != 503 {
+		t.Errorf("webhook with an unfilled secret: %d %s, want 503 so that Razorpay retries", r.status, r.raw)
+	}
+	if m := f.metrics.String(); !strings.Contains(m, `"SecretFailures":[1]`) || !strings.Contains(m, `"Secret":"razorpay"`) {
+		t.Errorf("no SecretFailures metric: %s", m)
+	}
+	if n := ext.readCount(); n != 1 {
+		t.Errorf("%d secret reads for 4 requests within the retry interval, want 1", n)
+	}
+
+	// Filled in with keys Razorpay refuses: still 503, still counted.
+	ext.set("arn:razorpay", `{"keyId":"rzp_test_key","keySecret":"wrong","webhookSecret":"`+webhookSecret+`"}`)
+	now = now.Add(time.Minute)
+	if r := f.checkout(token, order); r.status != 503 || !strings.Contains(r.errorMessage(), "refused our credentials") {
+		t.Errorf("checkout with refused keys: %d %s", r.status, r.raw)
+	}
+	// Corrected: picked up once the last answer expires.
+	ext.set("arn:razorpay", `{"keyId":"rzp_test_key","keySecret":"rzp_test_secret","webhookSecret":"`+webhookSecret+`"}`)
+	now = now.Add(10 * time.Minute)
+	r := f.checkout(token, order)
+	if r.status != 201 {
+		t.Fatalf("checkout after the secret was corrected: %d %s", r.status, r.raw)
+	}
+	body := razorpaytest.CapturedEvent("pay_ok", r.body["razorpayOrderId"].(string), 7000)
+	if r := f.webhook(body); r.status != 200 || r.body["status"] != "paid" {
+		t.Errorf("webhook: %d %s", r.status, r.raw)
 	}
 }

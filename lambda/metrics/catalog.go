@@ -26,6 +26,8 @@ const (
 	// DimReason is why a captured payment is owed back
 	// ("duplicate_capture").
 	DimReason = "Reason"
+	// DimSecret is a secret read when first needed ("razorpay").
+	DimSecret = "Secret"
 )
 
 // Metric declares one custom metric.
@@ -68,11 +70,16 @@ var (
 	// and are owed back to the payer.
 	PaymentsRefundDue = Metric{Name: "PaymentsRefundDue", Unit: Count,
 		Dimensions: [][]string{{DimReason}, {}}}
+
+	// SecretFailures counts requests that failed because a secret read on
+	// first use could not be had or held credentials the provider refused.
+	SecretFailures = Metric{Name: "SecretFailures", Unit: Count,
+		Dimensions: [][]string{{DimSecret}, {}}}
 )
 
 // Catalog lists every declared metric.
 var Catalog = []Metric{OperationDuration, ColdStartDuration, QueryDuration, CacheHits, CacheMisses, CacheErrors,
-	PaymentsRefundDue}
+	PaymentsRefundDue, SecretFailures}
 
 // Namespace returns the CloudWatch namespace of a stage's metrics, so that
 // stages sharing an account never mix their figures.

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,9 +44,14 @@ type orderResponse struct {
 	Status   string `json:"status"`
 }
 
+// ErrCredentialsRefused is the cause of an Unavailable error when
+// Razorpay refused the key id and secret: the secret holds wrong ones.
+var ErrCredentialsRefused = errors.New("razorpay refused the key id and secret")
+
 // CreateOrder implements payments.Gateway. A network failure, a timeout
-// or a 5xx from Razorpay is Unavailable (try again); any other refusal is
-// an internal error, since our request or credentials are at fault.
+// or a 5xx from Razorpay is Unavailable (try again), and so is a refusal
+// of our credentials (ErrCredentialsRefused: fix the secret); any other
+// refusal is an internal error, since our request is at fault.
 func (c *Client) CreateOrder(ctx context.Context, amount int64, currency, receipt string, notes map[string]string) (*payments.GatewayOrder, error) {
 	hc := c.HTTP
 	if hc == nil {
@@ -74,6 +80,9 @@ func (c *Client) CreateOrder(ctx context.Context, amount int64, currency, receip
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return nil, apperr.Wrap(apperr.Unavailable, fmt.Errorf("razorpay answered %s: %s", resp.Status, b),
 			"the payment provider is unavailable, try again shortly")
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, apperr.Wrap(apperr.Unavailable, fmt.Errorf("%w (%s): %s", ErrCredentialsRefused, resp.Status, b),
+			"the payment provider refused our credentials, try again later")
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("razorpay refused the order (%s): %s", resp.Status, b)
 	}

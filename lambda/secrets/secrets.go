@@ -1,8 +1,8 @@
 // Package secrets reads Secrets Manager secrets through the AWS Parameters
 // and Secrets Lambda extension, which serves them from a local cache on
 // localhost, so a function needs neither the AWS SDK's Secrets Manager
-// client nor a network call per request. Functions read each secret once,
-// at init.
+// client nor a network call per request. Functions read each secret once:
+// the ones every request needs at init, the others on first use.
 package secrets
 
 import (
@@ -21,6 +21,13 @@ import (
 // PARAMETERS_SECRETS_EXTENSION_HTTP_PORT says otherwise.
 const DefaultEndpoint = "http://localhost:2773"
 
+// DefaultReadyWait is how long Get waits, in all, for an extension that
+// is still starting. The extension starts beside the runtime and answers
+// 400 "not ready to serve traffic" (or refuses connections) until it has
+// registered; that takes milliseconds, so two seconds leave a wide margin
+// and still fail an init well inside Lambda's 10 s init limit.
+const DefaultReadyWait = 2 * time.Second
+
 // Client reads secrets from the extension.
 type Client struct {
 	// Endpoint is the extension's base URL.
@@ -30,56 +37,80 @@ type Client struct {
 	Token string
 	// HTTP is the client to use; nil means one with a 3 s timeout.
 	HTTP *http.Client
+	// ReadyWait bounds the retries while the extension is starting.
+	// Default DefaultReadyWait.
+	ReadyWait time.Duration
 }
 
-// Get returns the SecretString of the secret id (a name or ARN). It
-// retries briefly while the extension is still starting.
+// Get returns the SecretString of the secret id (a name or ARN). While
+// the extension is still starting (no connection, a 5xx, or its 400 "not
+// ready") it retries with growing pauses for at most ReadyWait; any other
+// answer is final. Every error names the secret.
 func (c *Client) Get(ctx context.Context, id string) (string, error) {
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 3 * time.Second}
 	}
+	wait := c.ReadyWait
+	if wait <= 0 {
+		wait = DefaultReadyWait
+	}
+	deadline := time.Now().Add(wait)
 	u := strings.TrimRight(c.Endpoint, "/") + "/secretsmanager/get?secretId=" + url.QueryEscape(id)
-	var lastErr error
-	for attempt := range 3 {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+	pause := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		v, retry, err := c.get(ctx, hc, u)
+		if err == nil {
+			return v, nil
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("X-Aws-Parameters-Secrets-Token", c.Token)
-		resp, err := hc.Do(req)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if resp.StatusCode != http.StatusOK {
-			lastErr = fmt.Errorf("extension answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
-			if resp.StatusCode >= 500 {
-				continue
-			}
-			break
-		}
-		var v struct {
-			SecretString *string `json:"SecretString"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil {
+		if !retry {
 			return "", fmt.Errorf("read secret %s: %w", id, err)
 		}
-		if v.SecretString == nil {
-			return "", fmt.Errorf("secret %s has no SecretString (binary secrets are not supported)", id)
+		if time.Now().Add(pause).After(deadline) {
+			return "", fmt.Errorf("read secret %s: the Parameters and Secrets extension was not ready after %s (%d attempts): %w",
+				id, wait, attempt, err)
 		}
-		return *v.SecretString, nil
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("read secret %s: %w (last: %v)", id, ctx.Err(), err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 200*time.Millisecond)
 	}
-	return "", fmt.Errorf("read secret %s: %w", id, lastErr)
+}
+
+// get asks the extension once and says whether a failure is the
+// extension still starting.
+func (c *Client) get(ctx context.Context, hc *http.Client, u string) (string, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", false, err
+	}
+	req.Header.Set("X-Aws-Parameters-Secrets-Token", c.Token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", ctx.Err() == nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err != nil {
+		return "", true, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := strings.TrimSpace(string(body))
+		notReady := resp.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(msg), "not ready")
+		return "", resp.StatusCode >= 500 || notReady, fmt.Errorf("extension answered %s: %s", resp.Status, msg)
+	}
+	var v struct {
+		SecretString *string `json:"SecretString"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "", false, fmt.Errorf("extension answered unreadable JSON: %w", err)
+	}
+	if v.SecretString == nil {
+		return "", false, errors.New("no SecretString (binary secrets are not supported)")
+	}
+	return *v.SecretString, false, nil
 }
 
 // Razorpay is the JSON held by the Razorpay secret.
