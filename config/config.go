@@ -182,7 +182,32 @@ type Functions struct {
 	// Each holds per-function settings by function name. An entry in a
 	// stage file replaces the whole entry of the file it extends.
 	Each map[string]Function `yaml:"each"`
+	// Rollout is how a deploy moves each routed function's live alias to
+	// its new version.
+	Rollout Rollout `yaml:"rollout"`
 }
+
+// Rollout configures CodeDeploy's shift of every routed live alias to the
+// version a deploy published, after the pre-traffic check passed, and the
+// alarms on the new version that roll it back.
+type Rollout struct {
+	// Strategy is allAtOnce, canary (Percent of the traffic for Minutes,
+	// then the rest) or linear (Percent more every Minutes).
+	Strategy string `yaml:"strategy" cfg:"default=allAtOnce"`
+	// Percent is the share of traffic a canary or linear step moves.
+	Percent int `yaml:"percent" cfg:"default=10"`
+	// Minutes is how long a canary or linear step lasts.
+	Minutes int `yaml:"minutes" cfg:"default=5"`
+	// DurationP95Ms rolls a new version back when its p95 duration over a
+	// minute exceeds it.
+	DurationP95Ms int `yaml:"durationP95Ms" cfg:"default=1000"`
+	// Api5xxPercent rolls back when the API answers more than this share
+	// of its requests with a 5XX for two minutes.
+	Api5xxPercent float64 `yaml:"api5xxPercent" cfg:"default=1"`
+}
+
+// RolloutStrategies are the strategies rollout.strategy may name.
+var RolloutStrategies = []string{"allAtOnce", "canary", "linear"}
 
 // Window is a weekly time window in Functions.TimeZone.
 type Window struct {

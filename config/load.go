@@ -378,6 +378,12 @@ func setString(v reflect.Value, s string) error {
 			return err
 		}
 		v.SetBool(b)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(f)
 	case reflect.Slice:
 		v.Set(reflect.ValueOf(strings.Split(s, ",")))
 	default:

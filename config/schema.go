@@ -233,6 +233,12 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 	p("Functions", "logRetentionDays").Enum = anys(logRetentionDays)
 	p("Functions", "timeZone").Ref = enumDef(defs, "TimeZone", "An IANA time zone.", zones)
 	between(p("Functions", "utilizationTarget"), 10, 90)
+	p("Rollout", "strategy").Enum = anys(RolloutStrategies)
+	between(p("Rollout", "percent"), 1, 99)
+	between(p("Rollout", "minutes"), 1, 2880)
+	between(p("Rollout", "durationP95Ms"), 1, 900_000)
+	p("Rollout", "api5xxPercent").ExclusiveMinimum = "0"
+	p("Rollout", "api5xxPercent").Maximum = "100"
 	pattern(p("Window", "days"), cronDays)
 	pattern(p("Window", "from"), clockTime)
 	pattern(p("Window", "to"), clockTime)

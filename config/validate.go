@@ -233,6 +233,15 @@ func (v *validator) functions(f *Functions) {
 			v.failf(key+".to", "must be later than from (%s), got %q", w.From, w.To)
 		}
 	}
+	r := f.Rollout
+	v.oneOf("functions.rollout.strategy", r.Strategy, RolloutStrategies)
+	v.between("functions.rollout.percent", r.Percent, 1, 99)
+	// CodeDeploy's longest step.
+	v.between("functions.rollout.minutes", r.Minutes, 1, 2880)
+	v.between("functions.rollout.durationP95Ms", r.DurationP95Ms, 1, 900_000)
+	if r.Api5xxPercent <= 0 || r.Api5xxPercent > 100 {
+		v.failf("functions.rollout.api5xxPercent", "must be a percentage above 0 and at most 100, got %v", r.Api5xxPercent)
+	}
 	routed := routes.Functions()
 	for _, name := range slices.Sorted(maps.Keys(f.Each)) {
 		fn, key := f.Each[name], "functions.each."+name

@@ -262,10 +262,10 @@ func monitoring(r *Report, s *config.Stage) {
 	r.add("Custom metrics (Hasivu/"+s.Name+")", num(r.Usage.CustomMetrics)+" metrics (customMetrics)", r.Usage.CustomMetrics, r.Prices.CustomMetric)
 }
 
-// alarmMetrics counts the alarms the monitoring stack creates for a stage
-// and the metrics they are billed for, segment by segment as
-// constructs/monitoring builds them. An alarm on metric math is billed
-// for each metric in the expression.
+// alarmMetrics counts the alarms the monitoring stack creates for a stage,
+// segment by segment as constructs/monitoring builds them, and the api
+// stack's rollout alarms, and the metrics they are billed for. An alarm on
+// metric math is billed for each metric in the expression.
 func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 	fns := len(routes.Deployed())
 	provisioned := 0
@@ -289,6 +289,10 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 	if provisioned > 0 {
 		perAlarm = append(perAlarm, provisioned) // spill-over summed over the provisioned aliases
 	}
+	for range routes.Functions() {
+		perAlarm = append(perAlarm, 1, 1) // rollout: the new version's errors and p95 duration
+	}
+	perAlarm = append(perAlarm, 2) // rollout: the API's 5XX share (5XX, requests)
 	for _, n := range perAlarm {
 		metrics += n
 	}

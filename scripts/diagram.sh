@@ -9,15 +9,7 @@ source "$(dirname "$0")/env.sh"
 stage="${1:-dev}"
 dpi="${DIAGRAM_DPI:-72}" # cdk-dia renders at 200 dpi: a 12 000-pixel-wide prod picture
 
-if ! command -v dot >/dev/null; then
-  command -v apt-get >/dev/null || { echo "Graphviz is missing: install the graphviz package (it provides dot)" >&2; exit 1; }
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  echo "installing Graphviz (apt-get install graphviz)..." >&2
-  $sudo apt-get install -y --no-install-recommends graphviz >/dev/null ||
-    { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends graphviz >/dev/null; } ||
-    { echo "could not install graphviz with apt-get" >&2; exit 1; }
-fi
+"$(dirname "$0")/need.sh" dot graphviz
 
 work=".cdk/diagram/$stage"
 rm -rf "$work"

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -50,6 +51,8 @@ type ApiStack struct {
 	// RazorpaySecret holds Razorpay's keyId, keySecret and webhookSecret:
 	// the one config names, or the one this stack creates empty.
 	RazorpaySecret awssecretsmanager.ISecret
+	// Rollout moves the routed aliases to a deploy's new versions.
+	Rollout *Rollout
 }
 
 // RazorpaySecretLogicalID pins the Razorpay secret the stack creates: the
@@ -257,8 +260,33 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
 	suppress(s.Api.Api.DeploymentStage().Node().DefaultChild(), "AwsSolutions-APIG3",
 		"No WAF in the performance plan; stage and per-route throttling bound abuse. Adding a web ACL is a separate decision.")
+	s.Rollout = newRollout(s, env, fcfg, code, api5xxAlarm(stack, env, s.Api.Api.DeploymentStage(), fcfg.Rollout))
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: s.Api.Api.Url(), Description: jsii.String("Base URL of the REST API stage")})
 	return s
+}
+
+// api5xxAlarm rolls a deployment back when the API answers more than
+// config's share of its requests with a 5XX for two minutes running.
+// Unlike the functions' alarms it watches both versions: it is the
+// users' view.
+func api5xxAlarm(stack awscdk.Stack, env Env, s awsapigateway.Stage, r config.Rollout) awscloudwatch.Alarm {
+	opts := func(label string) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Label: jsii.String(label), Period: awscdk.Duration_Minutes(jsii.Number(1))}
+	}
+	rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("IF(n > 0, 100 * e / n, 0)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{"e": s.MetricServerError(opts("5XX")), "n": s.MetricCount(opts("requests"))},
+		Label:        jsii.String("5XX %"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
+	})
+	return awscloudwatch.NewAlarm(stack, jsii.String("RolloutApi5xx"), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String("hasivu-" + env.Stage + "-rollout-api-5xx"),
+		AlarmDescription:   jsii.String(fmt.Sprintf("More than %v %% of API requests answered 5XX for two minutes: a deployment in progress rolls back.", r.Api5xxPercent)),
+		Metric:             rate,
+		Threshold:          jsii.Number(r.Api5xxPercent),
+		EvaluationPeriods:  jsii.Number(2),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
 }
 
 // publicRoutes says why each route without a signed-in user needs none.

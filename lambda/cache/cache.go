@@ -192,6 +192,11 @@ func (c *Cache) failed(ctx context.Context, kind Kind, op string, err error) {
 	}
 }
 
+// Ping asks Redis itself, past the circuit breaker, whether it answers.
+func (c *Cache) Ping(ctx context.Context) error {
+	return c.rdb.Ping(ctx).Err()
+}
+
 // Get loads the entry key of kind into dst and reports whether it did.
 // A miss, a Redis failure and an undecodable entry all return false.
 func (c *Cache) Get(ctx context.Context, kind Kind, key string, dst any) bool {

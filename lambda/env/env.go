@@ -25,6 +25,8 @@
 //	RAZORPAY_BASE_URL      default https://api.razorpay.com
 //	CORS_ALLOWED_ORIGINS   comma-separated web origins whose browsers may
 //	                       read the API's responses
+//	DEPLOY_CHECK_FUNCTION  the function a pre-traffic hook (deploy-check)
+//	                       checks
 //
 // Secrets are read through the AWS Parameters and Secrets Lambda extension
 // (package secrets), on the port in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
@@ -38,6 +40,7 @@
 //	JWT_SECRET             the JWT signing key itself
 //	RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET
 //	                       the Razorpay credentials themselves
+//	AWS_ENDPOINT_URL       where the AWS APIs the hook calls answer
 //
 // Locally REDIS_ADDR alone (no TLS, no AUTH) is enough.
 package env
@@ -82,6 +85,13 @@ type Env struct {
 	// AWS holds the credentials Lambda hands the function; they sign IAM
 	// database tokens and authenticate calls to the secrets extension.
 	AWS AWS
+
+	// CheckedFunction is the function a pre-traffic hook checks
+	// (DEPLOY_CHECK_FUNCTION).
+	CheckedFunction string
+	// AWSEndpoint, when set, replaces AWS's API endpoints
+	// (AWS_ENDPOINT_URL; tests point it at a stand-in).
+	AWSEndpoint string
 }
 
 // DB says how to reach PostgreSQL.
@@ -151,6 +161,8 @@ func Load(getenv func(string) string) (*Env, error) {
 			SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
 			SessionToken:    getenv("AWS_SESSION_TOKEN"),
 		},
+		CheckedFunction: getenv("DEPLOY_CHECK_FUNCTION"),
+		AWSEndpoint:     getenv("AWS_ENDPOINT_URL"),
 	}
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

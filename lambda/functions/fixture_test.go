@@ -175,7 +175,7 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 		redis: redis.NewClient(&redis.Options{Addr: testsupport.RedisAddr()})}
 	t.Cleanup(func() { f.redis.Close() })
 	o.cache.Prefix = prefix
-	d, err := functions.Setup(context.Background(), e, functions.Union(functions.Names()...),
+	d, err := functions.Setup(context.Background(), e, functions.Union(routes.Deployed()...),
 		functions.Options{Cache: o.cache, DBMaxConns: o.dbConns})
 	if err != nil {
 		t.Fatalf("setup: %v", err)

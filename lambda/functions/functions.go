@@ -25,6 +25,7 @@ import (
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/cache"
+	"github.com/hasivu/infra/lambda/deploycheck"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/httpapi"
 	"github.com/hasivu/infra/lambda/metrics"
@@ -46,6 +47,9 @@ type Needs struct {
 	// LongStatements lifts the database's statement_timeout for the
 	// function's sessions: migrations build indexes for minutes.
 	LongStatements bool
+	// DeployCheck builds the pre-traffic hook's CodeDeploy and Lambda
+	// clients.
+	DeployCheck bool
 }
 
 // Function is one entry of the handler table.
@@ -68,6 +72,7 @@ var Table = map[string]Function{
 	"payments-webhook":      {Needs: Needs{DB: true, Cache: true, Webhook: true}, HTTP: paymentsWebhook},
 	"rfid-verify-card":      {Needs: Needs{DB: true, JWT: true}, HTTP: rfidVerifyCard},
 	routes.Migrate:          {Needs: Needs{DB: true, LongStatements: true}, Invoke: migrate},
+	routes.DeployCheck:      {Needs: Needs{DeployCheck: true}, Invoke: deployCheck},
 }
 
 // Names returns the table's function names, sorted.
@@ -88,6 +93,8 @@ type Deps struct {
 	razorpay        *razorpayKeys
 	razorpayBaseURL string
 	httpClient      *http.Client
+	// hook is the pre-traffic hook of a deploy-check function.
+	hook *deploycheck.Hook
 	// Now returns the current time; tests move it.
 	Now func() time.Time
 	// Metrics receives the EMF lines of every invocation (stdout in
@@ -205,6 +212,12 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 		}
 		d.razorpayBaseURL, d.httpClient = e.RazorpayBaseURL, opt.HTTPClient
 	}
+	if needs.DeployCheck {
+		var err error
+		if d.hook, err = newHook(e); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -225,6 +238,7 @@ func Union(names ...string) Needs {
 		n.JWT = n.JWT || f.Needs.JWT
 		n.Razorpay = n.Razorpay || f.Needs.Razorpay
 		n.Webhook = n.Webhook || f.Needs.Webhook
+		n.DeployCheck = n.DeployCheck || f.Needs.DeployCheck
 	}
 	return n
 }
@@ -241,7 +255,8 @@ func routeOf(name string) (routes.Route, bool) {
 	return routes.Table[i], true
 }
 
-// HTTP returns the API Gateway handler of the named routed function:
+// HTTP returns the API Gateway handler of the named routed function (which
+// answers the pre-traffic hook's deploycheck.Request with its health):
 // authentication when its route needs it, the endpoint, JSON encoding of
 // the answer or the coded error, and the invocation's metrics flushed as
 // EMF lines when it ends. Client faults are 4xx responses and server
@@ -261,6 +276,9 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 	}
 	endpoint := f.HTTP(d)
 	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if req.Resource == deploycheck.Resource {
+			return d.health(ctx), nil
+		}
 		start := time.Now()
 		rec := metrics.NewRecorder(d.Stage, name)
 		ctx = metrics.NewContext(ctx, rec)

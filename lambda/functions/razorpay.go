@@ -30,6 +30,10 @@ const (
 	razorpaySecret = "razorpay"
 )
 
+// errUnfilled is why credentials are missing from a secret that exists and
+// reads: the api stack created it empty and nobody has filled it in.
+var errUnfilled = errors.New("not filled in")
+
 // razorpayKeys gives the Razorpay credentials a function needs: fixed ones
 // from the environment (the local server, tests), or its secret's.
 type razorpayKeys struct {
@@ -87,7 +91,7 @@ func (k *razorpayKeys) load(ctx context.Context) (env.Razorpay, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return env.Razorpay{}, fmt.Errorf("secret %s has no %v yet: fill it in (README, Deploying)", k.secretARN, missing)
+		return env.Razorpay{}, fmt.Errorf("secret %s has no %v yet: fill it in (README, Deploying): %w", k.secretARN, missing, errUnfilled)
 	}
 	return env.Razorpay{KeyID: p.KeyID, KeySecret: p.KeySecret, WebhookSecret: p.WebhookSecret}, nil
 }

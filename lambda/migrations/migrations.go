@@ -3,7 +3,13 @@
 // recorded in goose_db_version and skipped) and concurrently (a
 // PostgreSQL session-level advisory lock serialises runners: the second
 // waits, then finds nothing to do). The migrate function runs it on every
-// deploy.
+// deploy, before any alias moves.
+//
+// Migrations only expand the schema: the release before must keep working
+// on it, since a failed deploy returns the functions to that release but
+// not the database. The rule, and when a contract step (a drop, a rename,
+// a type change) is allowed, are in expand.go; Breaking enforces it and a
+// test runs it over every migration.
 package migrations
 
 import (
@@ -54,19 +60,29 @@ func Versions() []int64 {
 	return out
 }
 
+// SchemaVersion returns the highest migration applied to the pool's
+// schema, 0 if none.
+func SchemaVersion(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var v int64
+	err := pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
+	return v, err
+}
+
 // Apply applies every pending migration over pool. It needs one
 // connection for its whole run (the advisory lock is held by the session).
 func Apply(ctx context.Context, pool *pgxpool.Pool) (*Result, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	return apply(ctx, db)
-}
-
-func apply(ctx context.Context, db *sql.DB) (*Result, error) {
 	sqlFiles, err := fs.Sub(files, "sql")
 	if err != nil {
 		return nil, err
 	}
+	return apply(ctx, db, sqlFiles)
+}
+
+// apply applies the migrations in sqlFiles: this build's, or in tests a
+// previous release's (a prefix of them).
+func apply(ctx context.Context, db *sql.DB, sqlFiles fs.FS) (*Result, error) {
 	var schema string
 	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return nil, fmt.Errorf("read current schema: %w", err)

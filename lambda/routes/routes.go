@@ -94,6 +94,12 @@ var Invoked = []string{Migrate}
 // Migrate is the function that applies the schema migrations.
 const Migrate = "migrate"
 
+// DeployCheck is the handler of the pre-traffic hooks: one function per
+// routed function, which CodeDeploy invokes before a new version of it
+// takes traffic (package deploycheck). They are not among Deployed: they
+// run outside the VPC, without an alias, and only during a deploy.
+const DeployCheck = "deploy-check"
+
 // Deployed returns every function the API stack deploys: the routed ones
 // in table order, then the invoked ones.
 func Deployed() []string { return append(Functions(), Invoked...) }
