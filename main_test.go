@@ -6,7 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hasivu/infra/internal/pinnednode"
 )
+
+// TestMain runs the app with the project's pinned Node.js, which a plain
+// `go test` would not otherwise find.
+func TestMain(m *testing.M) {
+	pinnednode.Skip()
+	os.Exit(m.Run())
+}
 
 // TestBadStageIsOneLine runs the app the way the CDK CLI does, with an
 // unknown stage: it must exit non-zero with one line naming the problem,

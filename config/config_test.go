@@ -175,7 +175,9 @@ var badFiles = []badFile{
 		`config/x.yaml:37: lambdaConcurrencyLimit is 100: the functions reserve or provision up to 4 concurrent executions (rfid-verify-card 4), ` +
 			`but Lambda keeps 100 of the quota unreserved, leaving 0; raise the account's quota (Service Quotas, "Concurrent executions") ` +
 			`and this value, or lower the reservations`},
-	{"unknown rollout strategy", func(t *testing.T) string { return edit(t, "functions:", "functions:\n  rollout: {strategy: blueGreen}") },
+	{"unknown rollout strategy", func(t *testing.T) string {
+		return edit(t, "functions:", "functions:\n  rollout: {strategy: blueGreen}")
+	},
 		`config/x.yaml:27: functions.rollout.strategy must be one of allAtOnce, canary, linear, got "blueGreen"`},
 	{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
 		`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},

@@ -33,7 +33,9 @@ func (c *codeDeploy) Report(_ context.Context, _, _ string, ok bool) error {
 // version answers invocations as a function version would.
 type version func(payload []byte) ([]byte, error)
 
-func (v version) Invoke(_ context.Context, _, _ string, payload []byte) ([]byte, error) { return v(payload) }
+func (v version) Invoke(_ context.Context, _, _ string, payload []byte) ([]byte, error) {
+	return v(payload)
+}
 
 func answer(status int, h deploycheck.Health) version {
 	return func(payload []byte) ([]byte, error) {

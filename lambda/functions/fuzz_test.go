@@ -8,6 +8,7 @@ import (
 	_ "crypto/sha512" // registers crypto.SHA512 for jws
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -81,21 +82,32 @@ func (fx *fixture) reach(f *testing.F, function string, req events.APIGatewayPro
 }
 
 // serve runs a fuzzed request through the function and checks the
-// property every answer to a client must have.
+// property every answer to a client must have. A failure names the
+// function, the request as the function received it, how long it took and,
+// when the handler's error is a deadline, which one: go test then adds the
+// input it saved under testdata/fuzz and the command that replays it.
 func (fx *fixture) serve(t *testing.T, function string, req events.APIGatewayProxyRequest) {
 	t.Helper()
+	start := time.Now()
 	resp, err := fx.handlers[function](context.Background(), req)
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("%s, after %s, for %s: %s", function, time.Since(start).Round(time.Millisecond), describe(req), fmt.Sprintf(format, args...))
+	}
 	if err != nil {
-		t.Fatalf("%s returned an error to the runtime instead of a response: %v", function, err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (a deadline inside the handler: the test gives the request none)", err)
+		}
+		fail("returned an error to the runtime instead of a response: %v", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 500 {
-		t.Fatalf("%s answered %d to a client's request: %s", function, resp.StatusCode, resp.Body)
+		fail("answered %d to a client's request: %s", resp.StatusCode, resp.Body)
 	}
 	if ct := resp.Headers["Content-Type"]; ct != "application/json" {
-		t.Fatalf("%s: Content-Type %q, want application/json", function, ct)
+		fail("Content-Type %q, want application/json", ct)
 	}
 	if !json.Valid([]byte(resp.Body)) {
-		t.Fatalf("%s: body is not JSON: %q", function, resp.Body)
+		fail("body is not JSON: %q", resp.Body)
 	}
 	if resp.StatusCode < 400 {
 		return
@@ -104,9 +116,21 @@ func (fx *fixture) serve(t *testing.T, function string, req events.APIGatewayPro
 	dec := json.NewDecoder(strings.NewReader(resp.Body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil || e.Error.Message == "" || httpapi.Status(e.Error.Code) != resp.StatusCode {
-		t.Fatalf("%s: %d with body %s, want {\"error\":{\"code\",\"message\"}} whose code maps to the status (%v)",
-			function, resp.StatusCode, resp.Body, err)
+		fail("%d with body %s, want {\"error\":{\"code\",\"message\"}} whose code maps to the status (%v)",
+			resp.StatusCode, resp.Body, err)
 	}
+}
+
+// describe renders a request the way a failure message needs it: method,
+// path, parameters, headers and body, each quoted, the body cut at 500
+// bytes.
+func describe(r events.APIGatewayProxyRequest) string {
+	body := r.Body
+	if len(body) > 500 {
+		body = body[:500] + "…"
+	}
+	return fmt.Sprintf("%s %q path %v query %v headers %q body %q (base64 %v)",
+		r.HTTPMethod, r.Path, r.PathParameters, r.MultiValueQueryStringParameters, r.Headers, body, r.IsBase64Encoded)
 }
 
 // gatewayRequest returns an API Gateway request carrying body as encoding
