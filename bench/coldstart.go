@@ -116,7 +116,7 @@ func coldStarts(ctx context.Context, fns []string, runs int, em rie.Emulator, ha
 				continue
 			}
 			e := em
-			e.Env = append(handlerEnv(fn), "_HANDLER="+fn)
+			e.Env = append(handlerEnv(fn), routes.EnvHandler+"="+fn)
 			res, err := e.ColdStart(ctx, inv.payload)
 			if err != nil {
 				fail("%v", firstLine(err.Error()))

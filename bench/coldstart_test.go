@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hasivu/infra/bench/internal/mix"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 func TestProxyEvent(t *testing.T) {
@@ -25,14 +26,14 @@ func TestProxyEvent(t *testing.T) {
 	if ev.Headers["Authorization"] != "Bearer tok" || ev.Body == "" || ev.PathParameters != nil {
 		t.Errorf("tap event = %+v", ev)
 	}
-	ev, err = proxyEvent(mix.Request{Function: "orders-list", Method: "GET", Path: "/orders?page=2&fields=id"})
+	ev, err = proxyEvent(mix.Request{Function: routes.OrdersList, Method: "GET", Path: "/orders?page=2&fields=id"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev.QueryStringParameters["page"] != "2" || ev.MultiValueQueryStringParameters["fields"][0] != "id" || ev.Path != "/orders" {
 		t.Errorf("list event = %+v", ev)
 	}
-	if _, err := proxyEvent(mix.Request{Function: "menus-daily", Method: "GET", Path: "/schools/x"}); err == nil {
+	if _, err := proxyEvent(mix.Request{Function: routes.MenusDaily, Method: "GET", Path: "/schools/x"}); err == nil {
 		t.Error("a path that does not match its route")
 	}
 	if _, err := proxyEvent(mix.Request{Function: "nope", Method: "GET", Path: "/"}); err == nil {

@@ -19,12 +19,14 @@ import (
 	"github.com/hasivu/infra/bench/internal/mix"
 	"github.com/hasivu/infra/bench/internal/report"
 	"github.com/hasivu/infra/bench/internal/stats"
+	lambdaemf "github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/metrics"
 	"github.com/hasivu/infra/lambda/orders"
 	"github.com/hasivu/infra/lambda/payments"
 	"github.com/hasivu/infra/lambda/postgres"
 	"github.com/hasivu/infra/lambda/rfid"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // keptIndexes are secondary indexes the comparison without indexes keeps:
@@ -166,36 +168,36 @@ func (b *dbBench) define() {
 		return ids[0], menu.Items[ids[0]].PricePaise
 	}
 	b.queries = []namedQuery{
-		{name: "users.by_email", function: "auth-login", call: func(ctx context.Context, i int) error {
+		{name: "users.by_email", function: routes.AuthLogin, call: func(ctx context.Context, i int) error {
 			_, err := users.UserByEmail(ctx, parent(i).Email)
 			return err
 		}},
-		{name: "users.status", function: "orders-list", call: func(ctx context.Context, i int) error {
+		{name: "users.status", function: routes.OrdersList, call: func(ctx context.Context, i int) error {
 			_, err := users.UserStatus(ctx, parent(i).UserID)
 			return err
 		}},
-		{name: "orders.list_version", function: "orders-list", call: func(ctx context.Context, i int) error {
+		{name: "orders.list_version", function: routes.OrdersList, call: func(ctx context.Context, i int) error {
 			_, err := ords.OrderListVersion(ctx, parent(i).UserID)
 			return err
 		}},
-		{name: "orders.list", function: "orders-list", call: func(ctx context.Context, i int) error {
+		{name: "orders.list", function: routes.OrdersList, call: func(ctx context.Context, i int) error {
 			// Pages as the mix asks for them: mostly the first.
 			page := []int{0, 0, 0, 0, 0, 0, 0, 0, 20, 40}[i%10]
 			_, err := ords.ListByUser(ctx, parent(i).UserID, page, 21)
 			return err
 		}},
-		{name: "orders.by_idempotency_key", function: "orders-create", call: func(ctx context.Context, i int) error {
+		{name: "orders.by_idempotency_key", function: routes.OrdersCreate, call: func(ctx context.Context, i int) error {
 			_, _, err := ords.ByIdempotencyKey(ctx, parent(i).UserID, fmt.Sprintf("bench-db-%d", i))
 			return err
 		}},
-		{name: "orders.load_for_create", function: "orders-create", call: func(ctx context.Context, i int) error {
+		{name: "orders.load_for_create", function: routes.OrdersCreate, call: func(ctx context.Context, i int) error {
 			st := parent(i).Students[0]
 			return ords.InTx(ctx, func(tx orders.Tx) error {
 				_, _, err := tx.Load(ctx, st.ID, st.SchoolID, orderDate)
 				return err
 			})
 		}},
-		{name: "orders.insert", function: "orders-create", explain: "INSERT", call: func(ctx context.Context, i int) error {
+		{name: "orders.insert", function: routes.OrdersCreate, explain: "INSERT", call: func(ctx context.Context, i int) error {
 			p := parent(i)
 			st := p.Students[0]
 			return ords.InTx(ctx, func(tx orders.Tx) error {
@@ -210,21 +212,21 @@ func (b *dbBench) define() {
 				return err
 			})
 		}},
-		{name: "menus.daily", function: "menus-daily", call: func(ctx context.Context, i int) error {
+		{name: "menus.daily", function: routes.MenusDaily, call: func(ctx context.Context, i int) error {
 			d, _ := time.Parse(time.DateOnly, b.d.ViewDates[dates.Draw(b.rng)])
 			_, err := mns.Daily(ctx, b.d.Schools[pick.Draw(b.rng)].ID, d)
 			return err
 		}},
-		{name: "payments.payable_order", function: "payments-create-order", call: func(ctx context.Context, i int) error {
+		{name: "payments.payable_order", function: routes.PaymentsCreateOrder, call: func(ctx context.Context, i int) error {
 			o := unpaid(i)
 			_, err := pays.PayableOrder(ctx, o.ID, o.UserID)
 			return err
 		}},
-		{name: "payments.live_payment_order", function: "payments-create-order", call: func(ctx context.Context, i int) error {
+		{name: "payments.live_payment_order", function: routes.PaymentsCreateOrder, call: func(ctx context.Context, i int) error {
 			_, err := pays.LivePaymentOrder(ctx, unpaid(i).ID, time.Now())
 			return err
 		}},
-		{name: "payments.open_payment_order", function: "payments-create-order", explain: "INSERT", call: func(ctx context.Context, i int) error {
+		{name: "payments.open_payment_order", function: routes.PaymentsCreateOrder, explain: "INSERT", call: func(ctx context.Context, i int) error {
 			o := b.order()
 			return pays.Checkout(ctx, o.ID, o.UserID, func(po *payments.PayableOrder, tx payments.CheckoutTx) error {
 				opened := &payments.PaymentOrder{OrderID: o.ID, RazorpayOrderID: fmt.Sprintf("order_benchdb%d%d", time.Now().UnixNano(), i),
@@ -236,7 +238,7 @@ func (b *dbBench) define() {
 				return nil
 			})
 		}},
-		{name: "payments.apply_capture", function: "payments-webhook", explain: "payment_orders", call: func(ctx context.Context, i int) error {
+		{name: "payments.apply_capture", function: routes.PaymentsWebhook, explain: "payment_orders", call: func(ctx context.Context, i int) error {
 			if len(b.created) == 0 {
 				return errExhausted
 			}
@@ -246,7 +248,7 @@ func (b *dbBench) define() {
 				RazorpayOrderID: po.RazorpayOrderID, AmountPaise: po.AmountPaise, Currency: "INR", Method: "upi", PaidAt: time.Now()})
 			return err
 		}},
-		{name: "rfid.verify", function: "rfid-verify-card", call: func(ctx context.Context, i int) error {
+		{name: "rfid.verify", function: routes.RFIDVerifyCard, call: func(ctx context.Context, i int) error {
 			c := b.card()
 			_, err := cards.Verify(ctx, rfid.Lookup{CardNumber: c.Number, Date: today, ReaderID: "bench-db",
 				SchoolID: c.SchoolID, At: time.Now()})
@@ -257,8 +259,8 @@ func (b *dbBench) define() {
 
 // timed runs q once and returns the duration its store recorded for it.
 func (b *dbBench) timed(ctx context.Context, q namedQuery, i int) (time.Duration, error) {
-	rec := metrics.NewRecorder("bench", q.function)
-	err := q.call(metrics.NewContext(ctx, rec), i)
+	rec := lambdaemf.NewRecorder("bench", q.function)
+	err := q.call(lambdaemf.NewContext(ctx, rec), i)
 	var buf bytes.Buffer
 	if ferr := rec.Flush(&buf); ferr != nil {
 		return 0, ferr

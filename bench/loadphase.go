@@ -7,21 +7,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hasivu/infra/bench/internal/emf"
 	"github.com/hasivu/infra/bench/internal/load"
 	"github.com/hasivu/infra/bench/internal/mix"
 	"github.com/hasivu/infra/bench/internal/report"
 	"github.com/hasivu/infra/bench/internal/stats"
-	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/metrics"
+	"github.com/hasivu/infra/lambda/redis"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // forgetCache deletes the run's cache entries (every key under its
 // prefix). A scan is fine here: the prefix is the harness's own, and this
 // is not a request path.
-func forgetCache(ctx context.Context, rdb *redis.Client, prefix string) error {
+func forgetCache(ctx context.Context, rdb *goredis.Client, prefix string) error {
 	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
 	var keys []string
 	for iter.Next(ctx) {
@@ -95,7 +96,7 @@ func pass(ctx context.Context, srv *server, r *load.Runner, reqs []mix.Request) 
 // then filled. A first pass warms PostgreSQL's buffers for the same
 // queries, so that the cold pass measures a cache miss, not a cold
 // database.
-func cacheColdWarm(ctx context.Context, srv *server, r *load.Runner, g *mix.Generator, rdb *redis.Client, prefix string,
+func cacheColdWarm(ctx context.Context, srv *server, r *load.Runner, g *mix.Generator, rdb *goredis.Client, prefix string,
 	n int, p *progress) ([]report.ColdWarm, error) {
 	reqs, err := cacheRequests(g, n)
 	if err != nil {
@@ -120,12 +121,12 @@ func cacheColdWarm(ctx context.Context, srv *server, r *load.Runner, g *mix.Gene
 	}
 	// The cache metrics carry the cache's kind, not the function: each
 	// function reads one kind.
-	kinds := map[string]string{"menus-daily": cache.DailyMenu.Name, "orders-list": cache.OrderList.Name}
+	kinds := map[string]string{routes.MenusDaily: redis.DailyMenu.Name, routes.OrdersList: redis.OrderList.Name}
 	count := func(docs *emf.Collector, m metrics.Metric, fn string) int {
 		return int(docs.Sum(emf.Filter{Metric: m.Name, Dims: map[string]string{metrics.DimCache: kinds[fn]}}))
 	}
 	var out []report.ColdWarm
-	for _, fn := range []string{"menus-daily", "orders-list"} {
+	for _, fn := range []string{routes.MenusDaily, routes.OrdersList} {
 		out = append(out, report.ColdWarm{Function: fn, Cold: stats.Summarize(cold[fn]), Warm: stats.Summarize(warm[fn]),
 			ColdHits: count(coldDocs, metrics.CacheHits, fn), ColdMiss: count(coldDocs, metrics.CacheMisses, fn),
 			WarmHits: count(warmDocs, metrics.CacheHits, fn), WarmMiss: count(warmDocs, metrics.CacheMisses, fn)})

@@ -709,9 +709,9 @@ func (h *harness) bundle(ctx context.Context, out string) {
 // functionEnv is the environment of a function under the emulator.
 func (h *harness) functionEnv() []string {
 	u, _ := dbURL(h.cfg.postgres, h.scratch)
-	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "STAGE=bench", "DATABASE_URL=" + u,
-		"REDIS_ADDR=" + h.cfg.redis, "JWT_SECRET=" + jwtSecret, "RAZORPAY_KEY_ID=" + h.rp.KeyID,
-		"RAZORPAY_KEY_SECRET=" + h.rp.KeySecret, "RAZORPAY_WEBHOOK_SECRET=" + webhookSecret, "RAZORPAY_BASE_URL=" + h.rp.URL}
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), routes.EnvStage + "=bench", routes.EnvDatabaseURL + "=" + u,
+		routes.EnvRedisAddr + "=" + h.cfg.redis, routes.EnvJWTSecret + "=" + jwtSecret, routes.EnvRazorpayKeyID + "=" + h.rp.KeyID,
+		routes.EnvRazorpayKeySecret + "=" + h.rp.KeySecret, routes.EnvRazorpayWebhookSecret + "=" + webhookSecret, routes.EnvRazorpayBaseURL + "=" + h.rp.URL}
 }
 
 // coldStart starts every function in fresh emulators.
@@ -725,16 +725,16 @@ func (h *harness) coldStart(ctx context.Context) {
 	parent := func(i int) mix.Parent { return d.Parents[(i*131)%len(d.Parents)] }
 	next := func(fn string, i int) (invocation, error) {
 		switch fn {
-		case "auth-login":
+		case routes.AuthLogin:
 			return apiInvocation(mix.LoginRequest(parent(i).Email, d.Password))
-		case "orders-list":
+		case routes.OrdersList:
 			t, err := h.sign(parent(i).UserID, "parent", "")
 			if err != nil {
 				return invocation{}, err
 			}
 			return apiInvocation(mix.Request{Function: fn, Method: "GET", Path: "/orders",
 				Header: map[string][]string{"Authorization": {"Bearer " + t}}, Expect: []int{200}})
-		case "orders-create":
+		case routes.OrdersCreate:
 			p := parent(i)
 			st := mix.Student{ID: p.Students[0].ID, SchoolID: p.Students[0].SchoolID}
 			items := d.MenuItems[st.SchoolID]
@@ -747,16 +747,16 @@ func (h *harness) coldStart(ctx context.Context) {
 			}
 			return apiInvocation(mix.CreateOrderRequest(t, fmt.Sprintf("bench-cold-%d-%d", time.Now().UnixNano(), i), st,
 				d.OrderDate, items[:1]))
-		case "menus-daily":
+		case routes.MenusDaily:
 			return apiInvocation(mix.MenuRequest(d.Schools[i%min(len(d.Schools), 20)].ID, d.ViewDates[i%len(d.ViewDates)]))
-		case "payments-create-order":
+		case routes.PaymentsCreateOrder:
 			o := h.coldUnpaid[i%len(h.coldUnpaid)]
 			t, err := h.sign(o.UserID, "parent", "")
 			if err != nil {
 				return invocation{}, err
 			}
 			return apiInvocation(mix.PaymentRequest(t, o.ID))
-		case "payments-webhook":
+		case routes.PaymentsWebhook:
 			id, amount := "order_benchcold_unknown", int64(100)
 			if i < len(hooks) {
 				id, amount = hooks[i].id, hooks[i].amount
@@ -766,7 +766,7 @@ func (h *harness) coldStart(ctx context.Context) {
 				return invocation{}, err
 			}
 			return apiInvocation(r)
-		case "rfid-verify-card":
+		case routes.RFIDVerifyCard:
 			c := h.coldCards[i%len(h.coldCards)]
 			t, err := h.sign(d.Staff[c.SchoolID], "kitchen_staff", c.SchoolID)
 			if err != nil {
@@ -779,7 +779,7 @@ func (h *harness) coldStart(ctx context.Context) {
 		return invocation{}, fmt.Errorf("no cold-start request for %s", fn)
 	}
 	done := func(fn string, resp proxyResponse) {
-		if fn == "payments-create-order" {
+		if fn == routes.PaymentsCreateOrder {
 			if id, amount, ok := mix.PaymentOrderOf([]byte(resp.Body)); ok {
 				hooks = append(hooks, struct {
 					id     string

@@ -15,6 +15,7 @@ import (
 	"github.com/hasivu/infra/bench/internal/load"
 	"github.com/hasivu/infra/bench/internal/report"
 	"github.com/hasivu/infra/bench/internal/stats"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // privateRedis is a redis-server the outage phase starts for itself, so
@@ -123,7 +124,7 @@ func (h *harness) outage(ctx context.Context) {
 		}
 		c := report.OutageCondition{Name: name, How: how, Requests: len(reqs), Duration: time.Since(start),
 			LogLines: srv.logs.Lines() - logs}
-		for _, fn := range []string{"menus-daily", "orders-list"} {
+		for _, fn := range []string{routes.MenusDaily, routes.OrdersList} {
 			c.Functions = append(c.Functions, report.OutageLatency{Function: fn, Latency: stats.Summarize(lat[fn])})
 		}
 		out.Conditions = append(out.Conditions, c)

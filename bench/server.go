@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hasivu/infra/bench/internal/emf"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // server is the local server (lambda/cmd/localserver) running as a child
@@ -77,7 +78,7 @@ func startServer(ctx context.Context, c serverConfig) (*server, error) {
 	cmd := exec.Command(c.Bin, "-addr", addr, "-database-url", c.DatabaseURL, "-redis-addr", c.RedisAddr,
 		"-jwt-secret", c.JWTSecret, "-fake-razorpay", "-metrics", "-cache-prefix", c.CachePrefix,
 		"-db-max-conns", fmt.Sprint(c.DBConns), "-redis-pool-size", fmt.Sprint(c.RedisPool))
-	cmd.Env = append(os.Environ(), "RAZORPAY_WEBHOOK_SECRET="+c.WebhookSecret, "STAGE=bench")
+	cmd.Env = append(os.Environ(), routes.EnvRazorpayWebhookSecret+"="+c.WebhookSecret, routes.EnvStage+"=bench")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	s := &server{URL: "http://" + addr, EMF: &emf.Collector{}, cmd: cmd, done: make(chan error, 1), logs: &tail{},
 		read: make(chan struct{})}

@@ -122,7 +122,7 @@ func TestStagingKeepsOneWarmEnvironment(t *testing.T) {
 			t.Errorf("staging %s: provisioned concurrency %d, want one warm environment", name, fn.ProvisionedConcurrency)
 		}
 		for peak, floor := range fn.Peaks {
-			if name != "rfid-verify-card" { // the lunchtime tap is staging's one rehearsed peak
+			if name != routes.RFIDVerifyCard { // the lunchtime tap is staging's one rehearsed peak
 				t.Errorf("staging %s inherits the %s peak (%d)", name, peak, floor)
 			}
 		}

@@ -2,8 +2,9 @@
 // The API stack ships it once, as bootstrap in the platform layer; each
 // function runs it on provided.al2023 and names its handler-table entry in
 // its Handler setting, which Lambda passes as _HANDLER. Init builds only
-// what that entry needs (package functions), then hands it to the Lambda
-// runtime. The environment it reads is documented in package env.
+// what that function needs (routes.NeedsOf, built by package functions),
+// then hands its handler to the Lambda runtime. The environment it reads
+// is documented in package env.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // processStart is as close to process start as Go code gets; the cold
@@ -32,10 +34,10 @@ func main() {
 	}
 	f, ok := functions.Table[e.Handler]
 	if !ok {
-		fail(fmt.Errorf("_HANDLER %q names no function of this binary; valid: %s",
+		fail(fmt.Errorf("%s %q names no function of this binary; valid: %s", routes.EnvHandler,
 			e.Handler, strings.Join(functions.Names(), ", ")))
 	}
-	d, err := functions.Setup(context.Background(), e, f.Needs, functions.Options{})
+	d, err := functions.Setup(context.Background(), e, routes.NeedsOf(e.Handler), functions.Options{})
 	if err != nil {
 		fail(fmt.Errorf("set up %s: %w", e.Handler, err))
 	}

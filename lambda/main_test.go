@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hasivu/infra/lambda/functions"
+	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
@@ -36,7 +37,7 @@ func runMain(t *testing.T, env ...string) (string, int) {
 
 func TestUnknownHandlerExitsListingValidNames(t *testing.T) {
 	for _, h := range []string{"", "orders-delete"} {
-		out, code := runMain(t, "_HANDLER="+h)
+		out, code := runMain(t, routes.EnvHandler+"="+h)
 		if code == 0 {
 			t.Errorf("_HANDLER=%q: exit code 0", h)
 		}
@@ -47,11 +48,12 @@ func TestUnknownHandlerExitsListingValidNames(t *testing.T) {
 }
 
 func TestMissingSettingExitsNamingIt(t *testing.T) {
-	out, code := runMain(t, "_HANDLER=orders-list", "DATABASE_URL="+testsupport.DatabaseURL(), "REDIS_ADDR="+testsupport.RedisAddr())
+	out, code := runMain(t, routes.EnvHandler+"="+routes.OrdersList, routes.EnvDatabaseURL+"="+testsupport.DatabaseURL(),
+		routes.EnvRedisAddr+"="+testsupport.RedisAddr())
 	if code == 0 || !strings.Contains(out, "JWT_SECRET_ARN is not set") {
 		t.Errorf("exit %d, output %q; want a failure naming JWT_SECRET_ARN", code, out)
 	}
-	out, code = runMain(t, "_HANDLER=menus-daily", "DATABASE_URL="+testsupport.DatabaseURL())
+	out, code = runMain(t, routes.EnvHandler+"="+routes.MenusDaily, routes.EnvDatabaseURL+"="+testsupport.DatabaseURL())
 	if code == 0 || !strings.Contains(out, "REDIS_ADDR is not set") {
 		t.Errorf("exit %d, output %q; want a failure naming REDIS_ADDR", code, out)
 	}

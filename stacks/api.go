@@ -21,7 +21,6 @@ import (
 	"github.com/hasivu/infra/config"
 	"github.com/hasivu/infra/constructs/cachedapi"
 	"github.com/hasivu/infra/constructs/gofunction"
-	"github.com/hasivu/infra/lambda/functions"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
@@ -82,7 +81,7 @@ func razorpaySecret(stack awscdk.Stack, stage, name string) awssecretsmanager.IS
 }
 
 // NewApiStack declares every function of routes.Deployed() over the shared
-// platform layer, grants each what its handler-table entry needs, puts the
+// platform layer, grants each what routes.NeedsOf says it needs, puts the
 // routed ones behind the cached REST API and runs migrate on every deploy
 // before the new versions go live.
 func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acfg config.API, deps ApiDeps) *ApiStack {
@@ -125,30 +124,30 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 
 	zone := awscdk.TimeZone_Of(jsii.String(fcfg.TimeZone))
 	for _, name := range routes.Deployed() {
-		needs := functions.Table[name].Needs
+		needs := routes.NeedsOf(name)
 		fc := fcfg.Of(name)
-		environment := map[string]string{"STAGE": env.Stage}
+		environment := map[string]string{routes.EnvStage: env.Stage}
 		if slices.Contains(routes.Functions(), name) {
-			environment["CORS_ALLOWED_ORIGINS"] = strings.Join(acfg.CorsOrigins, ",")
+			environment[routes.EnvCorsAllowedOrigins] = strings.Join(acfg.CorsOrigins, ",")
 		}
 		if needs.DB {
-			environment["DB_HOST"] = *deps.Data.Proxy.Endpoint()
-			environment["DB_PORT"] = strconv.Itoa(deps.Data.Port)
-			environment["DB_NAME"] = deps.Data.DatabaseName
-			environment["DB_USER"] = deps.Data.Username
-			environment["DB_IAM_AUTH"] = "true"
+			environment[routes.EnvDBHost] = *deps.Data.Proxy.Endpoint()
+			environment[routes.EnvDBPort] = strconv.Itoa(deps.Data.Port)
+			environment[routes.EnvDBName] = deps.Data.DatabaseName
+			environment[routes.EnvDBUser] = deps.Data.Username
+			environment[routes.EnvDBIAMAuth] = "true"
 		}
 		if needs.Cache {
-			environment["REDIS_ADDR"] = *deps.Cache.Cache.PrimaryEndpoint() + ":" + strconv.Itoa(int(deps.Cache.Cache.Port()))
-			environment["REDIS_TLS"] = "true"
-			environment["REDIS_AUTH_SECRET_ARN"] = *deps.Cache.Cache.AuthSecret().SecretArn()
+			environment[routes.EnvRedisAddr] = *deps.Cache.Cache.PrimaryEndpoint() + ":" + strconv.Itoa(int(deps.Cache.Cache.Port()))
+			environment[routes.EnvRedisTLS] = "true"
+			environment[routes.EnvRedisAuthSecretARN] = *deps.Cache.Cache.AuthSecret().SecretArn()
 		}
 		if needs.JWT {
-			environment["JWT_SECRET_ARN"] = *s.JwtSecret.SecretArn()
+			environment[routes.EnvJWTSecretARN] = *s.JwtSecret.SecretArn()
 		}
 		if needs.Razorpay || needs.Webhook {
-			environment["RAZORPAY_SECRET_ARN"] = *razorpay.SecretArn()
-			environment["RAZORPAY_BASE_URL"] = acfg.RazorpayBaseURL
+			environment[routes.EnvRazorpaySecretARN] = *razorpay.SecretArn()
+			environment[routes.EnvRazorpayBaseURL] = acfg.RazorpayBaseURL
 		}
 
 		var peaks []gofunction.Peak
@@ -186,8 +185,8 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		s.Functions[name] = fn
 		suppressFunctionRole(fn)
 
-		// Grants follow the handler table's needs, so each function can
-		// read only the secrets its handler uses.
+		// Grants follow the functions' declared needs, so each function
+		// can read only the secrets its handler uses.
 		if needs.DB {
 			deps.Data.GrantConnect(fn.Function)
 		}
@@ -291,9 +290,9 @@ func api5xxAlarm(stack awscdk.Stack, env Env, s awsapigateway.Stage, r config.Ro
 
 // publicRoutes says why each route without a signed-in user needs none.
 var publicRoutes = map[string]string{
-	"auth-login":       "it is where a user signs in.",
-	"menus-daily":      "a school's daily menu is public, and only a public answer may be served from the gateway cache.",
-	"payments-webhook": "Razorpay calls it; the function verifies Razorpay's HMAC signature and rejects a bad one with 401.",
+	routes.AuthLogin:       "it is where a user signs in.",
+	routes.MenusDaily:      "a school's daily menu is public, and only a public answer may be served from the gateway cache.",
+	routes.PaymentsWebhook: "Razorpay calls it; the function verifies Razorpay's HMAC signature and rejects a bad one with 401.",
 }
 
 // suppressFunctionRole records why a function's role is what CDK makes it.

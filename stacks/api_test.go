@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/hasivu/infra/lambda/functions"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
@@ -74,13 +73,13 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("%s: reserved concurrency %v, config says %d", name, p["ReservedConcurrentExecutions"], rc)
 			}
 			vars := p["Environment"].(map[string]interface{})["Variables"].(map[string]interface{})
-			if slices.Contains(routes.Functions(), name) && vars["CORS_ALLOWED_ORIGINS"] != strings.Join(s.cfg.API.CorsOrigins, ",") {
-				t.Errorf("%s: CORS_ALLOWED_ORIGINS %v, config says %v", name, vars["CORS_ALLOWED_ORIGINS"], s.cfg.API.CorsOrigins)
+			if slices.Contains(routes.Functions(), name) && vars[routes.EnvCorsAllowedOrigins] != strings.Join(s.cfg.API.CorsOrigins, ",") {
+				t.Errorf("%s: %s %v, config says %v", name, routes.EnvCorsAllowedOrigins, vars[routes.EnvCorsAllowedOrigins], s.cfg.API.CorsOrigins)
 			}
-			// Least privilege: only what the handler table says it needs.
-			needs := functions.Table[name].Needs
-			for v, want := range map[string]bool{"DB_HOST": needs.DB, "REDIS_ADDR": needs.Cache, "JWT_SECRET_ARN": needs.JWT,
-				"RAZORPAY_SECRET_ARN": needs.Razorpay || needs.Webhook} {
+			// Least privilege: only what routes declares it needs.
+			needs := routes.NeedsOf(name)
+			for v, want := range map[string]bool{routes.EnvDBHost: needs.DB, routes.EnvRedisAddr: needs.Cache, routes.EnvJWTSecretARN: needs.JWT,
+				routes.EnvRazorpaySecretARN: needs.Razorpay || needs.Webhook} {
 				if _, got := vars[v]; got != want {
 					t.Errorf("%s: has %s = %v, its handler needs it = %v", name, v, got, want)
 				}
@@ -166,7 +165,7 @@ func TestStageConcurrencyShapes(t *testing.T) {
 		tmpl.ResourceCountIs(jsii.String("AWS::ApplicationAutoScaling::ScalableTarget"), jsii.Number(0))
 	})
 	// The plan's prod figures.
-	for name, want := range map[string]int{"auth-login": 2, "payments-create-order": 3, "orders-list": 2} {
+	for name, want := range map[string]int{routes.AuthLogin: 2, routes.PaymentsCreateOrder: 3, routes.OrdersList: 2} {
 		if got := prod.cfg.Functions.Of(name).ProvisionedConcurrency; got != want {
 			t.Errorf("prod %s provisioned concurrency = %d, the plan says %d", name, got, want)
 		}
@@ -314,7 +313,7 @@ func TestMigrationsRunOnDeploy(t *testing.T) {
 		// Every live alias waits for the migration.
 		for id, r := range resources(tmpl, "AWS::Lambda::Alias") {
 			deps, _ := json.Marshal(r["DependsOn"])
-			if !strings.Contains(id, "migrate") && !strings.Contains(string(deps), "MigrateOnDeploy") {
+			if !strings.Contains(id, routes.Migrate) && !strings.Contains(string(deps), "MigrateOnDeploy") {
 				t.Errorf("alias %s does not wait for the migration (DependsOn %s)", id, deps)
 			}
 		}

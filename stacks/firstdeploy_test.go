@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // The tests in this file read the templates as CloudFormation will on a
@@ -123,7 +124,7 @@ func TestRazorpaySecretIsCreated(t *testing.T) {
 			t.Errorf("Razorpay secret = %v %v", p, r["DeletionPolicy"])
 		}
 		for name, fn := range functionsByHandler(t, s) {
-			arn, ok := fn["Environment"].(map[string]interface{})["Variables"].(map[string]interface{})["RAZORPAY_SECRET_ARN"]
+			arn, ok := fn["Environment"].(map[string]interface{})["Variables"].(map[string]interface{})[routes.EnvRazorpaySecretARN]
 			if ok && fmtJSON(arn) != `{"Ref":"`+RazorpaySecretLogicalID+`"}` {
 				t.Errorf("%s reads Razorpay's keys from %s", name, fmtJSON(arn))
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hasivu/infra/config"
 	"github.com/hasivu/infra/lambda/metrics"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // alarmShape is what an alarm must read and how it must judge it.
@@ -232,7 +233,7 @@ func TestDashboard(t *testing.T) {
 		want := []string{"Alarms", "API latency (ms)", "Integration latency (ms)", "Error rate (%)", "Cold start (init) duration (ms)",
 			"Errors", "Throttles", "Redis hit rate (%)", "Query duration p95 by query (ms)", "Instance CPU (%)", "Free storage (GiB)",
 			"Proxy connections", "Proxy query response latency (µs)", "Memory used (%)", "Evictions", "Node hit rate (%) and replication lag (s)"}
-		for _, name := range []string{"orders-list", "rfid-verify-card", "auth-login"} {
+		for _, name := range []string{routes.OrdersList, routes.RFIDVerifyCard, routes.AuthLogin} {
 			want = append(want, name+" duration (ms)")
 		}
 		if s.cfg.API.CacheSizeGiB > 0 {

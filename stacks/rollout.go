@@ -130,7 +130,7 @@ func newHook(s *ApiStack, env Env, name string, fn *gofunction.GoFunction, code 
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(hookTimeout)),
 		LogGroup:     logs,
 		Environment: &map[string]*string{
-			"STAGE": jsii.String(env.Stage), "DEPLOY_CHECK_FUNCTION": fn.Function.FunctionName(),
+			routes.EnvStage: jsii.String(env.Stage), routes.EnvDeployCheckFunction: fn.Function.FunctionName(),
 		},
 	})
 }

@@ -48,8 +48,8 @@ func TestEveryRoutedAliasRollsOutThroughCodeDeploy(t *testing.T) {
 			}
 			hook := functions[ref(update["BeforeAllowTrafficHook"])]["Properties"].(map[string]interface{})
 			env := hook["Environment"].(map[string]interface{})["Variables"].(map[string]interface{})
-			if hook["Handler"] != routes.DeployCheck || fmtJSON(env["DEPLOY_CHECK_FUNCTION"]) != fmtJSON(map[string]string{"Ref": *s.platform.Api.Stack.GetLogicalId(fn.Function.Node().DefaultChild().(awscdk.CfnElement))}) {
-				t.Errorf("%s: pre-traffic hook %v checks %v", name, hook["Handler"], env["DEPLOY_CHECK_FUNCTION"])
+			if hook["Handler"] != routes.DeployCheck || fmtJSON(env[routes.EnvDeployCheckFunction]) != fmtJSON(map[string]string{"Ref": *s.platform.Api.Stack.GetLogicalId(fn.Function.Node().DefaultChild().(awscdk.CfnElement))}) {
+				t.Errorf("%s: pre-traffic hook %v checks %v", name, hook["Handler"], env[routes.EnvDeployCheckFunction])
 			}
 			if _, inVPC := hook["VpcConfig"]; inVPC {
 				t.Errorf("%s: the hook runs in the VPC, where AWS's APIs need NAT", name)

@@ -1,6 +1,6 @@
 // Package apperr defines the coded errors that domain packages return. A
 // code says whose fault a failure is and how a client should react; the
-// HTTP adapter maps each code to one status (package httpapi). Only
+// HTTP adapter maps each code to one status (package restapi). Only
 // Internal and Unavailable errors are logged: the others are the client's.
 package apperr
 

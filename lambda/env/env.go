@@ -3,52 +3,27 @@
 // environment (the local tools under cmd/ read a few variables as flag
 // defaults).
 //
-// The API stack sets exactly these variables:
-//
-//	_HANDLER               handler-table name of the function (Lambda sets it
-//	                       from the function's Handler setting)
-//	STAGE                  stage name (dev, staging, prod); the metrics namespace
-//	DB_HOST                RDS Proxy endpoint
-//	DB_PORT                default 5432
-//	DB_NAME, DB_USER       database and role
-//	DB_IAM_AUTH            "true": the password is an RDS IAM auth token built
-//	                       for every new connection from AWS_ACCESS_KEY_ID,
-//	                       AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
-//	                       AWS_REGION (which Lambda sets); TLS is required
-//	REDIS_ADDR             host:port of the Redis primary endpoint
-//	REDIS_TLS              "true" in AWS
-//	REDIS_AUTH_SECRET_ARN  secret holding the Redis AUTH token (plain string
-//	                       or JSON with "password" or "authToken")
-//	JWT_SECRET_ARN         secret whose SecretString is the JWT signing key
-//	RAZORPAY_SECRET_ARN    secret whose SecretString is JSON
-//	                       {"keyId":..., "keySecret":..., "webhookSecret":...}
-//	RAZORPAY_BASE_URL      default https://api.razorpay.com
-//	CORS_ALLOWED_ORIGINS   comma-separated web origins whose browsers may
-//	                       read the API's responses
-//	DEPLOY_CHECK_FUNCTION  the function a pre-traffic hook (deploy-check)
-//	                       checks
+// The variables' names, and what each holds, are declared in package
+// routes (env.go): the API stack sets them from the same declarations,
+// each only where the function's routes.Needs call for it.
 //
 // Secrets are read through the AWS Parameters and Secrets Lambda extension
-// (package secrets), on the port in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
-// (the extension's own setting, default 2773): the JWT key and the Redis
-// AUTH token once, at init; the Razorpay secret when a payment request
-// first needs it, again every few minutes.
+// (package secrets): the JWT key and the Redis AUTH token once, at init;
+// the Razorpay secret when a payment request first needs it, again every
+// few minutes.
 //
-// Locally and in tests these win when set:
-//
-//	DATABASE_URL           a libpq URL or DSN; replaces every DB_* variable
-//	JWT_SECRET             the JWT signing key itself
-//	RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET
-//	                       the Razorpay credentials themselves
-//	AWS_ENDPOINT_URL       where the AWS APIs the hook calls answer
-//
-// Locally REDIS_ADDR alone (no TLS, no AUTH) is enough.
+// Locally and in tests the variables routes declares for that (a database
+// URL, the JWT key and the Razorpay credentials themselves, AWS's
+// endpoint) win when set, and routes.EnvRedisAddr alone (no TLS, no AUTH)
+// is enough.
 package env
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // DefaultRazorpayBaseURL is Razorpay's API endpoint.
@@ -133,46 +108,46 @@ type AWS struct {
 // never fails for a variable it does not use.
 func Load(getenv func(string) string) (*Env, error) {
 	e := &Env{
-		Handler:      getenv("_HANDLER"),
-		Stage:        getenv("STAGE"),
-		JWTSecret:    getenv("JWT_SECRET"),
-		JWTSecretARN: getenv("JWT_SECRET_ARN"),
+		Handler:      getenv(routes.EnvHandler),
+		Stage:        getenv(routes.EnvStage),
+		JWTSecret:    getenv(routes.EnvJWTSecret),
+		JWTSecretARN: getenv(routes.EnvJWTSecretARN),
 		Razorpay: Razorpay{
-			KeyID:         getenv("RAZORPAY_KEY_ID"),
-			KeySecret:     getenv("RAZORPAY_KEY_SECRET"),
-			WebhookSecret: getenv("RAZORPAY_WEBHOOK_SECRET"),
+			KeyID:         getenv(routes.EnvRazorpayKeyID),
+			KeySecret:     getenv(routes.EnvRazorpayKeySecret),
+			WebhookSecret: getenv(routes.EnvRazorpayWebhookSecret),
 		},
-		RazorpaySecretARN: getenv("RAZORPAY_SECRET_ARN"),
-		RazorpayBaseURL:   getenv("RAZORPAY_BASE_URL"),
+		RazorpaySecretARN: getenv(routes.EnvRazorpaySecretARN),
+		RazorpayBaseURL:   getenv(routes.EnvRazorpayBaseURL),
 		DB: DB{
-			URL:  getenv("DATABASE_URL"),
-			Host: getenv("DB_HOST"),
-			Name: getenv("DB_NAME"),
-			User: getenv("DB_USER"),
+			URL:  getenv(routes.EnvDatabaseURL),
+			Host: getenv(routes.EnvDBHost),
+			Name: getenv(routes.EnvDBName),
+			User: getenv(routes.EnvDBUser),
 			Port: 5432,
 		},
 		Redis: Redis{
-			Addr:          getenv("REDIS_ADDR"),
-			AuthSecretARN: getenv("REDIS_AUTH_SECRET_ARN"),
+			Addr:          getenv(routes.EnvRedisAddr),
+			AuthSecretARN: getenv(routes.EnvRedisAuthSecretARN),
 		},
 		AWS: AWS{
-			Region:          getenv("AWS_REGION"),
-			AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
-			SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
-			SessionToken:    getenv("AWS_SESSION_TOKEN"),
+			Region:          getenv(routes.EnvAWSRegion),
+			AccessKeyID:     getenv(routes.EnvAWSAccessKeyID),
+			SecretAccessKey: getenv(routes.EnvAWSSecretAccessKey),
+			SessionToken:    getenv(routes.EnvAWSSessionToken),
 		},
-		CheckedFunction: getenv("DEPLOY_CHECK_FUNCTION"),
-		AWSEndpoint:     getenv("AWS_ENDPOINT_URL"),
+		CheckedFunction: getenv(routes.EnvDeployCheckFunction),
+		AWSEndpoint:     getenv(routes.EnvAWSEndpointURL),
 	}
-	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+	for _, o := range strings.Split(getenv(routes.EnvCorsAllowedOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			e.CorsOrigins = append(e.CorsOrigins, o)
 		}
 	}
 	e.SecretsEndpoint = "http://localhost:2773"
-	if p := getenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"); p != "" {
+	if p := getenv(routes.EnvSecretsExtensionPort); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT must be a port number, got %q", p)
+			return nil, fmt.Errorf("%s must be a port number, got %q", routes.EnvSecretsExtensionPort, p)
 		}
 		e.SecretsEndpoint = "http://localhost:" + p
 	}
@@ -183,18 +158,18 @@ func Load(getenv func(string) string) (*Env, error) {
 		e.RazorpayBaseURL = DefaultRazorpayBaseURL
 	}
 	e.RazorpayBaseURL = strings.TrimRight(e.RazorpayBaseURL, "/")
-	if p := getenv("DB_PORT"); p != "" {
+	if p := getenv(routes.EnvDBPort); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("DB_PORT must be a port number, got %q", p)
+			return nil, fmt.Errorf("%s must be a port number, got %q", routes.EnvDBPort, p)
 		}
 		e.DB.Port = n
 	}
 	var err error
-	if e.DB.IAMAuth, err = parseBool("DB_IAM_AUTH", getenv("DB_IAM_AUTH")); err != nil {
+	if e.DB.IAMAuth, err = parseBool(routes.EnvDBIAMAuth, getenv(routes.EnvDBIAMAuth)); err != nil {
 		return nil, err
 	}
-	if e.Redis.TLS, err = parseBool("REDIS_TLS", getenv("REDIS_TLS")); err != nil {
+	if e.Redis.TLS, err = parseBool(routes.EnvRedisTLS, getenv(routes.EnvRedisTLS)); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -217,10 +192,10 @@ func (d DB) Check() error {
 		return nil
 	}
 	for _, v := range []struct{ name, value string }{
-		{"DB_HOST", d.Host}, {"DB_NAME", d.Name}, {"DB_USER", d.User},
+		{routes.EnvDBHost, d.Host}, {routes.EnvDBName, d.Name}, {routes.EnvDBUser, d.User},
 	} {
 		if v.value == "" {
-			return fmt.Errorf("%s is not set (nor DATABASE_URL)", v.name)
+			return fmt.Errorf("%s is not set (nor %s)", v.name, routes.EnvDatabaseURL)
 		}
 	}
 	return nil

@@ -3,6 +3,8 @@ package env
 import (
 	"strings"
 	"testing"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 func load(t *testing.T, vars map[string]string) (*Env, error) {
@@ -11,11 +13,11 @@ func load(t *testing.T, vars map[string]string) (*Env, error) {
 }
 
 func TestDefaults(t *testing.T) {
-	e, err := load(t, map[string]string{"_HANDLER": "orders-list", "DB_HOST": "proxy", "DB_NAME": "hasivu", "DB_USER": "app"})
+	e, err := load(t, map[string]string{routes.EnvHandler: routes.OrdersList, routes.EnvDBHost: "proxy", routes.EnvDBName: "hasivu", routes.EnvDBUser: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Handler != "orders-list" || e.Stage != "local" || e.DB.Port != 5432 || e.DB.IAMAuth || e.Redis.TLS ||
+	if e.Handler != routes.OrdersList || e.Stage != "local" || e.DB.Port != 5432 || e.DB.IAMAuth || e.Redis.TLS ||
 		e.RazorpayBaseURL != DefaultRazorpayBaseURL || e.SecretsEndpoint != "http://localhost:2773" {
 		t.Errorf("defaults = %+v", e)
 	}
@@ -26,11 +28,11 @@ func TestDefaults(t *testing.T) {
 
 func TestAWSContract(t *testing.T) {
 	e, err := load(t, map[string]string{
-		"STAGE": "prod", "DB_HOST": "proxy.example", "DB_PORT": "6432", "DB_NAME": "hasivu", "DB_USER": "app",
-		"DB_IAM_AUTH": "true", "REDIS_ADDR": "cache:6379", "REDIS_TLS": "true", "REDIS_AUTH_SECRET_ARN": "arn:redis",
-		"JWT_SECRET_ARN": "arn:jwt", "RAZORPAY_SECRET_ARN": "arn:rzp", "RAZORPAY_BASE_URL": "https://rzp.example/",
-		"AWS_REGION": "ap-south-1", "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "tok",
-		"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "2800",
+		routes.EnvStage: "prod", routes.EnvDBHost: "proxy.example", routes.EnvDBPort: "6432", routes.EnvDBName: "hasivu", routes.EnvDBUser: "app",
+		routes.EnvDBIAMAuth: "true", routes.EnvRedisAddr: "cache:6379", routes.EnvRedisTLS: "true", routes.EnvRedisAuthSecretARN: "arn:redis",
+		routes.EnvJWTSecretARN: "arn:jwt", routes.EnvRazorpaySecretARN: "arn:rzp", routes.EnvRazorpayBaseURL: "https://rzp.example/",
+		routes.EnvAWSRegion: "ap-south-1", routes.EnvAWSAccessKeyID: "AKIA", routes.EnvAWSSecretAccessKey: "s", routes.EnvAWSSessionToken: "tok",
+		routes.EnvSecretsExtensionPort: "2800",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -44,21 +46,21 @@ func TestAWSContract(t *testing.T) {
 
 func TestBadValues(t *testing.T) {
 	for name, vars := range map[string]map[string]string{
-		"DB_PORT":                                {"DB_PORT": "postgres"},
-		"DB_IAM_AUTH":                            {"DB_IAM_AUTH": "yes please"},
-		"REDIS_TLS":                              {"REDIS_TLS": "on"},
-		"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": {"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "-1"},
+		routes.EnvDBPort:               {routes.EnvDBPort: "postgres"},
+		routes.EnvDBIAMAuth:            {routes.EnvDBIAMAuth: "yes please"},
+		routes.EnvRedisTLS:             {routes.EnvRedisTLS: "on"},
+		routes.EnvSecretsExtensionPort: {routes.EnvSecretsExtensionPort: "-1"},
 	} {
 		if _, err := load(t, vars); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: err = %v, want one naming %s", vars, err, name)
 		}
 	}
-	e, _ := load(t, map[string]string{"DB_HOST": "h", "DB_NAME": "n"})
-	if err := e.DB.Check(); err == nil || !strings.Contains(err.Error(), "DB_USER") {
-		t.Errorf("missing DB_USER: %v", err)
+	e, _ := load(t, map[string]string{routes.EnvDBHost: "h", routes.EnvDBName: "n"})
+	if err := e.DB.Check(); err == nil || !strings.Contains(err.Error(), routes.EnvDBUser) {
+		t.Errorf("missing %s: %v", routes.EnvDBUser, err)
 	}
-	e, _ = load(t, map[string]string{"DATABASE_URL": "postgres://x"})
+	e, _ = load(t, map[string]string{routes.EnvDatabaseURL: "postgres://x"})
 	if err := e.DB.Check(); err != nil {
-		t.Errorf("DATABASE_URL alone: %v", err)
+		t.Errorf("%s alone: %v", routes.EnvDatabaseURL, err)
 	}
 }

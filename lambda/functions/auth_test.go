@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/hasivu/infra/lambda/auth"
-	"github.com/hasivu/infra/lambda/httpapi"
+	"github.com/hasivu/infra/lambda/restapi"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 func TestLogin(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	r := f.call("auth-login", request{method: "POST", body: `{"email":"Parent@Test.example","password":"` + password + `"}`})
+	r := f.call(routes.AuthLogin, request{method: "POST", body: `{"email":"Parent@Test.example","password":"` + password + `"}`})
 	if r.status != 200 {
 		t.Fatalf("login: %d %s", r.status, r.raw)
 	}
@@ -31,20 +32,20 @@ func TestLogin(t *testing.T) {
 		t.Errorf("no QueryDuration metric for users.by_email in %s", f.metrics.String())
 	}
 
-	staff := f.call("auth-login", request{method: "POST", body: `{"email":"kitchen@test.example","password":"` + password + `"}`})
+	staff := f.call(routes.AuthLogin, request{method: "POST", body: `{"email":"kitchen@test.example","password":"` + password + `"}`})
 	if c, _ := tokens.Verify(staff.body["token"].(string)); c == nil || c.SchoolID != schoolID {
 		t.Errorf("staff token carries school %v, want %s", c, schoolID)
 	}
 
 	// Unknown email and wrong password get the same answer, and both pay
 	// for a bcrypt comparison (the unknown one against a dummy hash).
-	unknown := f.call("auth-login", request{method: "POST", body: `{"email":"nobody@test.example","password":"x"}`})
-	wrong := f.call("auth-login", request{method: "POST", body: `{"email":"parent@test.example","password":"x"}`})
+	unknown := f.call(routes.AuthLogin, request{method: "POST", body: `{"email":"nobody@test.example","password":"x"}`})
+	wrong := f.call(routes.AuthLogin, request{method: "POST", body: `{"email":"parent@test.example","password":"x"}`})
 	if unknown.status != 401 || wrong.status != 401 || unknown.raw != wrong.raw {
 		t.Errorf("unknown email → %d %s; wrong password → %d %s; want the same 401", unknown.status, unknown.raw, wrong.status, wrong.raw)
 	}
 
-	inactive := f.call("auth-login", request{method: "POST", body: `{"email":"inactive@test.example","password":"` + password + `"}`})
+	inactive := f.call(routes.AuthLogin, request{method: "POST", body: `{"email":"inactive@test.example","password":"` + password + `"}`})
 	if inactive.status != 403 || !strings.Contains(inactive.errorMessage(), "inactive") {
 		t.Errorf("inactive user: %d %s, want 403", inactive.status, inactive.raw)
 	}
@@ -68,9 +69,9 @@ func TestLoginBadInput(t *testing.T) {
 		{"unknown field", `{"email":"a@b.c","password":"x","admin":true}`, 400, `unknown field "admin"`},
 		{"bad email", `{"email":"nope","password":"x"}`, 400, "valid address"},
 		{"NUL in email", `{"email":"parent@test.example\u0000","password":"x"}`, 400, "valid address"},
-		{"oversize", `{"email":"a@b.c","password":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`, 413, "exceeds"},
+		{"oversize", `{"email":"a@b.c","password":"` + strings.Repeat("x", restapi.MaxBodyBytes) + `"}`, 413, "exceeds"},
 	} {
-		r := f.call("auth-login", request{method: "POST", body: tc.body})
+		r := f.call(routes.AuthLogin, request{method: "POST", body: tc.body})
 		if r.status != tc.status || !strings.Contains(r.errorMessage(), tc.mention) {
 			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.status, r.raw, tc.status, tc.mention)
 		}
@@ -104,7 +105,7 @@ func TestBadTokens(t *testing.T) {
 		{"subject not an id", "Bearer " + signedToken(t, "not-a-uuid", "parent", ""), "not a valid id"},
 		{"school not an id", "Bearer " + signedToken(t, staffID, "kitchen_staff", "not-a-school"), "not a valid id"},
 	} {
-		for _, fn := range []string{"orders-list", "orders-create", "payments-create-order", "rfid-verify-card"} {
+		for _, fn := range []string{routes.OrdersList, routes.OrdersCreate, routes.PaymentsCreateOrder, routes.RFIDVerifyCard} {
 			req := request{method: "GET", headers: map[string]string{}}
 			if tc.header != "" {
 				req.headers["Authorization"] = tc.header
@@ -131,7 +132,7 @@ func TestSuspendedAccountLosesItsToken(t *testing.T) {
 	staff := f.login("kitchen@test.example")
 	now := time.Now()
 	f.deps.Standing.Now = func() time.Time { return now }
-	list := func(tok string) response { return f.call("orders-list", request{method: "GET", token: tok}) }
+	list := func(tok string) response { return f.call(routes.OrdersList, request{method: "GET", token: tok}) }
 	if r := list(token); r.status != 200 {
 		t.Fatalf("list: %d %s", r.status, r.raw)
 	}
@@ -148,7 +149,7 @@ func TestSuspendedAccountLosesItsToken(t *testing.T) {
 	}
 	// Other accounts are unaffected, and a deleted account's token is
 	// refused as no longer valid.
-	if r := f.call("rfid-verify-card", request{method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`}); r.status == 401 || r.status == 403 {
+	if r := f.call(routes.RFIDVerifyCard, request{method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`}); r.status == 401 || r.status == 403 {
 		t.Errorf("staff refused: %d %s", r.status, r.raw)
 	}
 	ghost := signedToken(t, unknownID, "parent", "")

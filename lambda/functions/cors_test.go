@@ -1,6 +1,10 @@
 package functions_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hasivu/infra/lambda/routes"
+)
 
 // TestCORS: a browser on an allowed origin may read every answer,
 // failures included; any other origin gets no CORS header.
@@ -21,7 +25,7 @@ func TestCORS(t *testing.T) {
 			{method: "GET", params: map[string]string{"schoolId": "not-an-id", "date": f.today}},
 		} {
 			req.headers = map[string]string{"origin": tc.origin}
-			r := f.call("menus-daily", req)
+			r := f.call(routes.MenusDaily, req)
 			if got := r.headers["Access-Control-Allow-Origin"]; got != tc.allow {
 				t.Errorf("origin %q, status %d: Access-Control-Allow-Origin %q, want %q", tc.origin, r.status, got, tc.allow)
 			}

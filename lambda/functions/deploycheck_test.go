@@ -41,30 +41,30 @@ func TestVersionHealth(t *testing.T) {
 			t.Errorf("%s: %d %+v, want healthy", name, status, h)
 		}
 	}
-	if _, h := check(f, "orders-list"); h.Checks["cache"] != "ok" {
+	if _, h := check(f, routes.OrdersList); h.Checks["cache"] != "ok" {
 		t.Errorf("orders-list's Redis was not checked: %+v", h)
 	}
-	if _, h := check(f, "payments-create-order"); h.Checks["razorpay"] != "ok" {
+	if _, h := check(f, routes.PaymentsCreateOrder); h.Checks["razorpay"] != "ok" {
 		t.Errorf("payments-create-order's Razorpay keys were not checked: %+v", h)
 	}
 	// A schema migrate has not brought up to this build's migrations.
 	f.exec(`DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`)
-	if status, h := check(f, "rfid-verify-card"); status != 503 || !strings.Contains(h.Checks["database"], "this build needs") {
+	if status, h := check(f, routes.RFIDVerifyCard); status != 503 || !strings.Contains(h.Checks["database"], "this build needs") {
 		t.Errorf("behind on migrations: %d %+v", status, h)
 	}
 
 	down := newFixture(t, fixtureOpts{redisAddr: testsupport.ClosedAddr(t)})
-	if status, h := check(down, "menus-daily"); status != 503 || h.Checks["cache"] == "ok" || h.Checks["database"] != "ok" {
+	if status, h := check(down, routes.MenusDaily); status != 503 || h.Checks["cache"] == "ok" || h.Checks["database"] != "ok" {
 		t.Errorf("Redis down: %d %+v", status, h)
 	}
 	noDB := newFixture(t, fixtureOpts{dbURL: "postgres://postgres@" + testsupport.ClosedAddr(t) + "/test?sslmode=disable"})
-	if status, h := check(noDB, "auth-login"); status != 503 || h.Checks["database"] == "ok" {
+	if status, h := check(noDB, routes.AuthLogin); status != 503 || h.Checks["database"] == "ok" {
 		t.Errorf("database down: %d %+v", status, h)
 	}
 	// A Razorpay secret not filled in yet does not stop a deploy.
 	ext := newSecretsExtension(t, map[string]string{"arn:razorpay": `{"keyId":"","keySecret":"","webhookSecret":""}`})
 	unfilled := newFixture(t, fixtureOpts{razorpaySecret: ext})
-	if status, h := check(unfilled, "payments-webhook"); status != 200 || !strings.Contains(h.Checks["razorpay"], "not filled in") {
+	if status, h := check(unfilled, routes.PaymentsWebhook); status != 200 || !strings.Contains(h.Checks["razorpay"], "not filled in") {
 		t.Errorf("unfilled Razorpay secret: %d %+v", status, h)
 	}
 }
@@ -126,13 +126,13 @@ func runHook(t *testing.T, s *awsStandIn) error {
 	t.Helper()
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	vars := map[string]string{"_HANDLER": routes.DeployCheck, "DEPLOY_CHECK_FUNCTION": s.function, "AWS_ENDPOINT_URL": srv.URL,
-		"AWS_REGION": "ap-south-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token"}
+	vars := map[string]string{routes.EnvHandler: routes.DeployCheck, routes.EnvDeployCheckFunction: s.function, routes.EnvAWSEndpointURL: srv.URL,
+		routes.EnvAWSRegion: "ap-south-1", routes.EnvAWSAccessKeyID: "AKID", routes.EnvAWSSecretAccessKey: "secret", routes.EnvAWSSessionToken: "token"}
 	e, err := env.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := functions.Setup(context.Background(), e, functions.Table[routes.DeployCheck].Needs, functions.Options{})
+	d, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.DeployCheck), functions.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,12 +165,12 @@ func TestPreTrafficHook(t *testing.T) {
 		}
 	}
 	healthy := newFixture(t)
-	ok := &awsStandIn{function: "orders-list", version: "7", invoke: serve(healthy, "orders-list")}
+	ok := &awsStandIn{function: routes.OrdersList, version: "7", invoke: serve(healthy, routes.OrdersList)}
 	if err := runHook(t, ok); err != nil || ok.verdict != "Succeeded" || len(ok.invoked) != 1 || ok.invoked[0] != "7" {
 		t.Errorf("healthy version: err %v, verdict %q, invoked %v; want Succeeded after invoking version 7", err, ok.verdict, ok.invoked)
 	}
 
-	initFailed := &awsStandIn{function: "orders-list", version: "8", invoke: func([]byte) ([]byte, string) {
+	initFailed := &awsStandIn{function: routes.OrdersList, version: "8", invoke: func([]byte) ([]byte, string) {
 		return []byte(`{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 1 Error: Runtime exited with error: exit status 2"}`), "Unhandled"
 	}}
 	if err := runHook(t, initFailed); err != nil || initFailed.verdict != "Failed" {
@@ -178,12 +178,12 @@ func TestPreTrafficHook(t *testing.T) {
 	}
 
 	noDB := newFixture(t, fixtureOpts{dbURL: "postgres://postgres@" + testsupport.ClosedAddr(t) + "/test?sslmode=disable"})
-	unreachable := &awsStandIn{function: "rfid-verify-card", version: "9", invoke: serve(noDB, "rfid-verify-card")}
+	unreachable := &awsStandIn{function: routes.RFIDVerifyCard, version: "9", invoke: serve(noDB, routes.RFIDVerifyCard)}
 	if err := runHook(t, unreachable); err != nil || unreachable.verdict != "Failed" {
 		t.Errorf("version without its database: err %v, verdict %q, want Failed", err, unreachable.verdict)
 	}
 
-	apiDown := &awsStandIn{function: "orders-list", version: "10", invoke: serve(healthy, "orders-list"), failReport: true}
+	apiDown := &awsStandIn{function: routes.OrdersList, version: "10", invoke: serve(healthy, routes.OrdersList), failReport: true}
 	if err := runHook(t, apiDown); err == nil || !strings.Contains(err.Error(), "DeploymentDoesNotExistException") {
 		t.Errorf("CodeDeploy refusing the verdict: err %v, want it returned so that Lambda retries", err)
 	}

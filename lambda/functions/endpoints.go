@@ -7,30 +7,31 @@ import (
 	"log/slog"
 
 	"github.com/hasivu/infra/lambda/auth"
-	"github.com/hasivu/infra/lambda/cache"
-	"github.com/hasivu/infra/lambda/httpapi"
+	"github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/menus"
 	"github.com/hasivu/infra/lambda/metrics"
 	"github.com/hasivu/infra/lambda/migrations"
 	"github.com/hasivu/infra/lambda/orders"
 	"github.com/hasivu/infra/lambda/payments"
 	"github.com/hasivu/infra/lambda/postgres"
+	"github.com/hasivu/infra/lambda/redis"
+	"github.com/hasivu/infra/lambda/restapi"
 	"github.com/hasivu/infra/lambda/rfid"
 )
 
 // authLogin serves POST /auth/login: {"email","password"} → token.
-func authLogin(d *Deps) httpapi.Endpoint {
+func authLogin(d *Deps) restapi.Endpoint {
 	svc := &auth.Service{Users: &postgres.Users{Pool: d.Pool}, Tokens: d.Tokens}
-	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		var req auth.LoginRequest
-		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
 		res, err := svc.Login(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.OK(res), nil
+		return restapi.OK(res), nil
 	}
 }
 
@@ -40,8 +41,8 @@ func (d *Deps) OrdersService() *orders.Service {
 	return &orders.Service{Store: &postgres.Orders{Pool: d.Pool}, Cache: d.orderPages(), Now: d.Now}
 }
 
-func (d *Deps) orderPages() cache.OrderPages {
-	return cache.OrderPages{Cache: d.Cache, Versions: &postgres.Orders{Pool: d.Pool}}
+func (d *Deps) orderPages() redis.OrderPages {
+	return redis.OrderPages{Cache: d.Cache, Versions: &postgres.Orders{Pool: d.Pool}}
 }
 
 // ordersPage is the orders-list response: a page whose data may be cut
@@ -54,18 +55,18 @@ type ordersPage struct {
 }
 
 // ordersList serves GET /orders?page=&limit=&fields=.
-func ordersList(d *Deps) httpapi.Endpoint {
+func ordersList(d *Deps) restapi.Endpoint {
 	svc := d.OrdersService()
-	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {
 			return nil, err
 		}
-		page, limit, err := httpapi.Pagination(&r.APIGatewayProxyRequest)
+		page, limit, err := restapi.Pagination(&r.APIGatewayProxyRequest)
 		if err != nil {
 			return nil, err
 		}
-		fields, err := httpapi.Fields[orders.Order](&r.APIGatewayProxyRequest)
+		fields, err := restapi.Fields[orders.Order](&r.APIGatewayProxyRequest)
 		if err != nil {
 			return nil, err
 		}
@@ -73,61 +74,61 @@ func ordersList(d *Deps) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		data, err := httpapi.Select(p.Orders, fields)
+		data, err := restapi.Select(p.Orders, fields)
 		if err != nil {
 			return nil, fmt.Errorf("select fields: %w", err)
 		}
-		return httpapi.OK(ordersPage{Data: data, Page: p.Page, Limit: p.Limit, HasMore: p.HasMore}), nil
+		return restapi.OK(ordersPage{Data: data, Page: p.Page, Limit: p.Limit, HasMore: p.HasMore}), nil
 	}
 }
 
 // ordersCreate serves POST /orders with an Idempotency-Key header: 201
 // with the new order, or 200 with the order a retry already placed.
-func ordersCreate(d *Deps) httpapi.Endpoint {
+func ordersCreate(d *Deps) restapi.Endpoint {
 	svc := d.OrdersService()
-	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {
 			return nil, err
 		}
 		var req orders.NewOrder
-		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
-		key := httpapi.Header(&r.APIGatewayProxyRequest, "Idempotency-Key")
+		key := restapi.Header(&r.APIGatewayProxyRequest, "Idempotency-Key")
 		o, created, err := svc.Create(ctx, who.UserID, key, req)
 		if err != nil {
 			return nil, err
 		}
 		if !created {
-			return &httpapi.Response{Status: 200, Body: o, Headers: map[string]string{"Idempotent-Replayed": "true"}}, nil
+			return &restapi.Response{Status: 200, Body: o, Headers: map[string]string{"Idempotent-Replayed": "true"}}, nil
 		}
-		return httpapi.Created(o), nil
+		return restapi.Created(o), nil
 	}
 }
 
 // menusDaily serves GET /schools/{schoolId}/menus/{date}.
-func menusDaily(d *Deps) httpapi.Endpoint {
-	svc := &menus.Service{Store: &postgres.Menus{Pool: d.Pool}, Cache: cache.Menus{Cache: d.Cache}}
-	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func menusDaily(d *Deps) restapi.Endpoint {
+	svc := &menus.Service{Store: &postgres.Menus{Pool: d.Pool}, Cache: redis.Menus{Cache: d.Cache}}
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		m, err := svc.Daily(ctx, r.PathParameters["schoolId"], r.PathParameters["date"])
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.OK(m), nil
+		return restapi.OK(m), nil
 	}
 }
 
 // paymentsCreateOrder serves POST /payments/orders {"orderId"}: 201 with
 // a new payment order, 200 with the order's existing live one.
-func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
-	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+func paymentsCreateOrder(d *Deps) restapi.Endpoint {
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {
 			return nil, err
 		}
 		var req payments.CreateRequest
-		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
 		svc, err := d.payments(ctx)
@@ -140,9 +141,9 @@ func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
 			return nil, err
 		}
 		if created {
-			return httpapi.Created(po), nil
+			return restapi.Created(po), nil
 		}
-		return httpapi.OK(po), nil
+		return restapi.OK(po), nil
 	}
 }
 
@@ -150,10 +151,10 @@ func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
 // to an order's payment status raises its owner's order-list version in
 // the cache before Razorpay is answered. A capture owed back is counted
 // as metrics.PaymentsRefundDue, which an alarm watches, and logged.
-func paymentsWebhook(d *Deps) httpapi.Endpoint {
+func paymentsWebhook(d *Deps) restapi.Endpoint {
 	pages := d.orderPages()
-	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-		body, err := httpapi.Body(&r.APIGatewayProxyRequest)
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
+		body, err := restapi.Body(&r.APIGatewayProxyRequest)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +162,7 @@ func paymentsWebhook(d *Deps) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		res, err := svc.HandleWebhook(ctx, body, httpapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
+		res, err := svc.HandleWebhook(ctx, body, restapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
 		if err != nil {
 			return nil, err
 		}
@@ -170,32 +171,32 @@ func paymentsWebhook(d *Deps) httpapi.Endpoint {
 		}
 		switch res.Status {
 		case payments.RefundDue:
-			metrics.FromContext(ctx).Add(metrics.PaymentsRefundDue, 1, metrics.DimReason, res.Reason)
+			emf.FromContext(ctx).Add(metrics.PaymentsRefundDue, 1, metrics.DimReason, res.Reason)
 			slog.WarnContext(ctx, "captured payment owed back", "reason", res.Reason, "user", res.UserID)
 		case payments.UnknownOrder, payments.NotCaptured:
 			slog.WarnContext(ctx, "webhook payment not applied", "outcome", res.Status)
 		}
-		return httpapi.OK(res), nil
+		return restapi.OK(res), nil
 	}
 }
 
 // rfidVerifyCard serves POST /rfid/verify {"cardNumber","readerId"}.
-func rfidVerifyCard(d *Deps) httpapi.Endpoint {
+func rfidVerifyCard(d *Deps) restapi.Endpoint {
 	svc := &rfid.Service{Store: &postgres.Cards{Pool: d.Pool}, Now: d.Now}
-	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {
 			return nil, err
 		}
 		var req rfid.Request
-		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
+		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
 		v, err := svc.Verify(ctx, who, req)
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.OK(v), nil
+		return restapi.OK(v), nil
 	}
 }
 

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	"github.com/hasivu/infra/lambda/redis"
+	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
@@ -21,30 +22,30 @@ func TestRedisDown(t *testing.T) {
 	f.insertOrder(parentID, studentID, f.today, "confirmed", "paid", time.Now().Add(-time.Hour))
 
 	for i := range 2 { // twice: the second read would be a hit if Redis worked
-		if r := f.call("orders-list", request{method: "GET", token: token}); r.status != 200 || len(r.body["data"].([]any)) != 1+i {
+		if r := f.call(routes.OrdersList, request{method: "GET", token: token}); r.status != 200 || len(r.body["data"].([]any)) != 1+i {
 			t.Fatalf("orders-list: %d %s", r.status, r.raw)
 		}
-		if r := f.call("menus-daily", request{method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}}); r.status != 200 {
+		if r := f.call(routes.MenusDaily, request{method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}}); r.status != 200 {
 			t.Fatalf("menus-daily: %d %s", r.status, r.raw)
 		}
 		if i == 0 {
-			r := f.call("orders-create", request{method: "POST", token: token, body: newOrder(t, f),
+			r := f.call(routes.OrdersCreate, request{method: "POST", token: token, body: newOrder(t, f),
 				headers: map[string]string{"Idempotency-Key": "redis-down"}})
 			if r.status != 201 {
 				t.Fatalf("orders-create: %d %s", r.status, r.raw)
 			}
-			po := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + r.body["id"].(string) + `"}`})
+			po := f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + r.body["id"].(string) + `"}`})
 			if po.status != 201 {
 				t.Fatalf("payments-create-order: %d %s", po.status, po.raw)
 			}
 			body := razorpaytest.CapturedEvent("pay_redis_down", po.body["razorpayOrderId"].(string), 12000)
-			if wh := f.call("payments-webhook", request{method: "POST", body: string(body),
+			if wh := f.call(routes.PaymentsWebhook, request{method: "POST", body: string(body),
 				headers: map[string]string{"X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}}); wh.status != 200 || wh.body["status"] != "paid" {
 				t.Fatalf("payments-webhook: %d %s", wh.status, wh.raw)
 			}
 		}
 	}
-	if r := f.call("rfid-verify-card", request{method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`}); r.status != 200 {
+	if r := f.call(routes.RFIDVerifyCard, request{method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`}); r.status != 200 {
 		t.Fatalf("rfid-verify-card: %d %s", r.status, r.raw)
 	}
 	// Without fast-failing client settings go-redis spends ~1.7 s per call
@@ -74,13 +75,13 @@ func TestDatabaseDown(t *testing.T) {
 	body := razorpaytest.CapturedEvent("pay_db_down", "order_x", 100)
 	start := time.Now()
 	for fn, req := range map[string]request{
-		"auth-login":            {method: "POST", body: `{"email":"parent@test.example","password":"` + password + `"}`},
-		"orders-list":           {method: "GET", token: token},
-		"orders-create":         {method: "POST", token: token, body: newOrder(t, f), headers: map[string]string{"Idempotency-Key": "db-down"}},
-		"menus-daily":           {method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}},
-		"payments-create-order": {method: "POST", token: token, body: `{"orderId":"` + unknownID + `"}`},
-		"payments-webhook":      {method: "POST", body: string(body), headers: map[string]string{"X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}},
-		"rfid-verify-card":      {method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`},
+		routes.AuthLogin:           {method: "POST", body: `{"email":"parent@test.example","password":"` + password + `"}`},
+		routes.OrdersList:          {method: "GET", token: token},
+		routes.OrdersCreate:        {method: "POST", token: token, body: newOrder(t, f), headers: map[string]string{"Idempotency-Key": "db-down"}},
+		routes.MenusDaily:          {method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}},
+		routes.PaymentsCreateOrder: {method: "POST", token: token, body: `{"orderId":"` + unknownID + `"}`},
+		routes.PaymentsWebhook:     {method: "POST", body: string(body), headers: map[string]string{"X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}},
+		routes.RFIDVerifyCard:      {method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`},
 	} {
 		r := f.call(fn, req)
 		if r.status != 503 || r.errorCode() != "unavailable" {
@@ -105,16 +106,16 @@ func TestDatabaseDown(t *testing.T) {
 // phase), not here.
 func TestRedisHung(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, fixtureOpts{redisProxy: true, cache: cache.Config{TripAfter: 3, Cooldown: time.Hour}})
+	f := newFixture(t, fixtureOpts{redisProxy: true, cache: redis.Config{TripAfter: 3, Cooldown: time.Hour}})
 	token := f.login("parent@test.example")
 	f.insertOrder(parentID, studentID, f.today, "confirmed", "paid", time.Now().Add(-time.Hour))
 	f.proxy.SetMode(testsupport.Hung)
 	list := func() {
 		t.Helper()
-		if r := f.call("orders-list", request{method: "GET", token: token}); r.status != 200 || len(r.body["data"].([]any)) != 1 {
+		if r := f.call(routes.OrdersList, request{method: "GET", token: token}); r.status != 200 || len(r.body["data"].([]any)) != 1 {
 			t.Fatalf("orders-list: %d %s", r.status, r.raw)
 		}
-		if r := f.call("menus-daily", request{method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}}); r.status != 200 {
+		if r := f.call(routes.MenusDaily, request{method: "GET", params: map[string]string{"schoolId": schoolID, "date": f.today}}); r.status != 200 {
 			t.Fatalf("menus-daily: %d %s", r.status, r.raw)
 		}
 	}

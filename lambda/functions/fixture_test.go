@@ -15,14 +15,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hasivu/infra/lambda/auth"
-	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	"github.com/hasivu/infra/lambda/redis"
 	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
@@ -98,7 +98,7 @@ type fixture struct {
 	razorpay *razorpaytest.Server
 	metrics  *syncBuffer
 	handlers map[string]functions.APIHandler
-	redis    *redis.Client // the test Redis, for assertions
+	redis    *goredis.Client // the test Redis, for assertions
 	prefix   string
 	// proxy stands between the handlers and Redis when the test asked
 	// for it (fixtureOpts.redisProxy), to cut Redis off and bring it back.
@@ -114,7 +114,7 @@ type fixtureOpts struct {
 	redisAddr  string       // overrides the test Redis (a closed port: Redis down)
 	redisProxy bool         // puts a testsupport.Proxy between the handlers and Redis
 	dbURL      string       // overrides the schema's URL for handlers (a closed port: database down)
-	cache      cache.Config // the cache's breaker and version TTL (the prefix is the fixture's)
+	cache      redis.Config // the cache's breaker and version TTL (the prefix is the fixture's)
 	dbConns    int          // the handlers' pool size, to let many requests reach PostgreSQL at once
 	// razorpaySecret, when set, is a stand-in Parameters and Secrets
 	// extension holding the Razorpay secret (arn:razorpay), which the
@@ -155,16 +155,16 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 	rp := razorpaytest.New("rzp_test_key", "rzp_test_secret")
 	t.Cleanup(rp.Close)
 	vars := map[string]string{
-		"STAGE": "test", "DATABASE_URL": handlerDSN, "REDIS_ADDR": redisAddr, "JWT_SECRET": jwtSecret,
-		"RAZORPAY_BASE_URL": rp.URL, "RAZORPAY_KEY_ID": rp.KeyID, "RAZORPAY_KEY_SECRET": rp.KeySecret,
-		"RAZORPAY_WEBHOOK_SECRET": webhookSecret, "CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:3000",
+		routes.EnvStage: "test", routes.EnvDatabaseURL: handlerDSN, routes.EnvRedisAddr: redisAddr, routes.EnvJWTSecret: jwtSecret,
+		routes.EnvRazorpayBaseURL: rp.URL, routes.EnvRazorpayKeyID: rp.KeyID, routes.EnvRazorpayKeySecret: rp.KeySecret,
+		routes.EnvRazorpayWebhookSecret: webhookSecret, routes.EnvCorsAllowedOrigins: "https://app.example.com, http://localhost:3000",
 	}
 	if ext := o.razorpaySecret; ext != nil {
-		for _, k := range []string{"RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"} {
+		for _, k := range []string{routes.EnvRazorpayKeyID, routes.EnvRazorpayKeySecret, routes.EnvRazorpayWebhookSecret} {
 			delete(vars, k)
 		}
-		vars["RAZORPAY_SECRET_ARN"], vars["AWS_SESSION_TOKEN"] = "arn:razorpay", ext.token
-		vars["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = ext.port
+		vars[routes.EnvRazorpaySecretARN], vars[routes.EnvAWSSessionToken] = "arn:razorpay", ext.token
+		vars[routes.EnvSecretsExtensionPort] = ext.port
 	}
 	e, err := env.Load(func(k string) string { return vars[k] })
 	if err != nil {
@@ -172,7 +172,7 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 	}
 	f := &fixture{t: t, dsn: dsn, db: testsupport.Pool(t, dsn), razorpay: rp, metrics: &syncBuffer{},
 		handlers: map[string]functions.APIHandler{}, prefix: prefix, proxy: proxy, app: app,
-		redis: redis.NewClient(&redis.Options{Addr: testsupport.RedisAddr()})}
+		redis: goredis.NewClient(&goredis.Options{Addr: testsupport.RedisAddr()})}
 	t.Cleanup(func() { f.redis.Close() })
 	o.cache.Prefix = prefix
 	d, err := functions.Setup(context.Background(), e, functions.Union(routes.Deployed()...),
@@ -330,7 +330,7 @@ func (f *fixture) call(function string, req request) response {
 // login signs in through auth-login and returns the token.
 func (f *fixture) login(email string) string {
 	f.t.Helper()
-	r := f.call("auth-login", request{method: "POST", body: `{"email":"` + email + `","password":"` + password + `"}`})
+	r := f.call(routes.AuthLogin, request{method: "POST", body: `{"email":"` + email + `","password":"` + password + `"}`})
 	if r.status != 200 {
 		f.t.Fatalf("login %s: %d %s", email, r.status, r.raw)
 	}
@@ -364,14 +364,14 @@ func signedToken(t *testing.T, user, role, school string) string {
 // secret.
 func (f *fixture) webhook(body []byte) response {
 	f.t.Helper()
-	return f.call("payments-webhook", request{method: "POST", body: string(body),
+	return f.call(routes.PaymentsWebhook, request{method: "POST", body: string(body),
 		headers: map[string]string{"Content-Type": "application/json", "X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}})
 }
 
 // checkout opens (or reopens) a payment order for an order.
 func (f *fixture) checkout(token, orderID string) response {
 	f.t.Helper()
-	return f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + orderID + `"}`})
+	return f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + orderID + `"}`})
 }
 
 // waitFor polls cond until it holds, failing the test after a deadline

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/orders"
+	"github.com/hasivu/infra/lambda/redis"
+	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
@@ -30,7 +31,7 @@ func (h heldPages) StorePage(ctx context.Context, userID string, v orders.Versio
 // the order ids.
 func (f *fixture) listIDs(token string) []string {
 	f.t.Helper()
-	r := f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"fields": "id"}})
+	r := f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"fields": "id"}})
 	if r.status != 200 {
 		f.t.Fatalf("list: %d %s", r.status, r.raw)
 	}
@@ -44,7 +45,7 @@ func (f *fixture) listIDs(token string) []string {
 // createOrder places an order through orders-create and returns its id.
 func (f *fixture) createOrder(token, key string) string {
 	f.t.Helper()
-	r := f.call("orders-create", request{method: "POST", token: token, headers: map[string]string{"Idempotency-Key": key},
+	r := f.call(routes.OrdersCreate, request{method: "POST", token: token, headers: map[string]string{"Idempotency-Key": key},
 		body: fmt.Sprintf(`{"studentId":%q,"schoolId":%q,"deliveryDate":%q,"items":[{"menuItemId":%q,"quantity":1}]}`,
 			studentID, schoolID, f.tomorrow, lunchID)})
 	if r.status != 201 {
@@ -138,12 +139,12 @@ func TestNoStaleListUnderConcurrentCreates(t *testing.T) {
 // Redis is unreachable cannot raise the cached version; when Redis comes
 // back with its data, the page cached before the write must stop being
 // served within the version copy's lifetime (shortened here from
-// cache.ListVersionTTL so the test does not wait 30 s). Cache-aside with
+// redis.ListVersionTTL so the test does not wait 30 s). Cache-aside with
 // a delete on write served the old page until its five minutes ran out.
 func TestListAfterRedisOutageWrite(t *testing.T) {
 	t.Parallel()
 	const versionTTL = 300 * time.Millisecond
-	f := newFixture(t, fixtureOpts{redisProxy: true, cache: cache.Config{VersionTTL: versionTTL, Cooldown: time.Nanosecond}})
+	f := newFixture(t, fixtureOpts{redisProxy: true, cache: redis.Config{VersionTTL: versionTTL, Cooldown: time.Nanosecond}})
 	token := f.login("parent@test.example")
 	if got := f.listIDs(token); len(got) != 0 { // caches the empty page
 		t.Fatalf("fresh list %v", got)

@@ -1,7 +1,8 @@
 // Package functions is the handler table: every function the platform
-// deploys, by the name that is also its Lambda Handler setting, with what
-// it needs at init and how to build its handler. main serves the one
-// _HANDLER names; the local server serves every routed one.
+// deploys, by the name that is also its Lambda Handler setting, with how
+// to build its handler, and the init that builds what the function needs
+// (declared in package routes, which the API stack reads too). main serves
+// the one _HANDLER names; the local server serves every routed one.
 package functions
 
 import (
@@ -20,59 +21,44 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
-	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/deploycheck"
+	"github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/env"
-	"github.com/hasivu/infra/lambda/httpapi"
 	"github.com/hasivu/infra/lambda/metrics"
 	"github.com/hasivu/infra/lambda/postgres"
+	"github.com/hasivu/infra/lambda/redis"
+	"github.com/hasivu/infra/lambda/restapi"
 	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/secrets"
 )
 
-// Needs lists what a function sets up at init. Nothing else is built: a
-// function without Cache opens no Redis connection, one without Razorpay
-// reads no Razorpay secret.
-type Needs struct {
-	DB       bool
-	Cache    bool
-	JWT      bool
-	Razorpay bool
-	// Webhook needs the Razorpay webhook secret only.
-	Webhook bool
-	// LongStatements lifts the database's statement_timeout for the
-	// function's sessions: migrations build indexes for minutes.
-	LongStatements bool
-	// DeployCheck builds the pre-traffic hook's CodeDeploy and Lambda
-	// clients.
-	DeployCheck bool
-}
-
-// Function is one entry of the handler table.
+// Function is one entry of the handler table. What it needs at init is
+// declared with its name in package routes (routes.NeedsOf), where the API
+// stack reads it too.
 type Function struct {
-	Needs Needs
 	// HTTP builds the endpoint of a routed function.
-	HTTP func(d *Deps) httpapi.Endpoint
+	HTTP func(d *Deps) restapi.Endpoint
 	// Invoke builds the handler of a function invoked directly with a
 	// JSON payload (migrate).
 	Invoke func(d *Deps) func(ctx context.Context, payload json.RawMessage) (any, error)
 }
 
-// Table maps each function name to its entry.
+// Table maps each function name to its entry: exactly the functions
+// routes.Names declares.
 var Table = map[string]Function{
-	"auth-login":            {Needs: Needs{DB: true, JWT: true}, HTTP: authLogin},
-	"orders-list":           {Needs: Needs{DB: true, Cache: true, JWT: true}, HTTP: ordersList},
-	"orders-create":         {Needs: Needs{DB: true, Cache: true, JWT: true}, HTTP: ordersCreate},
-	"menus-daily":           {Needs: Needs{DB: true, Cache: true}, HTTP: menusDaily},
-	"payments-create-order": {Needs: Needs{DB: true, JWT: true, Razorpay: true}, HTTP: paymentsCreateOrder},
-	"payments-webhook":      {Needs: Needs{DB: true, Cache: true, Webhook: true}, HTTP: paymentsWebhook},
-	"rfid-verify-card":      {Needs: Needs{DB: true, JWT: true}, HTTP: rfidVerifyCard},
-	routes.Migrate:          {Needs: Needs{DB: true, LongStatements: true}, Invoke: migrate},
-	routes.DeployCheck:      {Needs: Needs{DeployCheck: true}, Invoke: deployCheck},
+	routes.AuthLogin:           {HTTP: authLogin},
+	routes.OrdersList:          {HTTP: ordersList},
+	routes.OrdersCreate:        {HTTP: ordersCreate},
+	routes.MenusDaily:          {HTTP: menusDaily},
+	routes.PaymentsCreateOrder: {HTTP: paymentsCreateOrder},
+	routes.PaymentsWebhook:     {HTTP: paymentsWebhook},
+	routes.RFIDVerifyCard:      {HTTP: rfidVerifyCard},
+	routes.Migrate:             {Invoke: migrate},
+	routes.DeployCheck:         {Invoke: deployCheck},
 }
 
 // Names returns the table's function names, sorted.
@@ -83,7 +69,7 @@ func Names() []string { return slices.Sorted(maps.Keys(Table)) }
 type Deps struct {
 	Stage  string
 	Pool   *pgxpool.Pool
-	Cache  *cache.Cache
+	Cache  *redis.Cache
 	Tokens *auth.Tokens
 	// Standing checks, for every route that needs a signed-in user, that
 	// the user's account is still active.
@@ -116,7 +102,7 @@ func (d *Deps) Ready(sinceProcessStart time.Duration) { d.coldStart = sinceProce
 type Options struct {
 	// Cache adjusts the cache: its key prefix (tests give each test its
 	// own) and circuit breaker.
-	Cache cache.Config
+	Cache redis.Config
 	// HTTPClient is used for Razorpay and the secrets extension.
 	HTTPClient *http.Client
 	// DBMaxConns and RedisPoolSize, when positive, replace the Lambda
@@ -128,7 +114,7 @@ type Options struct {
 // Setup builds what the union of needs requires from the environment:
 // the database pool, the Redis client, the JWT key, the Razorpay client.
 // A missing setting is an error naming the variable.
-func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, error) {
+func Setup(ctx context.Context, e *env.Env, needs routes.Needs, opt Options) (*Deps, error) {
 	d := &Deps{Stage: e.Stage, Now: time.Now, Metrics: os.Stdout, CorsOrigins: e.CorsOrigins}
 	sec := &secrets.Client{Endpoint: e.SecretsEndpoint, Token: e.AWS.SessionToken, HTTP: opt.HTTPClient}
 	if needs.DB {
@@ -151,23 +137,23 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 	}
 	if needs.Cache {
 		if e.Redis.Addr == "" {
-			return nil, errors.New("REDIS_ADDR is not set")
+			return nil, errors.New(routes.EnvRedisAddr + " is not set")
 		}
 		var password string
 		if e.Redis.AuthSecretARN != "" {
 			s, err := sec.Get(ctx, e.Redis.AuthSecretARN)
 			if err != nil {
-				return nil, fmt.Errorf("REDIS_AUTH_SECRET_ARN: %w", err)
+				return nil, fmt.Errorf("%s: %w", routes.EnvRedisAuthSecretARN, err)
 			}
 			if password, err = secrets.ParseRedisAuth(s); err != nil {
-				return nil, fmt.Errorf("REDIS_AUTH_SECRET_ARN: %w", err)
+				return nil, fmt.Errorf("%s: %w", routes.EnvRedisAuthSecretARN, err)
 			}
 		}
-		o := cache.Options(e.Redis.Addr, e.Redis.TLS, password)
+		o := redis.Options(e.Redis.Addr, e.Redis.TLS, password)
 		if opt.RedisPoolSize > 0 {
 			o.PoolSize = opt.RedisPoolSize
 		}
-		rdb := redis.NewClient(o)
+		rdb := goredis.NewClient(o)
 		// Open the (TLS) connection now, while init has the CPU; a failure
 		// only means the first requests use the database.
 		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
@@ -175,17 +161,17 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 			slog.WarnContext(ctx, "Redis not reachable at init; serving from the database", "error", err)
 		}
 		cancel()
-		d.Cache = cache.New(rdb, opt.Cache)
+		d.Cache = redis.New(rdb, opt.Cache)
 	}
 	if needs.JWT {
 		key := e.JWTSecret
 		if key == "" {
 			if e.JWTSecretARN == "" {
-				return nil, errors.New("JWT_SECRET_ARN is not set (nor JWT_SECRET)")
+				return nil, fmt.Errorf("%s is not set (nor %s)", routes.EnvJWTSecretARN, routes.EnvJWTSecret)
 			}
 			var err error
 			if key, err = sec.Get(ctx, e.JWTSecretARN); err != nil {
-				return nil, fmt.Errorf("JWT_SECRET_ARN: %w", err)
+				return nil, fmt.Errorf("%s: %w", routes.EnvJWTSecretARN, err)
 			}
 		}
 		t, err := auth.NewTokens([]byte(key))
@@ -201,7 +187,8 @@ func Setup(ctx context.Context, e *env.Env, needs Needs, opt Options) (*Deps, er
 		rp := e.Razorpay
 		fixed := (!needs.Razorpay || (rp.KeyID != "" && rp.KeySecret != "")) && (!needs.Webhook || rp.WebhookSecret != "")
 		if !fixed && e.RazorpaySecretARN == "" {
-			return nil, errors.New("RAZORPAY_SECRET_ARN is not set (nor RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)")
+			return nil, fmt.Errorf("%s is not set (nor %s, %s, %s)", routes.EnvRazorpaySecretARN,
+				routes.EnvRazorpayKeyID, routes.EnvRazorpayKeySecret, routes.EnvRazorpayWebhookSecret)
 		}
 		// Read on first use, not here: a missing or unfilled secret must
 		// fail payment requests, not the init every deploy waits on.
@@ -229,16 +216,16 @@ func (d *Deps) Close() {
 }
 
 // Union returns the needs of all the named functions together.
-func Union(names ...string) Needs {
-	var n Needs
+func Union(names ...string) routes.Needs {
+	var n routes.Needs
 	for _, name := range names {
-		f := Table[name]
-		n.DB = n.DB || f.Needs.DB
-		n.Cache = n.Cache || f.Needs.Cache
-		n.JWT = n.JWT || f.Needs.JWT
-		n.Razorpay = n.Razorpay || f.Needs.Razorpay
-		n.Webhook = n.Webhook || f.Needs.Webhook
-		n.DeployCheck = n.DeployCheck || f.Needs.DeployCheck
+		f := routes.NeedsOf(name)
+		n.DB = n.DB || f.DB
+		n.Cache = n.Cache || f.Cache
+		n.JWT = n.JWT || f.JWT
+		n.Razorpay = n.Razorpay || f.Razorpay
+		n.Webhook = n.Webhook || f.Webhook
+		n.DeployCheck = n.DeployCheck || f.DeployCheck
 	}
 	return n
 }
@@ -280,11 +267,11 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 			return d.health(ctx), nil
 		}
 		start := time.Now()
-		rec := metrics.NewRecorder(d.Stage, name)
-		ctx = metrics.NewContext(ctx, rec)
+		rec := emf.NewRecorder(d.Stage, name)
+		ctx = emf.NewContext(ctx, rec)
 		defer d.finish(ctx, rec, start)
 		resp := d.serve(ctx, endpoint, route.Auth, req)
-		httpapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+		restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
 		return resp, nil
 	}, nil
 }
@@ -292,23 +279,23 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 // serve authenticates the caller where the route needs one (a valid token
 // of an account still active) and runs the endpoint; every outcome,
 // failures included, is a response.
-func (d *Deps) serve(ctx context.Context, endpoint httpapi.Endpoint, auth bool, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	r := &httpapi.Request{APIGatewayProxyRequest: req}
+func (d *Deps) serve(ctx context.Context, endpoint restapi.Endpoint, auth bool, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	r := &restapi.Request{APIGatewayProxyRequest: req}
 	if auth {
-		claims, err := httpapi.Authenticate(&req, d.Tokens)
+		claims, err := restapi.Authenticate(&req, d.Tokens)
 		if err != nil {
-			return httpapi.Error(ctx, err)
+			return restapi.Error(ctx, err)
 		}
 		if err := d.Standing.Check(ctx, claims.UserID); err != nil {
-			return httpapi.Error(ctx, err)
+			return restapi.Error(ctx, err)
 		}
 		r.Claims = claims
 	}
 	resp, err := endpoint(ctx, r)
 	if err != nil {
-		return httpapi.Error(ctx, err)
+		return restapi.Error(ctx, err)
 	}
-	return httpapi.Encode(resp)
+	return restapi.Encode(resp)
 }
 
 // Invoke returns the handler of the named directly invoked function.
@@ -322,14 +309,14 @@ func (d *Deps) Invoke(name string) (func(ctx context.Context, payload json.RawMe
 	h := f.Invoke(d)
 	return func(ctx context.Context, payload json.RawMessage) (any, error) {
 		start := time.Now()
-		rec := metrics.NewRecorder(d.Stage, name)
-		ctx = metrics.NewContext(ctx, rec)
+		rec := emf.NewRecorder(d.Stage, name)
+		ctx = emf.NewContext(ctx, rec)
 		defer d.finish(ctx, rec, start)
 		return h(ctx, payload)
 	}, nil
 }
 
-func (d *Deps) finish(ctx context.Context, rec *metrics.Recorder, start time.Time) {
+func (d *Deps) finish(ctx context.Context, rec *emf.Recorder, start time.Time) {
 	rec.Since(metrics.OperationDuration, start)
 	d.coldStartOnce.Do(func() {
 		if d.coldStart > 0 {
@@ -342,7 +329,7 @@ func (d *Deps) finish(ctx context.Context, rec *metrics.Recorder, start time.Tim
 }
 
 // claims returns the caller; routes with Auth always have one.
-func claims(r *httpapi.Request) (*auth.Claims, error) {
+func claims(r *restapi.Request) (*auth.Claims, error) {
 	if r.Claims == nil {
 		return nil, apperr.New(apperr.Unauthorized, "sign in first")
 	}

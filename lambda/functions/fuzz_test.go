@@ -18,8 +18,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/hasivu/infra/lambda/httpapi"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	"github.com/hasivu/infra/lambda/restapi"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // The fuzz targets drive each routed function through the handler the
@@ -30,7 +31,7 @@ import (
 // cannot be called from here. Every input is a client's request and the
 // servers are up, so one property holds for all of them: no panic, no
 // error returned to the runtime, never a 5xx, a JSON body, and for a 4xx
-// the error shape of httpapi.ErrorBody with the code that maps to the
+// the error shape of restapi.ErrorBody with the code that maps to the
 // status.
 //
 // Each fuzzing process (the coordinator and every worker) builds its own
@@ -112,10 +113,10 @@ func (fx *fixture) serve(t *testing.T, function string, req events.APIGatewayPro
 	if resp.StatusCode < 400 {
 		return
 	}
-	var e httpapi.ErrorBody
+	var e restapi.ErrorBody
 	dec := json.NewDecoder(strings.NewReader(resp.Body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil || e.Error.Message == "" || httpapi.Status(e.Error.Code) != resp.StatusCode {
+	if err := dec.Decode(&e); err != nil || e.Error.Message == "" || restapi.Status(e.Error.Code) != resp.StatusCode {
 		fail("%d with body %s, want {\"error\":{\"code\",\"message\"}} whose code maps to the status (%v)",
 			resp.StatusCode, resp.Body, err)
 	}
@@ -282,7 +283,7 @@ var badJSON = []string{
 func FuzzAuthLogin(f *testing.F) {
 	fx := newFuzzFixture(f)
 	good := `{"email":"parent@test.example","password":"` + password + `"}`
-	fx.reach(f, "auth-login", gatewayRequest("POST", good, 0))
+	fx.reach(f, routes.AuthLogin, gatewayRequest("POST", good, 0))
 	for _, body := range append([]string{
 		good,
 		`{"email":"PARENT@test.example ","password":"` + password + `"}`,
@@ -307,7 +308,7 @@ func FuzzAuthLogin(f *testing.F) {
 	f.Add(good, uint8(1))
 	f.Add("not base64!", uint8(2))
 	f.Fuzz(func(t *testing.T, body string, encoding uint8) {
-		fx.serve(t, "auth-login", gatewayRequest("POST", body, encoding))
+		fx.serve(t, routes.AuthLogin, gatewayRequest("POST", body, encoding))
 	})
 }
 
@@ -321,7 +322,7 @@ func FuzzOrdersList(f *testing.F) {
 		setQuery(&r, query)
 		return r
 	}
-	fx.reach(f, "orders-list", req(3, good, "page=1&limit=2&fields=id,status"))
+	fx.reach(f, routes.OrdersList, req(3, good, "page=1&limit=2&fields=id,status"))
 	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, "") })
 	for _, q := range []string{
 		"page=2&limit=1", "fields=id,items,student", "fields=", "fields=,,id,,", "fields=id,password", "fields=%00",
@@ -332,7 +333,7 @@ func FuzzOrdersList(f *testing.F) {
 		f.Add(uint8(3), good, q)
 	}
 	f.Fuzz(func(t *testing.T, how uint8, token, query string) {
-		fx.serve(t, "orders-list", req(how, token, query))
+		fx.serve(t, routes.OrdersList, req(how, token, query))
 	})
 }
 
@@ -355,7 +356,7 @@ func FuzzOrdersCreate(f *testing.F) {
 		}
 		return r
 	}
-	fx.reach(f, "orders-create", req(3, good, body, 0, "seed"))
+	fx.reach(f, routes.OrdersCreate, req(3, good, body, 0, "seed"))
 	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, body, uint8(0), "k1") })
 	for _, key := range []string{"", "seed", "k2", "\x00", "k\x00", "\xff\xfe", "line\nbreak", " ", strings.Repeat("k", 100), strings.Repeat("k", 101), "😀"} {
 		f.Add(uint8(3), good, body, uint8(0), key)
@@ -403,7 +404,7 @@ func FuzzOrdersCreate(f *testing.F) {
 		f.Add(uint8(3), good, b, uint8(0), "k")
 	}
 	f.Fuzz(func(t *testing.T, how uint8, token, body string, encoding uint8, key string) {
-		fx.serve(t, "orders-create", req(how, token, body, encoding, key))
+		fx.serve(t, routes.OrdersCreate, req(how, token, body, encoding, key))
 	})
 }
 
@@ -416,7 +417,7 @@ func FuzzMenusDaily(f *testing.F) {
 		setQuery(&r, query)
 		return r
 	}
-	fx.reach(f, "menus-daily", req(schoolID, fx.today, ""))
+	fx.reach(f, routes.MenusDaily, req(schoolID, fx.today, ""))
 	for _, p := range [][2]string{
 		{schoolID, fx.today}, {schoolID, fx.tomorrow}, {strings.ToUpper(schoolID), fx.today}, {otherSchoolID, fx.today},
 		{unknownID, fx.today}, {schoolID, "2001-01-01"}, {schoolID, "0000-01-01"}, {schoolID, "9999-12-31"},
@@ -429,7 +430,7 @@ func FuzzMenusDaily(f *testing.F) {
 	}
 	f.Add(schoolID, fx.today, "date=2001-01-01&schoolId=x")
 	f.Fuzz(func(t *testing.T, school, date, query string) {
-		fx.serve(t, "menus-daily", req(school, date, query))
+		fx.serve(t, routes.MenusDaily, req(school, date, query))
 	})
 }
 
@@ -440,7 +441,7 @@ func FuzzPaymentsCreateOrder(f *testing.F) {
 	good := claims(parentID, "parent", "")
 	body := `{"orderId":"` + fuzzPayableOrder + `"}`
 	req := authorizedPost
-	fx.reach(f, "payments-create-order", req(3, good, body, 0))
+	fx.reach(f, routes.PaymentsCreateOrder, req(3, good, body, 0))
 	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, body, uint8(0)) })
 	f.Add(uint8(3), good, body, uint8(1))
 	f.Add(uint8(3), good, body, uint8(2))
@@ -458,7 +459,7 @@ func FuzzPaymentsCreateOrder(f *testing.F) {
 		f.Add(uint8(3), good, b, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, how uint8, token, body string, encoding uint8) {
-		fx.serve(t, "payments-create-order", req(how, token, body, encoding))
+		fx.serve(t, routes.PaymentsCreateOrder, req(how, token, body, encoding))
 	})
 }
 
@@ -471,7 +472,7 @@ func FuzzPaymentsWebhook(f *testing.F) {
 	// is, 2 the right one for the body, 3 the right one in upper case.
 	req := func(body string, encoding, sign uint8, signature string) events.APIGatewayProxyRequest {
 		r := gatewayRequest("POST", body, encoding)
-		raw, err := httpapi.Body(&r)
+		raw, err := restapi.Body(&r)
 		if err != nil {
 			raw = []byte(body)
 		}
@@ -486,7 +487,7 @@ func FuzzPaymentsWebhook(f *testing.F) {
 		return r
 	}
 	captured := string(razorpaytest.CapturedEvent("pay_fuzz_seed", fuzzRazorpayOrder, 7000))
-	fx.reach(f, "payments-webhook", req(captured, 0, 2, ""))
+	fx.reach(f, routes.PaymentsWebhook, req(captured, 0, 2, ""))
 	event := func(id, order, amount, currency, method, created string) string {
 		return `{"event":"payment.captured","payload":{"payment":{"entity":{"id":` + id + `,"order_id":` + order +
 			`,"amount":` + amount + `,"currency":` + currency + `,"status":"captured","method":` + method + `,"created_at":` + created + `}}}}`
@@ -540,7 +541,7 @@ func FuzzPaymentsWebhook(f *testing.F) {
 		f.Add(captured, uint8(0), uint8(1), sig)
 	}
 	f.Fuzz(func(t *testing.T, body string, encoding, sign uint8, signature string) {
-		fx.serve(t, "payments-webhook", req(body, encoding, sign, signature))
+		fx.serve(t, routes.PaymentsWebhook, req(body, encoding, sign, signature))
 	})
 }
 
@@ -551,7 +552,7 @@ func FuzzRFIDVerifyCard(f *testing.F) {
 	good := claims(staffID, "kitchen_staff", schoolID)
 	body := `{"cardNumber":"` + cardNumber + `","readerId":"gate-1"}`
 	req := authorizedPost
-	fx.reach(f, "rfid-verify-card", req(3, good, body, 0))
+	fx.reach(f, routes.RFIDVerifyCard, req(3, good, body, 0))
 	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, body, uint8(0)) })
 	for _, c := range []string{
 		claims(parentID, "parent", ""), claims(otherStaffID, "kitchen_staff", otherSchoolID), claims(staffID, "kitchen_staff", ""),
@@ -574,6 +575,6 @@ func FuzzRFIDVerifyCard(f *testing.F) {
 		f.Add(uint8(3), good, b, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, how uint8, token, body string, encoding uint8) {
-		fx.serve(t, "rfid-verify-card", req(how, token, body, encoding))
+		fx.serve(t, routes.RFIDVerifyCard, req(how, token, body, encoding))
 	})
 }

@@ -4,13 +4,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 func TestMenusDaily(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	get := func(school, date string) response {
-		return f.call("menus-daily", request{method: "GET", params: map[string]string{"schoolId": school, "date": date}})
+		return f.call(routes.MenusDaily, request{method: "GET", params: map[string]string{"schoolId": school, "date": date}})
 	}
 	r := get(schoolID, f.today)
 	if r.status != 200 {

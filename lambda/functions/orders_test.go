@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 func TestOrdersList(t *testing.T) {
@@ -18,7 +20,7 @@ func TestOrdersList(t *testing.T) {
 	f.insertOrder(otherParentID, otherStudent, f.tomorrow, "confirmed", "paid", base)
 	token := f.login("parent@test.example")
 
-	r := f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"limit": "2"}})
+	r := f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"limit": "2"}})
 	if r.status != 200 {
 		t.Fatalf("list: %d %s", r.status, r.raw)
 	}
@@ -38,29 +40,29 @@ func TestOrdersList(t *testing.T) {
 		t.Errorf("student = %v", st)
 	}
 
-	r = f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"limit": "2", "page": "2"}})
+	r = f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"limit": "2", "page": "2"}})
 	if data := r.body["data"].([]any); len(data) != 1 || r.body["hasMore"] != false || data[0].(map[string]any)["id"] != ids[0] {
 		t.Errorf("page 2 = %s", r.raw)
 	}
-	r = f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"page": "9"}})
+	r = f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"page": "9"}})
 	if r.status != 200 || len(r.body["data"].([]any)) != 0 {
 		t.Errorf("page past the end = %d %s, want an empty page", r.status, r.raw)
 	}
 
 	// Sparse fields: exactly the named ones, in the struct's order.
-	r = f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"fields": "status,id", "limit": "1"}})
+	r = f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"fields": "status,id", "limit": "1"}})
 	if r.status != 200 || !strings.Contains(r.raw, `"data":[{"id":"`+ids[2]+`","status":"confirmed"}]`) {
 		t.Errorf("fields=status,id: %s", r.raw)
 	}
 
 	// The limit is capped at 100.
-	r = f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"limit": "1000"}})
+	r = f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"limit": "1000"}})
 	if r.status != 200 || r.body["limit"] != 100.0 || len(r.body["data"].([]any)) != 3 {
 		t.Errorf("limit=1000: %d %s, want limit 100", r.status, r.raw)
 	}
 
 	// Another parent sees only their own order.
-	r = f.call("orders-list", request{method: "GET", token: f.login("other@test.example")})
+	r = f.call(routes.OrdersList, request{method: "GET", token: f.login("other@test.example")})
 	if data := r.body["data"].([]any); len(data) != 1 || data[0].(map[string]any)["student"].(map[string]any)["id"] != otherStudent {
 		t.Errorf("other parent sees %s", r.raw)
 	}
@@ -76,7 +78,7 @@ func TestOrdersList(t *testing.T) {
 		{map[string]string{"limit": "1.5"}, "limit must be a positive integer"},
 		{map[string]string{"fields": "id,password"}, `unknown field "password"`},
 	} {
-		r := f.call("orders-list", request{method: "GET", token: token, query: tc.query})
+		r := f.call(routes.OrdersList, request{method: "GET", token: token, query: tc.query})
 		if r.status != 400 || !strings.Contains(r.errorMessage(), tc.mention) {
 			t.Errorf("query %v: %d %s, want 400 mentioning %q", tc.query, r.status, r.raw, tc.mention)
 		}
@@ -88,7 +90,7 @@ func TestOrdersListCache(t *testing.T) {
 	f := newFixture(t)
 	token := f.login("parent@test.example")
 	list := func() []any {
-		r := f.call("orders-list", request{method: "GET", token: token})
+		r := f.call(routes.OrdersList, request{method: "GET", token: token})
 		if r.status != 200 {
 			t.Fatalf("list: %d %s", r.status, r.raw)
 		}
@@ -114,7 +116,7 @@ func TestOrdersListCache(t *testing.T) {
 	}
 	// Creating an order through the function invalidates the user's pages:
 	// the next list shows both orders at once.
-	r := f.call("orders-create", request{method: "POST", token: token, headers: map[string]string{"Idempotency-Key": "k1"},
+	r := f.call(routes.OrdersCreate, request{method: "POST", token: token, headers: map[string]string{"Idempotency-Key": "k1"},
 		body: jsonBody(t, map[string]any{"studentId": studentID, "schoolId": schoolID, "deliveryDate": f.tomorrow,
 			"items": []map[string]any{{"menuItemId": lunchID, "quantity": 1}}})})
 	if r.status != 201 {
@@ -137,7 +139,7 @@ func TestOrdersCreate(t *testing.T) {
 	f := newFixture(t)
 	token := f.login("parent@test.example")
 	create := func(key, body string) response {
-		return f.call("orders-create", request{method: "POST", token: token, body: body,
+		return f.call(routes.OrdersCreate, request{method: "POST", token: token, body: body,
 			headers: map[string]string{"Idempotency-Key": key}})
 	}
 	r := create("key-1", newOrder(t, f))
@@ -260,7 +262,7 @@ func TestOrdersCreateBadInput(t *testing.T) {
 		if tc.key != "" {
 			headers["Idempotency-Key"] = tc.key + "-" + tc.name
 		}
-		r := f.call("orders-create", request{method: "POST", token: token, body: tc.body, headers: headers})
+		r := f.call(routes.OrdersCreate, request{method: "POST", token: token, body: tc.body, headers: headers})
 		if r.status != tc.status || !strings.Contains(r.errorMessage(), tc.mention) {
 			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.status, r.raw, tc.status, tc.mention)
 		}
@@ -279,7 +281,7 @@ func TestOrdersCreateIsAtomic(t *testing.T) {
 		BEGIN RAISE EXCEPTION 'simulated failure writing order items'; END $$`)
 	f.exec(`CREATE TRIGGER fail_items BEFORE INSERT ON order_items FOR EACH ROW EXECUTE FUNCTION fail_items()`)
 	token := f.login("parent@test.example")
-	r := f.call("orders-create", request{method: "POST", token: token, body: newOrder(t, f),
+	r := f.call(routes.OrdersCreate, request{method: "POST", token: token, body: newOrder(t, f),
 		headers: map[string]string{"Idempotency-Key": "atomic"}})
 	if r.status != 500 || r.errorMessage() != "internal error" {
 		t.Errorf("create with failing items: %d %s, want 500 with a generic message", r.status, r.raw)
@@ -289,7 +291,7 @@ func TestOrdersCreateIsAtomic(t *testing.T) {
 	}
 	// And with the fault gone, the same key creates the order.
 	f.exec(`DROP TRIGGER fail_items ON order_items`)
-	r = f.call("orders-create", request{method: "POST", token: token, body: newOrder(t, f),
+	r = f.call(routes.OrdersCreate, request{method: "POST", token: token, body: newOrder(t, f),
 		headers: map[string]string{"Idempotency-Key": "atomic"}})
 	if r.status != 201 {
 		t.Errorf("create after the fault: %d %s", r.status, r.raw)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // The Razorpay API in these tests is razorpaytest's local stand-in:
@@ -18,7 +19,7 @@ func TestPaymentsCreateOrder(t *testing.T) {
 	token := f.login("parent@test.example")
 	orderID := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
 	pay := func(id string) response {
-		return f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + id + `"}`})
+		return f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + id + `"}`})
 	}
 	r := pay(orderID)
 	if r.status != 201 {
@@ -99,7 +100,7 @@ func TestPaymentsCreateOrderBadInput(t *testing.T) {
 		{"paid", `{"orderId":"` + paid + `"}`, 409, "already paid"},
 		{"cancelled", `{"orderId":"` + cancelled + `"}`, 409, "cancelled"},
 	} {
-		r := f.call("payments-create-order", request{method: "POST", token: token, body: tc.body})
+		r := f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: tc.body})
 		if r.status != tc.status || !strings.Contains(r.errorMessage(), tc.mention) {
 			t.Errorf("%s: %d %s, want %d mentioning %q", tc.name, r.status, r.raw, tc.status, tc.mention)
 		}
@@ -114,17 +115,17 @@ func TestPaymentsCreateOrderBadInput(t *testing.T) {
 	// stored.
 	pending := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
 	f.razorpay.FailWith.Store(502)
-	r := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
+	r := f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
 	if r.status != 503 || r.errorCode() != "unavailable" {
 		t.Errorf("Razorpay down: %d %s, want 503", r.status, r.raw)
 	}
 	f.razorpay.FailWith.Store(401)
-	r = f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
+	r = f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
 	if r.status != 503 || !strings.Contains(f.metrics.String(), `"SecretFailures":[1]`) {
 		t.Errorf("Razorpay refusing our keys: %d %s, want 503 and a SecretFailures count", r.status, r.raw)
 	}
 	f.razorpay.FailWith.Store(400)
-	r = f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
+	r = f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + pending + `"}`})
 	if r.status != 500 || r.errorMessage() != "internal error" {
 		t.Errorf("Razorpay refusing the request: %d %s, want 500", r.status, r.raw)
 	}
@@ -138,12 +139,12 @@ func TestPaymentsWebhook(t *testing.T) {
 	f := newFixture(t)
 	token := f.login("parent@test.example")
 	orderID := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
-	po := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + orderID + `"}`})
+	po := f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + orderID + `"}`})
 	rzpOrder := po.body["razorpayOrderId"].(string)
 
 	// Cache the user's order list while the order is unpaid.
 	list := func() string {
-		r := f.call("orders-list", request{method: "GET", token: token, query: map[string]string{"fields": "paymentStatus"}})
+		r := f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"fields": "paymentStatus"}})
 		return r.raw
 	}
 	if !strings.Contains(list(), `"paymentStatus":"unpaid"`) {
@@ -154,7 +155,7 @@ func TestPaymentsWebhook(t *testing.T) {
 		if sig != "" {
 			h["X-Razorpay-Signature"] = sig
 		}
-		return f.call("payments-webhook", request{method: "POST", body: string(body), headers: h})
+		return f.call(routes.PaymentsWebhook, request{method: "POST", body: string(body), headers: h})
 	}
 	body := razorpaytest.CapturedEvent("pay_test_1", rzpOrder, 7000)
 
@@ -200,7 +201,7 @@ func TestPaymentsWebhook(t *testing.T) {
 	}
 	// Concurrent redeliveries of a new payment apply it once.
 	order2 := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
-	po2 := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + order2 + `"}`})
+	po2 := f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + order2 + `"}`})
 	body2 := razorpaytest.CapturedEvent("pay_test_2", po2.body["razorpayOrderId"].(string), 7000)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -249,7 +250,7 @@ func TestPaymentsWebhook(t *testing.T) {
 	}
 	// A payment of the wrong amount is recorded but does not pay the order.
 	order3 := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
-	po3 := f.call("payments-create-order", request{method: "POST", token: token, body: `{"orderId":"` + order3 + `"}`})
+	po3 := f.call(routes.PaymentsCreateOrder, request{method: "POST", token: token, body: `{"orderId":"` + order3 + `"}`})
 	short := razorpaytest.CapturedEvent("pay_test_4", po3.body["razorpayOrderId"].(string), 100)
 	if r := hook(short, razorpaytest.Sign(short, webhookSecret)); r.body["status"] != "refund_due" || r.body["reason"] != "amount_mismatch" {
 		t.Errorf("short payment: %s", r.raw)

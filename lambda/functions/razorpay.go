@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hasivu/infra/lambda/apperr"
+	"github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/metrics"
 	"github.com/hasivu/infra/lambda/payments"
@@ -116,7 +117,7 @@ func (d *Deps) payments(ctx context.Context) (*payments.Service, error) {
 // secretFailed counts a request that failed for want of Razorpay's
 // credentials, or because Razorpay refused them.
 func secretFailed(ctx context.Context) {
-	metrics.FromContext(ctx).Add(metrics.SecretFailures, 1, metrics.DimSecret, razorpaySecret)
+	emf.FromContext(ctx).Add(metrics.SecretFailures, 1, metrics.DimSecret, razorpaySecret)
 }
 
 // countRefusedKeys counts err as a secret failure when Razorpay refused

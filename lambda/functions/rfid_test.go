@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 func TestRFIDVerify(t *testing.T) {
@@ -12,7 +14,7 @@ func TestRFIDVerify(t *testing.T) {
 	staff := f.login("kitchen@test.example")
 	orderID := f.insertOrder(parentID, studentID, f.today, "confirmed", "paid", time.Now().Add(-24*time.Hour))
 	tap := func(token, body string) response {
-		return f.call("rfid-verify-card", request{method: "POST", token: token, body: body})
+		return f.call(routes.RFIDVerifyCard, request{method: "POST", token: token, body: body})
 	}
 	r := tap(staff, `{"cardNumber":"card0001","readerId":"gate-1"}`)
 	if r.status != 200 || r.body["result"] != "verified" || r.body["orderId"] != orderID || r.body["studentName"] != "Sam Parent" {

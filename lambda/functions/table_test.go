@@ -20,38 +20,31 @@ import (
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
+// TestTableServesEveryRoute keeps the handler table in step with the
+// functions routes declares, which the API stack deploys: every declared
+// function has a handler of the right kind, and every handler is declared.
 func TestTableServesEveryRoute(t *testing.T) {
-	for _, r := range routes.Table {
-		f, ok := functions.Table[r.Function]
-		if !ok {
-			t.Errorf("route %s %s names %q, which is not in the handler table", r.Method, r.Path, r.Function)
-			continue
-		}
-		if f.HTTP == nil {
-			t.Errorf("route %s %s: function %q has no HTTP handler", r.Method, r.Path, r.Function)
-		}
-		if r.Auth && !f.Needs.JWT {
-			t.Errorf("route %s %s needs a signed-in user but %q does not load the JWT key", r.Method, r.Path, r.Function)
-		}
-	}
-	for name, f := range functions.Table {
-		routed := slices.Contains(routes.Functions(), name)
-		if f.HTTP != nil && !routed {
+	for _, name := range routes.Names() {
+		f, ok := functions.Table[name]
+		switch {
+		case !ok:
+			t.Errorf("routes declares %q, which is not in the handler table", name)
+		case (f.HTTP == nil) == (f.Invoke == nil):
+			t.Errorf("function %q must have exactly one of HTTP and Invoke", name)
+		case slices.Contains(routes.Functions(), name) && f.HTTP == nil:
+			t.Errorf("function %q serves a route but has no HTTP handler", name)
+		case !slices.Contains(routes.Functions(), name) && f.HTTP != nil:
 			t.Errorf("function %q has an HTTP handler but no route", name)
 		}
-		if (f.HTTP == nil) == (f.Invoke == nil) {
-			t.Errorf("function %q must have exactly one of HTTP and Invoke", name)
+	}
+	for name := range functions.Table {
+		if !slices.Contains(routes.Names(), name) {
+			t.Errorf("handler table has %q, which routes does not declare", name)
 		}
 	}
-	// The table serves exactly what the API stack deploys.
-	deployed := append(routes.Deployed(), routes.DeployCheck)
-	slices.Sort(deployed)
-	if names := functions.Names(); !slices.Equal(names, deployed) {
-		t.Errorf("handler table %v, API stack deploys %v", names, deployed)
-	}
-	for _, name := range routes.Invoked {
-		if f := functions.Table[name]; f.Invoke == nil {
-			t.Errorf("invoked function %q has no Invoke handler", name)
+	for _, r := range routes.Table {
+		if r.Auth && !routes.NeedsOf(r.Function).JWT {
+			t.Errorf("route %s %s needs a signed-in user but %q does not load the JWT key", r.Method, r.Path, r.Function)
 		}
 	}
 }
@@ -60,19 +53,19 @@ func TestTableServesEveryRoute(t *testing.T) {
 // that does not cache opens no Redis client, one that takes no payments
 // reads no Razorpay secret.
 func TestInitBuildsOnlyWhatIsNeeded(t *testing.T) {
-	for _, name := range []string{"auth-login", "rfid-verify-card", "payments-create-order", "migrate"} {
-		if functions.Table[name].Needs.Cache {
+	for _, name := range []string{routes.AuthLogin, routes.RFIDVerifyCard, routes.PaymentsCreateOrder, routes.Migrate} {
+		if routes.NeedsOf(name).Cache {
 			t.Errorf("%s needs no cache but would build a Redis client", name)
 		}
 	}
 	// REDIS_ADDR points at nothing and no Razorpay settings exist: a
 	// function that needed either would fail or build them.
-	vars := map[string]string{"DATABASE_URL": testsupport.DatabaseURL(), "REDIS_ADDR": testsupport.ClosedAddr(t), "JWT_SECRET": jwtSecret}
+	vars := map[string]string{routes.EnvDatabaseURL: testsupport.DatabaseURL(), routes.EnvRedisAddr: testsupport.ClosedAddr(t), routes.EnvJWTSecret: jwtSecret}
 	e, err := env.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := functions.Setup(context.Background(), e, functions.Table["auth-login"].Needs, functions.Options{})
+	d, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.AuthLogin), functions.Options{})
 	if err != nil {
 		t.Fatalf("auth-login setup: %v", err)
 	}
@@ -80,13 +73,13 @@ func TestInitBuildsOnlyWhatIsNeeded(t *testing.T) {
 	if d.Cache != nil {
 		t.Error("auth-login built a cache")
 	}
-	if _, err := functions.Setup(context.Background(), e, functions.Table["payments-create-order"].Needs, functions.Options{}); err == nil ||
+	if _, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.PaymentsCreateOrder), functions.Options{}); err == nil ||
 		err.Error() != "RAZORPAY_SECRET_ARN is not set (nor RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)" {
 		t.Errorf("payments-create-order without Razorpay settings: err = %v, want one naming RAZORPAY_SECRET_ARN", err)
 	}
-	delete(vars, "JWT_SECRET")
+	delete(vars, routes.EnvJWTSecret)
 	e, _ = env.Load(func(k string) string { return vars[k] })
-	if _, err := functions.Setup(context.Background(), e, functions.Table["orders-list"].Needs, functions.Options{}); err == nil ||
+	if _, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.OrdersList), functions.Options{}); err == nil ||
 		err.Error() != "JWT_SECRET_ARN is not set (nor JWT_SECRET)" {
 		t.Errorf("orders-list without a JWT key: err = %v, want one naming JWT_SECRET_ARN", err)
 	}
@@ -104,10 +97,10 @@ func TestMigrateLiftsStatementTimeout(t *testing.T) {
 	q.Set("statement_timeout", "30000") // as stacks.TunedParameters sets it
 	u.RawQuery = q.Encode()
 	e, _ := env.Load(func(k string) string {
-		return map[string]string{"DATABASE_URL": u.String(), "JWT_SECRET": jwtSecret}[k]
+		return map[string]string{routes.EnvDatabaseURL: u.String(), routes.EnvJWTSecret: jwtSecret}[k]
 	})
-	for name, want := range map[string]string{"migrate": "0", "auth-login": "30s"} {
-		d, err := functions.Setup(context.Background(), e, functions.Table[name].Needs, functions.Options{})
+	for name, want := range map[string]string{routes.Migrate: "0", routes.AuthLogin: "30s"} {
+		d, err := functions.Setup(context.Background(), e, routes.NeedsOf(name), functions.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,14 +118,14 @@ func TestMigrateLiftsStatementTimeout(t *testing.T) {
 func TestMigrateFunction(t *testing.T) {
 	t.Parallel()
 	dsn := testsupport.Schema(t)
-	e, _ := env.Load(func(k string) string { return map[string]string{"DATABASE_URL": dsn}[k] })
-	d, err := functions.Setup(context.Background(), e, functions.Table["migrate"].Needs, functions.Options{})
+	e, _ := env.Load(func(k string) string { return map[string]string{routes.EnvDatabaseURL: dsn}[k] })
+	d, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.Migrate), functions.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	d.Metrics = &syncBuffer{}
-	h, err := d.Invoke("migrate")
+	h, err := d.Invoke(routes.Migrate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,15 +145,15 @@ func TestMigrateFunction(t *testing.T) {
 	}
 	// A migration failure is an error, which fails the deploy.
 	bad, _ := env.Load(func(k string) string {
-		return map[string]string{"DATABASE_URL": "postgres://postgres@" + testsupport.ClosedAddr(t) + "/test?sslmode=disable&connect_timeout=1"}[k]
+		return map[string]string{routes.EnvDatabaseURL: "postgres://postgres@" + testsupport.ClosedAddr(t) + "/test?sslmode=disable&connect_timeout=1"}[k]
 	})
-	d2, err := functions.Setup(context.Background(), bad, functions.Table["migrate"].Needs, functions.Options{})
+	d2, err := functions.Setup(context.Background(), bad, routes.NeedsOf(routes.Migrate), functions.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d2.Close()
 	d2.Metrics = &syncBuffer{}
-	h2, _ := d2.Invoke("migrate")
+	h2, _ := d2.Invoke(routes.Migrate)
 	if _, err := h2(context.Background(), nil); err == nil {
 		t.Error("migrate against an unreachable database succeeded")
 	}
@@ -188,9 +181,9 @@ func TestSecretsThroughExtension(t *testing.T) {
 	}))
 	defer ext.Close()
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(ext.URL, "http://"))
-	vars := map[string]string{"DATABASE_URL": testsupport.DatabaseURL(), "REDIS_ADDR": testsupport.RedisAddr(),
-		"JWT_SECRET_ARN": "arn:jwt", "RAZORPAY_SECRET_ARN": "arn:rzp", "REDIS_AUTH_SECRET_ARN": "arn:redis",
-		"AWS_SESSION_TOKEN": "session-token", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": port}
+	vars := map[string]string{routes.EnvDatabaseURL: testsupport.DatabaseURL(), routes.EnvRedisAddr: testsupport.RedisAddr(),
+		routes.EnvJWTSecretARN: "arn:jwt", routes.EnvRazorpaySecretARN: "arn:rzp", routes.EnvRedisAuthSecretARN: "arn:redis",
+		routes.EnvAWSSessionToken: "session-token", routes.EnvSecretsExtensionPort: port}
 	e, err := env.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -210,9 +203,9 @@ func TestSecretsThroughExtension(t *testing.T) {
 	}
 	// A secret the extension does not have is an init error naming the
 	// variable.
-	vars["JWT_SECRET_ARN"] = "arn:missing"
+	vars[routes.EnvJWTSecretARN] = "arn:missing"
 	e, _ = env.Load(func(k string) string { return vars[k] })
-	if _, err := functions.Setup(context.Background(), e, functions.Table["auth-login"].Needs, functions.Options{}); err == nil ||
+	if _, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.AuthLogin), functions.Options{}); err == nil ||
 		!strings.HasPrefix(err.Error(), "JWT_SECRET_ARN: ") {
 		t.Errorf("missing secret: %v", err)
 	}

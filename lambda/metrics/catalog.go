@@ -1,7 +1,9 @@
-// Package metrics declares the custom CloudWatch metrics the functions emit
-// and writes them as Embedded Metric Format log lines. The monitoring stack
-// reads the same declarations, so a dashboard widget or an alarm can only
-// name a metric, unit and dimension set that the functions really emit.
+// Package metrics declares the custom CloudWatch metrics the functions emit:
+// namespace, names, units and dimension sets. The functions write them
+// through package emf; the monitoring stack reads the same declarations, so
+// a dashboard widget or an alarm can only name a metric, unit and
+// dimension set that the functions really emit. It imports nothing, so the
+// CDK app may link it.
 package metrics
 
 // Unit is a CloudWatch metric unit as EMF spells it.

@@ -19,8 +19,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hasivu/infra/lambda/apperr"
+	"github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/metrics"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // Pool sizing for Lambda: an execution environment serves one request at
@@ -71,7 +73,8 @@ func Config(e env.DB, a env.AWS) (*pgxpool.Config, error) {
 	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	if e.URL == "" && e.IAMAuth {
 		if a.Region == "" || a.AccessKeyID == "" || a.SecretAccessKey == "" {
-			return nil, errors.New("DB_IAM_AUTH=true needs AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+			return nil, fmt.Errorf("%s=true needs %s, %s and %s", routes.EnvDBIAMAuth,
+				routes.EnvAWSRegion, routes.EnvAWSAccessKeyID, routes.EnvAWSSecretAccessKey)
 		}
 		endpoint := net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
 		// Lambda's execution-role credentials in the environment stay valid
@@ -140,7 +143,7 @@ var (
 
 // observe records the duration of the named query since start.
 func observe(ctx context.Context, name string, start time.Time) {
-	metrics.FromContext(ctx).Since(metrics.QueryDuration, start, metrics.DimQuery, name)
+	emf.FromContext(ctx).Since(metrics.QueryDuration, start, metrics.DimQuery, name)
 }
 
 // lockNotAvailable is SQLSTATE 55P03: a lock_timeout ran out.

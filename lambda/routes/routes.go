@@ -1,7 +1,12 @@
-// Package routes is the one list of the platform's HTTP routes. The API
-// stack builds API Gateway resources, methods and caching from it, the
-// handler table checks that every route names a function it serves, and the
-// local server serves the same list over plain HTTP.
+// Package routes is the contract between the CDK app and the Lambda
+// binary: the names of the functions, the one list of the platform's HTTP
+// routes, what each function needs at init (needs.go) and the names of the
+// environment variables the API stack sets and the binary reads (env.go).
+// The API stack builds functions, grants, API Gateway resources, methods
+// and caching from it; the handler table serves exactly the functions it
+// names; the local server serves the same routes over plain HTTP. It
+// imports nothing outside the standard library, so the CDK app links no
+// runtime library through it.
 package routes
 
 import "time"
@@ -53,16 +58,29 @@ type Field struct {
 	Items *Body
 }
 
+// The functions behind the routes, by the name that is their handler-table
+// key, their Lambda Handler setting, their key under functions.each in a
+// stage file and their metrics' Function dimension.
+const (
+	AuthLogin           = "auth-login"
+	OrdersList          = "orders-list"
+	OrdersCreate        = "orders-create"
+	MenusDaily          = "menus-daily"
+	PaymentsCreateOrder = "payments-create-order"
+	PaymentsWebhook     = "payments-webhook"
+	RFIDVerifyCard      = "rfid-verify-card"
+)
+
 // Table lists every route of the API. Cached routes must be public (Auth
 // false) and name in CacheKey every parameter that changes the answer.
 var Table = []Route{
-	{Method: "POST", Path: "/auth/login", Function: "auth-login", Body: &Body{
+	{Method: "POST", Path: "/auth/login", Function: AuthLogin, Body: &Body{
 		Required: []string{"email", "password"},
 		Fields:   map[string]Field{"email": {Type: "string"}, "password": {Type: "string"}},
 	}},
-	{Method: "GET", Path: "/orders", Function: "orders-list", Auth: true,
+	{Method: "GET", Path: "/orders", Function: OrdersList, Auth: true,
 		Query: []string{"page", "limit", "fields"}},
-	{Method: "POST", Path: "/orders", Function: "orders-create", Auth: true, Headers: []string{"Idempotency-Key"}, Body: &Body{
+	{Method: "POST", Path: "/orders", Function: OrdersCreate, Auth: true, Headers: []string{"Idempotency-Key"}, Body: &Body{
 		Required: []string{"studentId", "schoolId", "deliveryDate", "items"},
 		Fields: map[string]Field{
 			"studentId": {Type: "string"}, "schoolId": {Type: "string"}, "deliveryDate": {Type: "string"},
@@ -72,16 +90,16 @@ var Table = []Route{
 			}},
 		},
 	}},
-	{Method: "GET", Path: "/schools/{schoolId}/menus/{date}", Function: "menus-daily",
+	{Method: "GET", Path: "/schools/{schoolId}/menus/{date}", Function: MenusDaily,
 		CacheTTL: time.Hour, CacheKey: []string{"path.schoolId", "path.date"}},
-	{Method: "POST", Path: "/payments/orders", Function: "payments-create-order", Auth: true, Body: &Body{
+	{Method: "POST", Path: "/payments/orders", Function: PaymentsCreateOrder, Auth: true, Body: &Body{
 		Required: []string{"orderId"},
 		Fields:   map[string]Field{"orderId": {Type: "string"}},
 	}},
 	// The webhook's body is checked against Razorpay's signature, byte for
 	// byte, by the function.
-	{Method: "POST", Path: "/payments/webhook", Function: "payments-webhook"},
-	{Method: "POST", Path: "/rfid/verify", Function: "rfid-verify-card", Auth: true, Body: &Body{
+	{Method: "POST", Path: "/payments/webhook", Function: PaymentsWebhook},
+	{Method: "POST", Path: "/rfid/verify", Function: RFIDVerifyCard, Auth: true, Body: &Body{
 		Required: []string{"cardNumber"},
 		Fields:   map[string]Field{"cardNumber": {Type: "string"}, "readerId": {Type: "string"}},
 	}},

@@ -73,10 +73,26 @@ func checkBody(t *testing.T, key string, b *Body) {
 
 func TestDeployed(t *testing.T) {
 	got := Deployed()
-	if !slices.Contains(got, Migrate) || !slices.Contains(got, "orders-list") {
+	if !slices.Contains(got, Migrate) || !slices.Contains(got, OrdersList) {
 		t.Errorf("Deployed() = %v", got)
 	}
 	if len(got) != len(Functions())+len(Invoked) {
 		t.Errorf("Deployed() = %v repeats a name", got)
+	}
+}
+
+// TestNeedsDeclaredForEveryFunction: the API stack grants and the binary
+// builds what NeedsOf says, so a function without an entry would get
+// nothing, and an entry without a function is a stale declaration.
+func TestNeedsDeclaredForEveryFunction(t *testing.T) {
+	want := append(Deployed(), DeployCheck)
+	slices.Sort(want)
+	if got := Names(); !slices.Equal(got, want) {
+		t.Errorf("Names() = %v, want every deployed function and %s: %v", got, DeployCheck, want)
+	}
+	for _, name := range Functions() {
+		if NeedsOf(name) == (Needs{}) {
+			t.Errorf("routed function %s needs nothing, not even the database", name)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	lambdaemf "github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/metrics"
 )
 
@@ -40,7 +41,7 @@ func TestParseLambdaLines(t *testing.T) {
 // TestReadsWhatTheRecorderWrites feeds the collector the output of the
 // Lambda code's own recorder, so a change to the EMF layout breaks here.
 func TestReadsWhatTheRecorderWrites(t *testing.T) {
-	rec := metrics.NewRecorder("bench", "orders-list")
+	rec := lambdaemf.NewRecorder("bench", "orders-list")
 	rec.Duration(metrics.QueryDuration, 12*time.Millisecond, metrics.DimQuery, "orders.list")
 	rec.Duration(metrics.QueryDuration, 3*time.Millisecond, metrics.DimQuery, "orders.list")
 	rec.Duration(metrics.QueryDuration, 1*time.Millisecond, metrics.DimQuery, "users.by_email")

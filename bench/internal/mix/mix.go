@@ -24,6 +24,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // Phase is a part of the school day with its own mix.
@@ -40,22 +42,22 @@ const (
 // serves); at lunch RFID taps dominate.
 var Weights = map[Phase]map[string]float64{
 	Normal: {
-		"menus-daily":           40,
-		"orders-list":           30,
-		"rfid-verify-card":      10,
-		"orders-create":         8,
-		"payments-create-order": 5,
-		"payments-webhook":      4,
-		"auth-login":            3,
+		routes.MenusDaily:          40,
+		routes.OrdersList:          30,
+		routes.RFIDVerifyCard:      10,
+		routes.OrdersCreate:        8,
+		routes.PaymentsCreateOrder: 5,
+		routes.PaymentsWebhook:     4,
+		routes.AuthLogin:           3,
 	},
 	Lunch: {
-		"rfid-verify-card":      70,
-		"menus-daily":           12,
-		"orders-list":           12,
-		"orders-create":         2,
-		"payments-create-order": 2,
-		"payments-webhook":      1,
-		"auth-login":            1,
+		routes.RFIDVerifyCard:      70,
+		routes.MenusDaily:          12,
+		routes.OrdersList:          12,
+		routes.OrdersCreate:        2,
+		routes.PaymentsCreateOrder: 2,
+		routes.PaymentsWebhook:     1,
+		routes.AuthLogin:           1,
 	},
 }
 
@@ -311,23 +313,23 @@ func (g *Generator) Next(p Phase) (Request, error) {
 	defer g.mu.Unlock()
 	fn := g.pick(p)
 	switch fn {
-	case "menus-daily":
+	case routes.MenusDaily:
 		return g.menu(), nil
-	case "orders-list":
+	case routes.OrdersList:
 		return g.ordersList()
-	case "orders-create":
+	case routes.OrdersCreate:
 		return g.ordersCreate()
-	case "payments-create-order":
+	case routes.PaymentsCreateOrder:
 		return g.paymentsCreate()
-	case "payments-webhook":
+	case routes.PaymentsWebhook:
 		if len(g.toHook) == 0 {
 			// Nothing awaits payment yet: the parent pays first.
 			return g.paymentsCreate()
 		}
 		return g.webhook()
-	case "auth-login":
+	case routes.AuthLogin:
 		return g.login()
-	case "rfid-verify-card":
+	case routes.RFIDVerifyCard:
 		return g.tap()
 	}
 	return Request{}, fmt.Errorf("mix names function %q, which it cannot build requests for", fn)
@@ -348,7 +350,7 @@ func (g *Generator) menu() Request {
 
 // MenuRequest is the menu view of school on date.
 func MenuRequest(school, date string) Request {
-	return Request{Function: "menus-daily", Method: "GET", Path: "/schools/" + school + "/menus/" + date,
+	return Request{Function: routes.MenusDaily, Method: "GET", Path: "/schools/" + school + "/menus/" + date,
 		Expect: []int{200}}
 }
 
@@ -401,7 +403,7 @@ func (g *Generator) ordersListFor(userID string, page int) (Request, error) {
 	if page > 1 {
 		path = fmt.Sprintf("/orders?page=%d", page)
 	}
-	return Request{Function: "orders-list", Method: "GET", Path: path, Header: bearer(t), Expect: []int{200}}, nil
+	return Request{Function: routes.OrdersList, Method: "GET", Path: path, Header: bearer(t), Expect: []int{200}}, nil
 }
 
 // ParentUserIDs returns the parents in order of activity, most active
@@ -495,7 +497,7 @@ func createRequest(c createReq, expect []int) Request {
 	h := bearer(c.token)
 	h.Set("Idempotency-Key", c.key)
 	h.Set("Content-Type", "application/json")
-	return Request{Function: "orders-create", Method: "POST", Path: "/orders", Header: h, Body: c.body, Expect: expect}
+	return Request{Function: routes.OrdersCreate, Method: "POST", Path: "/orders", Header: h, Body: c.body, Expect: expect}
 }
 
 func (g *Generator) paymentsCreate() (Request, error) {
@@ -536,7 +538,7 @@ func PaymentRequest(token, orderID string) Request {
 	body, _ := json.Marshal(map[string]string{"orderId": orderID})
 	h := bearer(token)
 	h.Set("Content-Type", "application/json")
-	return Request{Function: "payments-create-order", Method: "POST", Path: "/payments/orders", Header: h, Body: body,
+	return Request{Function: routes.PaymentsCreateOrder, Method: "POST", Path: "/payments/orders", Header: h, Body: body,
 		Expect: []int{201, 200}}
 }
 
@@ -572,7 +574,7 @@ func WebhookRequest(secret, paymentID, razorpayOrderID string, amount int64, at 
 	}
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
-	return Request{Function: "payments-webhook", Method: "POST", Path: "/payments/webhook",
+	return Request{Function: routes.PaymentsWebhook, Method: "POST", Path: "/payments/webhook",
 		Header: http.Header{"X-Razorpay-Signature": {hex.EncodeToString(mac.Sum(nil))}, "Content-Type": {"application/json"}},
 		Body:   body, Expect: []int{200}}, nil
 }
@@ -585,7 +587,7 @@ func (g *Generator) login() (Request, error) {
 // LoginRequest is a sign-in.
 func LoginRequest(email, password string) Request {
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
-	return Request{Function: "auth-login", Method: "POST", Path: "/auth/login",
+	return Request{Function: routes.AuthLogin, Method: "POST", Path: "/auth/login",
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Expect: []int{200}}
 }
 
@@ -629,7 +631,7 @@ func TapRequest(token, card string) Request {
 	body, _ := json.Marshal(map[string]string{"cardNumber": card, "readerId": "bench-reader"})
 	h := bearer(token)
 	h.Set("Content-Type", "application/json")
-	return Request{Function: "rfid-verify-card", Method: "POST", Path: "/rfid/verify", Header: h, Body: body,
+	return Request{Function: routes.RFIDVerifyCard, Method: "POST", Path: "/rfid/verify", Header: h, Body: body,
 		Expect: []int{200}}
 }
 

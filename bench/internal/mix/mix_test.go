@@ -9,6 +9,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/payments"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 const secret = "mix-test-jwt-secret-0123456789abcdef"
@@ -76,7 +77,7 @@ func TestPhaseShares(t *testing.T) {
 			t.Errorf("%s: drew %v", phase, counts)
 		}
 	}
-	if Weights[Lunch]["rfid-verify-card"] <= 3*Weights[Normal]["rfid-verify-card"] {
+	if Weights[Lunch][routes.RFIDVerifyCard] <= 3*Weights[Normal][routes.RFIDVerifyCard] {
 		t.Error("the lunchtime burst should be dominated by RFID taps")
 	}
 }
@@ -168,12 +169,12 @@ func TestRequestsAreValid(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: token: %v", r.Function, err)
 			}
-			if r.Function == "rfid-verify-card" && (c.Role != "kitchen_staff" || c.SchoolID == "") {
+			if r.Function == routes.RFIDVerifyCard && (c.Role != "kitchen_staff" || c.SchoolID == "") {
 				t.Errorf("RFID tap by %+v", c)
 			}
 		}
 		switch r.Function {
-		case "orders-create":
+		case routes.OrdersCreate:
 			var body struct {
 				StudentID, SchoolID, DeliveryDate string
 				Items                             []struct {
@@ -191,7 +192,7 @@ func TestRequestsAreValid(t *testing.T) {
 			if r.Done != nil {
 				r.Done(201, fmt.Appendf(nil, `{"id":"00000000-0000-7000-e000-%012d"}`, created))
 			}
-		case "payments-create-order":
+		case routes.PaymentsCreateOrder:
 			var body struct{ OrderID string }
 			_ = json.Unmarshal(r.Body, &body)
 			if body.OrderID == "" {
@@ -199,7 +200,7 @@ func TestRequestsAreValid(t *testing.T) {
 			}
 			paid++
 			r.Done(201, fmt.Appendf(nil, `{"razorpayOrderId":"order_%d","amountPaise":4500}`, paid))
-		case "payments-webhook":
+		case routes.PaymentsWebhook:
 			svc := payments.Service{WebhookSecret: []byte("hook-secret")}
 			if err := svc.VerifySignature(r.Body, r.Header.Get("X-Razorpay-Signature")); err != nil {
 				t.Errorf("webhook signature: %v", err)

@@ -39,11 +39,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/hasivu/infra/lambda/cache"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
-	"github.com/hasivu/infra/lambda/httpapi"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	"github.com/hasivu/infra/lambda/redis"
+	"github.com/hasivu/infra/lambda/restapi"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
@@ -53,9 +53,9 @@ const devJWTSecret = "local-development-jwt-secret-not-for-deployment"
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	dbURL := flag.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (default $DATABASE_URL)")
-	redisAddr := flag.String("redis-addr", os.Getenv("REDIS_ADDR"), "Redis host:port (default $REDIS_ADDR; empty: no cache)")
-	jwtSecret := flag.String("jwt-secret", os.Getenv("JWT_SECRET"), "JWT signing key (default $JWT_SECRET, else a fixed development key)")
+	dbURL := flag.String("database-url", os.Getenv(routes.EnvDatabaseURL), "PostgreSQL URL (default $"+routes.EnvDatabaseURL+")")
+	redisAddr := flag.String("redis-addr", os.Getenv(routes.EnvRedisAddr), "Redis host:port (default $"+routes.EnvRedisAddr+"; empty: no cache)")
+	jwtSecret := flag.String("jwt-secret", os.Getenv(routes.EnvJWTSecret), "JWT signing key (default $"+routes.EnvJWTSecret+", else a fixed development key)")
 	fakeRazorpay := flag.Bool("fake-razorpay", false, "serve Razorpay's Orders API from a local stand-in")
 	var opt serverOptions
 	flag.BoolVar(&opt.PrintMetrics, "metrics", false, "print each invocation's EMF metric lines on stdout")
@@ -64,23 +64,23 @@ func main() {
 	flag.IntVar(&opt.RedisPoolSize, "redis-pool-size", 0, "Redis connection pool size (0: the Lambda functions' size)")
 	flag.Parse()
 	if *dbURL == "" {
-		log.Fatal("-database-url or DATABASE_URL is required")
+		log.Fatal("-database-url or " + routes.EnvDatabaseURL + " is required")
 	}
 	if *jwtSecret == "" {
 		*jwtSecret = devJWTSecret
 		log.Print("using the fixed development JWT key")
 	}
-	vars := map[string]string{"DATABASE_URL": *dbURL, "REDIS_ADDR": *redisAddr, "JWT_SECRET": *jwtSecret}
+	vars := map[string]string{routes.EnvDatabaseURL: *dbURL, routes.EnvRedisAddr: *redisAddr, routes.EnvJWTSecret: *jwtSecret}
 	if *fakeRazorpay {
 		rp := razorpaytest.New("rzp_test_local", "local-key-secret")
 		defer rp.Close()
-		vars["RAZORPAY_BASE_URL"] = rp.URL
-		vars["RAZORPAY_KEY_ID"] = rp.KeyID
-		vars["RAZORPAY_KEY_SECRET"] = rp.KeySecret
-		if os.Getenv("RAZORPAY_WEBHOOK_SECRET") == "" {
-			vars["RAZORPAY_WEBHOOK_SECRET"] = "local-webhook-secret"
+		vars[routes.EnvRazorpayBaseURL] = rp.URL
+		vars[routes.EnvRazorpayKeyID] = rp.KeyID
+		vars[routes.EnvRazorpayKeySecret] = rp.KeySecret
+		if os.Getenv(routes.EnvRazorpayWebhookSecret) == "" {
+			vars[routes.EnvRazorpayWebhookSecret] = "local-webhook-secret"
 		}
-		log.Printf("Razorpay stand-in at %s (webhook secret %q)", rp.URL, vars["RAZORPAY_WEBHOOK_SECRET"])
+		log.Printf("Razorpay stand-in at %s (webhook secret %q)", rp.URL, vars[routes.EnvRazorpayWebhookSecret])
 	}
 	e, err := env.Load(func(k string) string {
 		if v, ok := vars[k]; ok {
@@ -129,7 +129,7 @@ type serverOptions struct {
 func newServer(ctx context.Context, e *env.Env, opt serverOptions) (http.Handler, *functions.Deps, error) {
 	needs := functions.Union(routes.Functions()...)
 	needs.Cache = needs.Cache && e.Redis.Addr != ""
-	d, err := functions.Setup(ctx, e, needs, functions.Options{Cache: cache.Config{Prefix: opt.CachePrefix},
+	d, err := functions.Setup(ctx, e, needs, functions.Options{Cache: redis.Config{Prefix: opt.CachePrefix},
 		DBMaxConns: opt.DBMaxConns, RedisPoolSize: opt.RedisPoolSize})
 	if err != nil {
 		return nil, nil, err
@@ -160,7 +160,7 @@ func adapt(rt routes.Route, h functions.APIHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Read one byte past the limit so the handler sees an oversize body
 		// and answers 413 itself, as it would in Lambda.
-		body, err := io.ReadAll(io.LimitReader(r.Body, httpapi.MaxBodyBytes+1))
+		body, err := io.ReadAll(io.LimitReader(r.Body, restapi.MaxBodyBytes+1))
 		if err != nil {
 			http.Error(w, "read body", http.StatusBadRequest)
 			return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/env"
+	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
@@ -32,8 +33,8 @@ func TestServesRouteTable(t *testing.T) {
 	}
 	addUser(t, pool, parent)
 	e, err := env.Load(func(k string) string {
-		return map[string]string{"DATABASE_URL": dsn, "REDIS_ADDR": addr, "JWT_SECRET": devJWTSecret,
-			"RAZORPAY_KEY_ID": "k", "RAZORPAY_KEY_SECRET": "s", "RAZORPAY_WEBHOOK_SECRET": "w"}[k]
+		return map[string]string{routes.EnvDatabaseURL: dsn, routes.EnvRedisAddr: addr, routes.EnvJWTSecret: devJWTSecret,
+			routes.EnvRazorpayKeyID: "k", routes.EnvRazorpayKeySecret: "s", routes.EnvRazorpayWebhookSecret: "w"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,8 +95,8 @@ func TestServerOptions(t *testing.T) {
 	dsn := testsupport.MigratedSchema(t)
 	addr, prefix := testsupport.Redis(t)
 	e, err := env.Load(func(k string) string {
-		return map[string]string{"DATABASE_URL": dsn, "REDIS_ADDR": addr, "JWT_SECRET": devJWTSecret,
-			"RAZORPAY_KEY_ID": "k", "RAZORPAY_KEY_SECRET": "s", "RAZORPAY_WEBHOOK_SECRET": "w"}[k]
+		return map[string]string{routes.EnvDatabaseURL: dsn, routes.EnvRedisAddr: addr, routes.EnvJWTSecret: devJWTSecret,
+			routes.EnvRazorpayKeyID: "k", routes.EnvRazorpayKeySecret: "s", routes.EnvRazorpayWebhookSecret: "w"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -27,13 +27,15 @@ import (
 	"log"
 	"os"
 	"time"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 func main() {
 	cfg := defaultConfig()
 	var tiny bool
 	var today string
-	flag.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "database to fill (default $DATABASE_URL)")
+	flag.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv(routes.EnvDatabaseURL), "database to fill (default $"+routes.EnvDatabaseURL+")")
 	flag.IntVar(&cfg.Schools, "schools", cfg.Schools, "number of schools")
 	flag.IntVar(&cfg.Students, "students", cfg.Students, "number of students")
 	flag.IntVar(&cfg.Orders, "orders", cfg.Orders, "number of orders")

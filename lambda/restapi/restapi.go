@@ -1,9 +1,11 @@
-// Package httpapi adapts API Gateway REST (v1) proxy events to the domain:
-// it decodes bodies strictly, reads pagination and sparse field selection
-// from the query string, authenticates bearer tokens, and turns results
-// and coded errors into JSON responses. Compression is left to API
-// Gateway.
-package httpapi
+// Package restapi adapts API Gateway REST API (v1) proxy events to the
+// domain: it decodes bodies strictly, reads pagination and sparse field
+// selection from the query string, authenticates bearer tokens, and turns
+// results and coded errors into JSON responses. Compression is left to API
+// Gateway. It is named after the REST API, which the platform uses because
+// only it has response caching, not after API Gateway's HTTP API (v2),
+// whose events it does not understand.
+package restapi
 
 import (
 	"bytes"

@@ -1,12 +1,16 @@
-// Package cache is cache-aside storage in Redis with the plan's TTLs. A
-// Redis failure is never the user's problem: reads report a miss (so the
+// Package redis is the Redis adapter: cache-aside storage with the plan's
+// TTLs behind the domain's cache interfaces (orders.PageCache with
+// versioned pages, menus.Cache), and the go-redis client options for a
+// Lambda function. The cache-aside policy itself (read, fall back to the
+// database, store) is the domain packages'; everything here speaks Redis.
+// A Redis failure is never the user's problem: reads report a miss (so the
 // caller answers from the database), writes are dropped, and each failed
 // call is counted as metrics.CacheErrors. A circuit breaker keeps a dead or
 // hung Redis from costing every request its timeouts: after a few
 // consecutive failures the calls are skipped outright, and one probe at a
 // time checks whether Redis is back. Failures are logged at most once per
 // logEvery. Nothing here scans the keyspace.
-package cache
+package redis
 
 import (
 	"context"
@@ -19,10 +23,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/metrics"
 )
 
@@ -74,8 +79,8 @@ const logEvery = 10 * time.Second
 // Options returns client options for a Lambda function: fail fast, no
 // retries (the database is the fallback), a small pool, TLS and AUTH when
 // given.
-func Options(addr string, useTLS bool, password string) *redis.Options {
-	o := &redis.Options{
+func Options(addr string, useTLS bool, password string) *goredis.Options {
+	o := &goredis.Options{
 		Addr:               addr,
 		Password:           password,
 		DialTimeout:        dialTimeout,
@@ -121,7 +126,7 @@ type Config struct {
 // Cache reads and writes cache-aside entries. A nil *Cache is valid and
 // caches nothing (a function built without Redis).
 type Cache struct {
-	rdb        *redis.Client
+	rdb        *goredis.Client
 	prefix     string
 	versionTTL time.Duration
 	breaker    *gobreaker.CircuitBreaker[struct{}]
@@ -132,7 +137,7 @@ type Cache struct {
 var ErrSkipped = errors.New("Redis calls skipped: the circuit breaker is open after consecutive failures")
 
 // New returns a cache over rdb.
-func New(rdb *redis.Client, cfg Config) *Cache {
+func New(rdb *goredis.Client, cfg Config) *Cache {
 	if cfg.TripAfter == 0 {
 		cfg.TripAfter = DefaultTripAfter
 	}
@@ -149,7 +154,7 @@ func New(rdb *redis.Client, cfg Config) *Cache {
 		Timeout:     cfg.Cooldown,
 		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= cfg.TripAfter },
 		// A miss is an answer: Redis is working.
-		IsSuccessful: func(err error) bool { return err == nil || errors.Is(err, redis.Nil) },
+		IsSuccessful: func(err error) bool { return err == nil || errors.Is(err, goredis.Nil) },
 		// A caller that gave up says nothing about Redis.
 		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
@@ -165,11 +170,11 @@ func New(rdb *redis.Client, cfg Config) *Cache {
 
 // call runs one Redis call through the circuit breaker. A failure, a
 // skipped call included, is counted and logged (rate-limited) against
-// kind; redis.Nil (a miss) is returned as it is.
+// kind; goredis.Nil (a miss) is returned as it is.
 func (c *Cache) call(ctx context.Context, kind Kind, op string, fn func() error) error {
 	_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, fn() })
 	switch {
-	case err == nil, errors.Is(err, redis.Nil):
+	case err == nil, errors.Is(err, goredis.Nil):
 		return err
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		err = ErrSkipped
@@ -181,7 +186,7 @@ func (c *Cache) call(ctx context.Context, kind Kind, op string, fn func() error)
 func (c *Cache) key(kind Kind, key string) string { return c.prefix + kind.Name + ":" + key }
 
 func (c *Cache) count(ctx context.Context, m metrics.Metric, kind Kind) {
-	metrics.FromContext(ctx).Add(m, 1, metrics.DimCache, kind.Name)
+	emf.FromContext(ctx).Add(m, 1, metrics.DimCache, kind.Name)
 }
 
 func (c *Cache) failed(ctx context.Context, kind Kind, op string, err error) {
@@ -209,7 +214,7 @@ func (c *Cache) Get(ctx context.Context, kind Kind, key string, dst any) bool {
 		return err
 	})
 	switch {
-	case errors.Is(err, redis.Nil):
+	case errors.Is(err, goredis.Nil):
 		c.count(ctx, metrics.CacheMisses, kind)
 		return false
 	case err != nil:
@@ -268,4 +273,4 @@ func (clientLog) Printf(ctx context.Context, format string, v ...any) {
 	slog.DebugContext(ctx, "go-redis", "msg", fmt.Sprintf(format, v...))
 }
 
-func init() { redis.SetLogger(clientLog{}) }
+func init() { goredis.SetLogger(clientLog{}) }

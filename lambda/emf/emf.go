@@ -1,4 +1,10 @@
-package metrics
+// Package emf writes the metrics package's declared metrics as CloudWatch
+// Embedded Metric Format log lines: a Recorder buffers one invocation's
+// values and writes them when the invocation ends, so recording costs no
+// network call on the request path. It is apart from the declarations
+// because only the Lambda code writes metrics, while the CDK app reads the
+// declarations too.
+package emf
 
 import (
 	"bytes"
@@ -9,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/hasivu/infra/lambda/metrics"
 )
 
 // maxValues is the most values EMF accepts for one metric in one document.
@@ -29,22 +37,22 @@ type Recorder struct {
 }
 
 type entry struct {
-	metric Metric
-	dims   []string // name, value pairs in declaration order, DimFunction excluded
+	metric metrics.Metric
+	dims   []string // name, value pairs in declaration order, metrics.DimFunction excluded
 	values []float64
 }
 
 // NewRecorder returns a recorder for one invocation of a function in a
 // stage. The Function dimension is filled from function.
 func NewRecorder(stage, function string) *Recorder {
-	return &Recorder{namespace: Namespace(stage), function: function}
+	return &Recorder{namespace: metrics.Namespace(stage), function: function}
 }
 
 // Add records one value of m. dims are name, value pairs for each
-// dimension m declares other than DimFunction, which the recorder fills.
-// A value whose dimensions do not match the declaration is dropped and
+// dimension m declares other than metrics.DimFunction, which the recorder
+// fills. A value whose dimensions do not match the declaration is dropped and
 // reported by Flush, so a typo cannot publish a metric no alarm watches.
-func (r *Recorder) Add(m Metric, value float64, dims ...string) {
+func (r *Recorder) Add(m metrics.Metric, value float64, dims ...string) {
 	if r == nil {
 		return
 	}
@@ -63,7 +71,7 @@ func (r *Recorder) Add(m Metric, value float64, dims ...string) {
 	}
 	for _, e := range r.entries {
 		if e.metric.Name == m.Name && slices.Equal(e.dims, dims) {
-			if m.Unit == Count {
+			if m.Unit == metrics.Count {
 				e.values[0] += value
 			} else {
 				e.values = append(e.values, value)
@@ -75,22 +83,22 @@ func (r *Recorder) Add(m Metric, value float64, dims ...string) {
 }
 
 // Duration records d in milliseconds.
-func (r *Recorder) Duration(m Metric, d time.Duration, dims ...string) {
+func (r *Recorder) Duration(m metrics.Metric, d time.Duration, dims ...string) {
 	r.Add(m, float64(d.Microseconds())/1000, dims...)
 }
 
 // Since records the time elapsed since start in milliseconds.
-func (r *Recorder) Since(m Metric, start time.Time, dims ...string) {
+func (r *Recorder) Since(m metrics.Metric, start time.Time, dims ...string) {
 	r.Duration(m, time.Since(start), dims...)
 }
 
 // dimensionNames returns the sorted union of m's dimension names without
-// DimFunction.
-func dimensionNames(m Metric) []string {
+// metrics.DimFunction.
+func dimensionNames(m metrics.Metric) []string {
 	var names []string
 	for _, set := range m.Dimensions {
 		for _, d := range set {
-			if d != DimFunction && !slices.Contains(names, d) {
+			if d != metrics.DimFunction && !slices.Contains(names, d) {
 				names = append(names, d)
 			}
 		}
@@ -103,8 +111,8 @@ func dimensionNames(m Metric) []string {
 }
 
 type emfMetric struct {
-	Name string `json:"Name"`
-	Unit Unit   `json:"Unit"`
+	Name string       `json:"Name"`
+	Unit metrics.Unit `json:"Unit"`
 }
 
 type emfDirective struct {
@@ -144,7 +152,7 @@ func (r *Recorder) Flush(w io.Writer) error {
 				e.metric.Name: e.values[start:end],
 			}
 			if usesFunction(e.metric) {
-				doc[DimFunction] = r.function
+				doc[metrics.DimFunction] = r.function
 			}
 			for i := 0; i+1 < len(e.dims); i += 2 {
 				doc[e.dims[i]] = e.dims[i+1]
@@ -169,7 +177,7 @@ func (r *Recorder) Flush(w io.Writer) error {
 	return err
 }
 
-func dimensionSets(m Metric) [][]string {
+func dimensionSets(m metrics.Metric) [][]string {
 	sets := make([][]string, len(m.Dimensions))
 	for i, s := range m.Dimensions {
 		sets[i] = append([]string{}, s...) // never null: [] is the no-dimension set
@@ -177,9 +185,9 @@ func dimensionSets(m Metric) [][]string {
 	return sets
 }
 
-func usesFunction(m Metric) bool {
+func usesFunction(m metrics.Metric) bool {
 	for _, set := range m.Dimensions {
-		if slices.Contains(set, DimFunction) {
+		if slices.Contains(set, metrics.DimFunction) {
 			return true
 		}
 	}

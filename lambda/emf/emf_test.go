@@ -1,4 +1,4 @@
-package metrics
+package emf
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasivu/infra/lambda/metrics"
 )
 
 func decodeLines(t *testing.T, out string) []map[string]any {
@@ -49,15 +51,15 @@ func directive(t *testing.T, d map[string]any) (ns string, dims [][]string, name
 
 func TestFlushEmitsDeclaredDimensionSets(t *testing.T) {
 	r := NewRecorder("prod", "orders-list")
-	r.Duration(OperationDuration, 12500*time.Microsecond)
-	r.Duration(ColdStartDuration, 80*time.Millisecond)
-	r.Add(QueryDuration, 3, DimQuery, "orders.list")
-	r.Add(QueryDuration, 5, DimQuery, "orders.list")
-	r.Add(QueryDuration, 1, DimQuery, "users.by_email")
-	r.Add(CacheHits, 1, DimCache, "orders")
-	r.Add(CacheHits, 1, DimCache, "orders")
-	r.Add(CacheMisses, 1, DimCache, "menu")
-	r.Add(CacheErrors, 1, DimCache, "menu")
+	r.Duration(metrics.OperationDuration, 12500*time.Microsecond)
+	r.Duration(metrics.ColdStartDuration, 80*time.Millisecond)
+	r.Add(metrics.QueryDuration, 3, metrics.DimQuery, "orders.list")
+	r.Add(metrics.QueryDuration, 5, metrics.DimQuery, "orders.list")
+	r.Add(metrics.QueryDuration, 1, metrics.DimQuery, "users.by_email")
+	r.Add(metrics.CacheHits, 1, metrics.DimCache, "orders")
+	r.Add(metrics.CacheHits, 1, metrics.DimCache, "orders")
+	r.Add(metrics.CacheMisses, 1, metrics.DimCache, "menu")
+	r.Add(metrics.CacheErrors, 1, metrics.DimCache, "menu")
 	var buf bytes.Buffer
 	if err := r.Flush(&buf); err != nil {
 		t.Fatal(err)
@@ -87,22 +89,22 @@ func TestFlushEmitsDeclaredDimensionSets(t *testing.T) {
 			}
 		}
 		key := m.Name
-		if q, ok := d[DimQuery].(string); ok {
+		if q, ok := d[metrics.DimQuery].(string); ok {
 			key += "/" + q
 		}
-		if c, ok := d[DimCache].(string); ok {
+		if c, ok := d[metrics.DimCache].(string); ok {
 			key += "/" + c
 		}
 		seen[key] = true
 		switch key {
 		case "OperationDuration":
 			assertValues(t, d, key, 12.5)
-			if d[DimFunction] != "orders-list" {
-				t.Errorf("Function = %v", d[DimFunction])
+			if d[metrics.DimFunction] != "orders-list" {
+				t.Errorf("Function = %v", d[metrics.DimFunction])
 			}
 		case "QueryDuration/orders.list":
 			assertValues(t, d, key, 3, 5)
-			if _, ok := d[DimFunction]; ok {
+			if _, ok := d[metrics.DimFunction]; ok {
 				t.Error("QueryDuration carries an undeclared Function dimension")
 			}
 		case "CacheHits/orders":
@@ -121,13 +123,13 @@ func TestFlushEmitsDeclaredDimensionSets(t *testing.T) {
 	}
 }
 
-func byName(name string) Metric {
-	for _, m := range Catalog {
+func byName(name string) metrics.Metric {
+	for _, m := range metrics.Catalog {
 		if m.Name == name {
 			return m
 		}
 	}
-	return Metric{}
+	return metrics.Metric{}
 }
 
 func assertValues(t *testing.T, d map[string]any, key string, want ...float64) {
@@ -145,10 +147,10 @@ func assertValues(t *testing.T, d map[string]any, key string, want ...float64) {
 
 func TestUndeclaredDimensionsAreDropped(t *testing.T) {
 	r := NewRecorder("dev", "menus-daily")
-	r.Add(QueryDuration, 1)                              // Query missing
-	r.Add(CacheHits, 1, DimQuery, "x")                   // wrong dimension
-	r.Add(OperationDuration, 1, DimCache, "menu")        // extra dimension
-	r.Add(CacheHits, 1, DimCache, "menu", DimQuery, "x") // extra dimension
+	r.Add(metrics.QueryDuration, 1)                                              // Query missing
+	r.Add(metrics.CacheHits, 1, metrics.DimQuery, "x")                           // wrong dimension
+	r.Add(metrics.OperationDuration, 1, metrics.DimCache, "menu")                // extra dimension
+	r.Add(metrics.CacheHits, 1, metrics.DimCache, "menu", metrics.DimQuery, "x") // extra dimension
 	var buf bytes.Buffer
 	if err := r.Flush(&buf); err != nil {
 		t.Fatal(err)
@@ -167,7 +169,7 @@ func TestUndeclaredDimensionsAreDropped(t *testing.T) {
 func TestValuesSplitAtHundred(t *testing.T) {
 	r := NewRecorder("dev", "f")
 	for i := range 250 {
-		r.Add(QueryDuration, float64(i), DimQuery, "q")
+		r.Add(metrics.QueryDuration, float64(i), metrics.DimQuery, "q")
 	}
 	var buf bytes.Buffer
 	_ = r.Flush(&buf)
@@ -179,7 +181,7 @@ func TestValuesSplitAtHundred(t *testing.T) {
 
 func TestNilRecorder(t *testing.T) {
 	var r *Recorder
-	r.Add(CacheHits, 1, DimCache, "x")
+	r.Add(metrics.CacheHits, 1, metrics.DimCache, "x")
 	if err := r.Flush(&bytes.Buffer{}); err != nil {
 		t.Error(err)
 	}

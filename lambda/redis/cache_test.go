@@ -1,4 +1,4 @@
-package cache_test
+package redis_test
 
 import (
 	"context"
@@ -7,18 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/hasivu/infra/lambda/cache"
-	"github.com/hasivu/infra/lambda/metrics"
+	"github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/orders"
+	"github.com/hasivu/infra/lambda/redis"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
 func TestKindsFollowThePlan(t *testing.T) {
 	want := map[string]time.Duration{"profile": time.Hour, "orders": 5 * time.Minute,
 		"menu-items": 30 * time.Minute, "menu": 2 * time.Hour}
-	for _, k := range cache.Kinds {
+	for _, k := range redis.Kinds {
 		if want[k.Name] != k.TTL {
 			t.Errorf("%s TTL %s, want %s", k.Name, k.TTL, want[k.Name])
 		}
@@ -49,17 +49,17 @@ func (s *versions) set(user string, v int64) {
 	s.v[user] = v
 }
 
-func newCache(t *testing.T, addr, prefix string, cfg cache.Config) *cache.Cache {
+func newCache(t *testing.T, addr, prefix string, cfg redis.Config) *redis.Cache {
 	t.Helper()
-	rdb := redis.NewClient(cache.Options(addr, false, ""))
+	rdb := goredis.NewClient(redis.Options(addr, false, ""))
 	t.Cleanup(func() { rdb.Close() })
 	cfg.Prefix = prefix
-	return cache.New(rdb, cfg)
+	return redis.New(rdb, cfg)
 }
 
-func recorderCtx() (context.Context, *metrics.Recorder) {
-	rec := metrics.NewRecorder("test", "t")
-	return metrics.NewContext(context.Background(), rec), rec
+func recorderCtx() (context.Context, *emf.Recorder) {
+	rec := emf.NewRecorder("test", "t")
+	return emf.NewContext(context.Background(), rec), rec
 }
 
 func page(id string) *orders.Page {
@@ -72,9 +72,9 @@ func TestOrderPagesServeOnlyTheCurrentVersion(t *testing.T) {
 	t.Parallel()
 	addr, prefix := testsupport.Redis(t)
 	db := &versions{v: map[string]int64{}}
-	pages := cache.OrderPages{Cache: newCache(t, addr, prefix, cache.Config{}), Versions: db}
+	pages := redis.OrderPages{Cache: newCache(t, addr, prefix, redis.Config{}), Versions: db}
 	ctx, _ := recorderCtx()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
 	defer rdb.Close()
 	var got orders.Page
 	lookup := func() (orders.Version, string) {
@@ -120,8 +120,8 @@ func TestOrderPagesServeOnlyTheCurrentVersion(t *testing.T) {
 	// ...and it expires after ListVersionTTL, which bounds how long a
 	// write that could not reach Redis goes unseen.
 	ttl, err := rdb.PTTL(ctx, prefix+"orders:{u1}:v").Result()
-	if err != nil || ttl <= 0 || ttl > cache.ListVersionTTL {
-		t.Errorf("version copy TTL = %s (%v), want at most %s", ttl, err, cache.ListVersionTTL)
+	if err != nil || ttl <= 0 || ttl > redis.ListVersionTTL {
+		t.Errorf("version copy TTL = %s (%v), want at most %s", ttl, err, redis.ListVersionTTL)
 	}
 	// A write the cache never heard of (Redis was down) is seen once the
 	// copy is gone: the reader goes back to the database for the version.
@@ -137,27 +137,27 @@ func TestOrderPagesServeOnlyTheCurrentVersion(t *testing.T) {
 }
 
 func TestNilCacheMisses(t *testing.T) {
-	var c *cache.Cache
+	var c *redis.Cache
 	var v any
-	c.Set(context.Background(), cache.DailyMenu, "k", 1)
-	if c.Get(context.Background(), cache.DailyMenu, "k", &v) {
+	c.Set(context.Background(), redis.DailyMenu, "k", 1)
+	if c.Get(context.Background(), redis.DailyMenu, "k", &v) {
 		t.Error("nil cache hit")
 	}
-	pages := cache.OrderPages{}
+	pages := redis.OrderPages{}
 	if v, hit := pages.Page(context.Background(), "u", 1, 1, &orders.Page{}); hit || v != orders.NoVersion {
 		t.Error("nil cache gave a page or a version")
 	}
 }
 
 func TestOptionsFailFast(t *testing.T) {
-	o := cache.Options("master.hasivu.cache.amazonaws.com:6379", true, "token")
+	o := redis.Options("master.hasivu.cache.amazonaws.com:6379", true, "token")
 	if o.TLSConfig == nil || o.TLSConfig.ServerName != "master.hasivu.cache.amazonaws.com" || o.Password != "token" {
 		t.Errorf("TLS options = %+v", o.TLSConfig)
 	}
 	if o.MaxRetries != -1 || o.DialTimeout > 200*time.Millisecond || o.ReadTimeout > 100*time.Millisecond {
 		t.Errorf("options do not fail fast: retries %d, dial %s, read %s", o.MaxRetries, o.DialTimeout, o.ReadTimeout)
 	}
-	if local := cache.Options("127.0.0.1:6379", false, ""); local.TLSConfig != nil {
+	if local := redis.Options("127.0.0.1:6379", false, ""); local.TLSConfig != nil {
 		t.Error("TLS without REDIS_TLS")
 	}
 }
@@ -171,11 +171,11 @@ func TestBreakerSkipsAHungRedis(t *testing.T) {
 	addr, prefix := testsupport.Redis(t)
 	proxy := testsupport.NewProxy(t, addr)
 	proxy.SetMode(testsupport.Hung)
-	c := newCache(t, proxy.Addr, prefix, cache.Config{TripAfter: 3, Cooldown: time.Hour})
+	c := newCache(t, proxy.Addr, prefix, redis.Config{TripAfter: 3, Cooldown: time.Hour})
 	ctx, rec := recorderCtx()
 	var v int
 	for range 3 {
-		if c.Get(ctx, cache.DailyMenu, "k", &v) {
+		if c.Get(ctx, redis.DailyMenu, "k", &v) {
 			t.Fatal("hit from a hung server")
 		}
 	}
@@ -184,8 +184,8 @@ func TestBreakerSkipsAHungRedis(t *testing.T) {
 		t.Fatalf("the first calls never reached the hung server (%d connections, %d bytes)", conns, sent)
 	}
 	for range 50 {
-		c.Get(ctx, cache.DailyMenu, "k", &v)
-		c.Set(ctx, cache.DailyMenu, "k", 1)
+		c.Get(ctx, redis.DailyMenu, "k", &v)
+		c.Set(ctx, redis.DailyMenu, "k", 1)
 	}
 	if c2, s2 := proxy.Accepted(); c2 != conns || s2 != sent {
 		t.Errorf("with the breaker open, calls still reached the hung server: %d→%d connections, %d→%d bytes", conns, c2, sent, s2)
@@ -207,24 +207,24 @@ func TestBreakerProbesAndRecovers(t *testing.T) {
 	t.Parallel()
 	addr, prefix := testsupport.Redis(t)
 	proxy := testsupport.NewProxy(t, addr)
-	c := newCache(t, proxy.Addr, prefix, cache.Config{TripAfter: 2, Cooldown: time.Nanosecond})
+	c := newCache(t, proxy.Addr, prefix, redis.Config{TripAfter: 2, Cooldown: time.Nanosecond})
 	ctx, _ := recorderCtx()
-	c.Set(ctx, cache.DailyMenu, "k", 42)
+	c.Set(ctx, redis.DailyMenu, "k", 42)
 	proxy.SetMode(testsupport.Down)
 	var v int
 	for range 4 {
-		if c.Get(ctx, cache.DailyMenu, "k", &v) {
+		if c.Get(ctx, redis.DailyMenu, "k", &v) {
 			t.Fatal("hit with Redis down")
 		}
 	}
 	proxy.SetMode(testsupport.Forward)
-	if !c.Get(ctx, cache.DailyMenu, "k", &v) || v != 42 {
+	if !c.Get(ctx, redis.DailyMenu, "k", &v) || v != 42 {
 		t.Errorf("after Redis came back: %d, want the entry it kept", v)
 	}
 }
 
 func TestRateLimitedLog(t *testing.T) {
-	l := cache.NewRateLimitedLog(10 * time.Second)
+	l := redis.NewRateLimitedLog(10 * time.Second)
 	t0 := time.Unix(1000, 0)
 	for i, step := range []struct {
 		at         time.Duration

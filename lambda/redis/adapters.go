@@ -1,4 +1,4 @@
-package cache
+package redis
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hasivu/infra/lambda/menus"
 	"github.com/hasivu/infra/lambda/metrics"
@@ -59,7 +59,7 @@ var _ orders.PageCache = OrderPages{}
 // raiseScript sets KEYS[1] to ARGV[1] for ARGV[2] milliseconds unless it
 // holds a version at least as high. A reader that read an old version
 // from PostgreSQL before a write cannot put it back over the write's.
-var raiseScript = redis.NewScript(`
+var raiseScript = goredis.NewScript(`
 local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
 if tonumber(ARGV[1]) > cur then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
