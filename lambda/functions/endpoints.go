@@ -130,7 +130,7 @@ func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
 		if err := httpapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
-		svc, err := d.payments(ctx)
+		svc, _, err := d.payments(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -146,10 +146,12 @@ func paymentsCreateOrder(d *Deps) httpapi.Endpoint {
 	}
 }
 
-// paymentsWebhook serves POST /payments/webhook from Razorpay. A change
-// to an order's payment status raises its owner's order-list version in
-// the cache before Razorpay is answered. A capture owed back is counted
-// as metrics.PaymentsRefundDue, which an alarm watches, and logged.
+// paymentsWebhook serves POST /payments/webhook from Razorpay: the
+// Razorpay adapter checks the delivery's signature and reads its event,
+// and the payments service applies it. A change to an order's payment
+// status raises its owner's order-list version in the cache before
+// Razorpay is answered. A capture owed back is counted as
+// metrics.PaymentsRefundDue, which an alarm watches, and logged.
 func paymentsWebhook(d *Deps) httpapi.Endpoint {
 	pages := d.orderPages()
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
@@ -157,11 +159,15 @@ func paymentsWebhook(d *Deps) httpapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		svc, err := d.payments(ctx)
+		svc, hook, err := d.payments(ctx)
 		if err != nil {
 			return nil, err
 		}
-		res, err := svc.HandleWebhook(ctx, body, httpapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
+		ev, err := hook.Read(body, httpapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
+		if err != nil {
+			return nil, err
+		}
+		res, err := svc.Apply(ctx, ev)
 		if err != nil {
 			return nil, err
 		}
