@@ -131,7 +131,7 @@ func paymentsCreateOrder(d *Deps) restapi.Endpoint {
 		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
-		svc, err := d.payments(ctx)
+		svc, _, err := d.payments(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -147,10 +147,12 @@ func paymentsCreateOrder(d *Deps) restapi.Endpoint {
 	}
 }
 
-// paymentsWebhook serves POST /payments/webhook from Razorpay. A change
-// to an order's payment status raises its owner's order-list version in
-// the cache before Razorpay is answered. A capture owed back is counted
-// as metrics.PaymentsRefundDue, which an alarm watches, and logged.
+// paymentsWebhook serves POST /payments/webhook from Razorpay: the
+// Razorpay adapter checks the delivery's signature and reads its event,
+// and the payments service applies it. A change to an order's payment
+// status raises its owner's order-list version in the cache before
+// Razorpay is answered. A capture owed back is counted as
+// metrics.PaymentsRefundDue, which an alarm watches, and logged.
 func paymentsWebhook(d *Deps) restapi.Endpoint {
 	pages := d.orderPages()
 	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
@@ -158,11 +160,15 @@ func paymentsWebhook(d *Deps) restapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		svc, err := d.payments(ctx)
+		svc, hook, err := d.payments(ctx)
 		if err != nil {
 			return nil, err
 		}
-		res, err := svc.HandleWebhook(ctx, body, restapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
+		ev, err := hook.Read(body, restapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
+		if err != nil {
+			return nil, err
+		}
+		res, err := svc.Apply(ctx, ev)
 		if err != nil {
 			return nil, err
 		}

@@ -100,18 +100,19 @@ func (k *razorpayKeys) load(ctx context.Context) (env.Razorpay, error) {
 // noRazorpay is the answer while Razorpay's credentials cannot be had.
 const noRazorpay = "payments are unavailable: the payment provider's credentials are not set up, try again later"
 
-// payments returns the payment service with the current credentials. A
-// failure to get them is Unavailable and counted as
-// metrics.SecretFailures, which an alarm watches.
-func (d *Deps) payments(ctx context.Context) (*payments.Service, error) {
+// payments returns the payment service with the current credentials, and
+// the webhook reader with the current webhook secret. A failure to get
+// them is Unavailable and counted as metrics.SecretFailures, which an
+// alarm watches.
+func (d *Deps) payments(ctx context.Context) (*payments.Service, *razorpay.Webhook, error) {
 	rp, err := d.razorpay.get(ctx)
 	if err != nil {
 		secretFailed(ctx)
-		return nil, apperr.Wrap(apperr.Unavailable, err, "%s", noRazorpay)
+		return nil, nil, apperr.Wrap(apperr.Unavailable, err, "%s", noRazorpay)
 	}
-	return &payments.Service{Store: &postgres.Payments{Pool: d.Pool}, Now: d.Now, KeyID: rp.KeyID,
-		WebhookSecret: []byte(rp.WebhookSecret),
-		Gateway:       &razorpay.Client{BaseURL: d.razorpayBaseURL, KeyID: rp.KeyID, KeySecret: rp.KeySecret, HTTP: d.httpClient}}, nil
+	svc := &payments.Service{Store: &postgres.Payments{Pool: d.Pool}, Now: d.Now, KeyID: rp.KeyID,
+		Gateway: &razorpay.Client{BaseURL: d.razorpayBaseURL, KeyID: rp.KeyID, KeySecret: rp.KeySecret, HTTP: d.httpClient}}
+	return svc, &razorpay.Webhook{Secret: []byte(rp.WebhookSecret)}, nil
 }
 
 // secretFailed counts a request that failed for want of Razorpay's

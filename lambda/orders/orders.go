@@ -15,6 +15,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/ids"
+	"github.com/hasivu/infra/lambda/ist"
 	"github.com/hasivu/infra/lambda/plaintext"
 )
 
@@ -28,10 +29,6 @@ const (
 	MaxPageSize     = 100
 	MaxPage         = 10_000
 )
-
-// IST is India Standard Time, the schools' time zone (no daylight
-// saving), which decides what "today" is.
-var IST = time.FixedZone("IST", 5*3600+1800)
 
 // Order is one order as clients see it.
 type Order struct {
@@ -287,8 +284,7 @@ func (s *Service) validate(key string, req *NewOrder) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, apperr.Field("deliveryDate", "deliveryDate must be a date as YYYY-MM-DD")
 	}
-	now := s.Now().In(IST)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	today := ist.Today(s.Now())
 	if date.Before(today) {
 		return time.Time{}, apperr.Field("deliveryDate", "deliveryDate %s is in the past", req.DeliveryDate)
 	}

@@ -2,7 +2,9 @@
 // Razorpay order for an order of the user (one live one per order) and
 // applies Razorpay's signed webhooks, so that every captured payment is
 // recorded exactly once and either settles its order or is flagged to be
-// refunded. The Razorpay API itself is behind the Gateway interface.
+// refunded. The Razorpay API itself is behind the Gateway interface, and
+// the webhooks reach Service.Apply as Events, their signature checked and
+// their payload read by the Razorpay adapter (package razorpay).
 //
 // # State machine
 //
@@ -159,8 +161,6 @@ type Service struct {
 	Gateway Gateway
 	// KeyID is the public Razorpay key id returned to checkout.
 	KeyID string
-	// WebhookSecret verifies webhook signatures.
-	WebhookSecret []byte
 	// Now returns the current time; tests move it.
 	Now func() time.Time
 }

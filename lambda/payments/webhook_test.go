@@ -1,8 +1,13 @@
 package payments_test
 
 import (
+	"context"
+	"errors"
+	"reflect"
 	"testing"
+	"time"
 
+	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/payments"
 )
 
@@ -51,6 +56,76 @@ func TestJudge(t *testing.T) {
 		got := payments.Judge(tg, c)
 		if got.Outcome != tc.outcome || got.Reason != tc.reason {
 			t.Errorf("%s: %s/%s, want %s/%s", tc.name, got.Outcome, got.Reason, tc.outcome, tc.reason)
+		}
+	}
+}
+
+// TestApply covers what the domain decides about an event before the
+// store applies it: which of the store's transitions it asks for, if
+// any, when a payment reported without a time was made, and what the
+// webhook answers.
+func TestApply(t *testing.T) {
+	paid := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
+	payment := func(status string, at time.Time) payments.Captured {
+		return payments.Captured{RazorpayPaymentID: "pay_1", RazorpayOrderID: "order_1", AmountPaise: 7000, Currency: "INR",
+			Method: "upi", Status: status, PaidAt: at}
+	}
+	refund := payments.Refund{RazorpayRefundID: "rfnd_1", RazorpayPaymentID: "pay_1", RazorpayOrderID: "order_1", AmountPaise: 7000, Currency: "INR"}
+	applied := &payments.Applied{Outcome: payments.RefundDue, RefundReason: payments.AmountMismatch, UserID: parent, ListVersion: 3}
+	fromStore := &payments.WebhookResult{Status: payments.RefundDue, Reason: payments.AmountMismatch, UserID: parent, ListVersion: 3}
+	for _, tc := range []struct {
+		name string
+		ev   payments.Event
+		// call is what the store is asked to apply, nil for nothing.
+		call any
+		want *payments.WebhookResult
+	}{
+		{"capture", payments.Event{Kind: payments.CaptureEvent, Payment: payment("captured", paid)},
+			payment("captured", paid), fromStore},
+		{"capture without a time is made when applied", payments.Event{Kind: payments.CaptureEvent, Payment: payment("captured", time.Time{})},
+			payment("captured", t0), fromStore},
+		{"capture event of a failed payment", payments.Event{Kind: payments.CaptureEvent, Payment: payment("failed", paid)},
+			nil, &payments.WebhookResult{Status: payments.NotCaptured}},
+		{"capture event of an authorised payment", payments.Event{Kind: payments.CaptureEvent, Payment: payment("authorized", paid)},
+			nil, &payments.WebhookResult{Status: payments.NotCaptured}},
+		{"failure", payments.Event{Kind: payments.FailureEvent, Payment: payment("failed", time.Time{})},
+			payment("failed", t0), fromStore},
+		{"failure event of a captured payment", payments.Event{Kind: payments.FailureEvent, Payment: payment("captured", paid)},
+			nil, &payments.WebhookResult{Status: payments.NotCaptured}},
+		{"refund", payments.Event{Kind: payments.RefundEvent, Refund: refund}, refund, fromStore},
+		{"an event of no kind", payments.Event{Payment: payment("captured", paid)}, nil, &payments.WebhookResult{Status: payments.Ignored}},
+	} {
+		svc, st, _, _ := newService(nil)
+		st.applied = applied
+		got, err := svc.Apply(context.Background(), tc.ev)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+		var want []any
+		if tc.call != nil {
+			want = []any{tc.call}
+		}
+		if !reflect.DeepEqual(st.calls, want) {
+			t.Errorf("%s: store asked to apply %+v, want %+v", tc.name, st.calls, want)
+		}
+	}
+}
+
+// TestApplyKeepsTheStoresError: a store that cannot apply an event makes
+// the delivery fail with the store's code (Unavailable: Razorpay retries
+// it), never an answer.
+func TestApplyKeepsTheStoresError(t *testing.T) {
+	for _, ev := range []payments.Event{
+		{Kind: payments.CaptureEvent, Payment: payments.Captured{RazorpayPaymentID: "pay_1", Status: "captured"}},
+		{Kind: payments.FailureEvent, Payment: payments.Captured{RazorpayPaymentID: "pay_1", Status: "failed"}},
+		{Kind: payments.RefundEvent, Refund: payments.Refund{RazorpayRefundID: "rfnd_1"}},
+	} {
+		svc, st, _, _ := newService(nil)
+		down := apperr.New(apperr.Unavailable, "database down")
+		st.fail = down
+		got, err := svc.Apply(context.Background(), ev)
+		if got != nil || !errors.Is(err, down) || apperr.CodeOf(err) != apperr.Unavailable {
+			t.Errorf("%s: %+v, %v; want the store's Unavailable error", ev.Kind, got, err)
 		}
 	}
 }

@@ -1,6 +1,8 @@
-// Package razorpay is a client for the one Razorpay API call the platform
-// makes: creating an order (POST /v1/orders, HTTP basic auth with the key
-// id and secret). It adapts that API to payments.Gateway.
+// Package razorpay adapts Razorpay to the payments domain both ways: a
+// client for the one Razorpay API call the platform makes, creating an
+// order (POST /v1/orders, HTTP basic auth with the key id and secret), as
+// payments.Gateway; and Webhook, which checks the signature of Razorpay's
+// webhook deliveries and reads them into payments.Event.
 package razorpay
 
 import (

@@ -12,11 +12,9 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/ist"
 	"github.com/hasivu/infra/lambda/plaintext"
 )
-
-// IST is the schools' time zone, which decides what "today" is.
-var IST = time.FixedZone("IST", 5*3600+1800)
 
 // Request is one card tap.
 type Request struct {
@@ -110,8 +108,8 @@ func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*V
 	if !plaintext.Valid(req.ReaderID) {
 		return nil, apperr.Field("readerId", "readerId must be text without control characters")
 	}
-	now := s.Now().In(IST)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	now := s.Now()
+	today := ist.Today(now)
 	out, err := s.Store.Verify(ctx, Lookup{CardNumber: strings.ToUpper(card), ReaderID: req.ReaderID, Date: today, SchoolID: school, At: now})
 	if err != nil {
 		return nil, fmt.Errorf("verify card %s: %w", card, err)
@@ -130,7 +128,7 @@ func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*V
 		return nil, apperr.New(apperr.Conflict, "already served: %s has collected this meal", out.StudentName)
 	case !out.Recorded:
 		return nil, apperr.New(apperr.Conflict, "already served: %s collected this meal at %s",
-			out.StudentName, out.ServedAt.In(IST).Format("15:04"))
+			out.StudentName, out.ServedAt.In(ist.Zone).Format("15:04"))
 	}
 	return &Verification{Result: "verified", StudentID: out.StudentID, StudentName: out.StudentName,
 		Grade: out.Grade, OrderID: out.OrderID, ServedAt: out.ServedAt}, nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/hasivu/infra/lambda/auth"
-	"github.com/hasivu/infra/lambda/payments"
+	"github.com/hasivu/infra/lambda/razorpay"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
@@ -200,9 +200,9 @@ func TestRequestsAreValid(t *testing.T) {
 			}
 			paid++
 			r.Done(201, fmt.Appendf(nil, `{"razorpayOrderId":"order_%d","amountPaise":4500}`, paid))
-		case routes.PaymentsWebhook:
-			svc := payments.Service{WebhookSecret: []byte("hook-secret")}
-			if err := svc.VerifySignature(r.Body, r.Header.Get("X-Razorpay-Signature")); err != nil {
+		case "payments-webhook":
+			hook := razorpay.Webhook{Secret: []byte("hook-secret")}
+			if _, err := hook.Read(r.Body, r.Header.Get("X-Razorpay-Signature")); err != nil {
 				t.Errorf("webhook signature: %v", err)
 			}
 		}

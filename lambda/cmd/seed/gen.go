@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hasivu/infra/lambda/ist"
 	"github.com/hasivu/infra/lambda/migrations"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -26,9 +27,6 @@ const (
 	Password     = "hasivu-bench-password"
 	PasswordHash = "$2a$10$XJLFzZb5jucvXCmuLaayouxowudB7FuuSSX8IRa/zd1WGsp9KHuoS"
 )
-
-// ist is India Standard Time; India has no daylight saving.
-var ist = time.FixedZone("IST", 5*3600+1800)
 
 // Config sizes a data set.
 type Config struct {
@@ -51,9 +49,8 @@ type Config struct {
 }
 
 func defaultConfig() Config {
-	n := time.Now().In(ist)
 	return Config{Schools: 500, Students: 100_000, Orders: 2_000_000, DaysBack: 120, DaysAhead: 7, Seed: 1,
-		Today: time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC), Migrate: true}
+		Today: ist.Today(time.Now()), Migrate: true}
 }
 
 type uuid = [16]byte
@@ -170,7 +167,7 @@ var (
 
 func (g *gen) build() {
 	cfg := g.cfg
-	g.now = time.Date(cfg.Today.Year(), cfg.Today.Month(), cfg.Today.Day(), 9, 0, 0, 0, ist)
+	g.now = time.Date(cfg.Today.Year(), cfg.Today.Month(), cfg.Today.Day(), 9, 0, 0, 0, ist.Zone)
 	for d := -cfg.DaysBack; d <= cfg.DaysAhead; d++ {
 		day := cfg.Today.AddDate(0, 0, d)
 		if day.Weekday() == time.Sunday && d != 0 {
@@ -386,7 +383,7 @@ func (g *gen) addOrders(si int32, n int) int {
 			}
 		}
 		day := g.days[d]
-		created := time.Date(day.Year(), day.Month(), day.Day(), 7, 0, 0, 0, ist).
+		created := time.Date(day.Year(), day.Month(), day.Day(), 7, 0, 0, 0, ist.Zone).
 			Add(-time.Duration(1+g.rng.IntN(7)) * 24 * time.Hour).
 			Add(time.Duration(g.rng.IntN(15*3600)) * time.Second)
 		if created.After(g.now) {
@@ -728,7 +725,7 @@ func (g *gen) load(ctx context.Context, conn *pgx.Conn, logf func(string, ...any
 		}
 		s := &g.students[o.student]
 		d := g.days[o.day]
-		at := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, ist).Add(time.Duration(i%5400) * time.Second)
+		at := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, ist.Zone).Add(time.Duration(i%5400) * time.Second)
 		return []any{o.id, s.card, s.id, g.schools[s.school].id, fmt.Sprintf("reader-%d", i%4), d, at}
 	}); err != nil {
 		return err
