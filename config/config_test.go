@@ -175,7 +175,9 @@ var badFiles = []badFile{
 		`config/x.yaml:37: lambdaConcurrencyLimit is 100: the functions reserve or provision up to 4 concurrent executions (rfid-verify-card 4), ` +
 			`but Lambda keeps 100 of the quota unreserved, leaving 0; raise the account's quota (Service Quotas, "Concurrent executions") ` +
 			`and this value, or lower the reservations`},
-	{"unknown rollout strategy", func(t *testing.T) string { return edit(t, "functions:", "functions:\n  rollout: {strategy: blueGreen}") },
+	{"unknown rollout strategy", func(t *testing.T) string {
+		return edit(t, "functions:", "functions:\n  rollout: {strategy: blueGreen}")
+	},
 		`config/x.yaml:27: functions.rollout.strategy must be one of allAtOnce, canary, linear, got "blueGreen"`},
 	{"wrong type", func(t *testing.T) string { return edit(t, "replicas:", "replicas: two") },
 		`config/x.yaml:22: cache.replicas must be a whole number, got "two"`},
@@ -244,6 +246,8 @@ var badFiles = []badFile{
 	{"extends a missing file", func(t *testing.T) string { return "extends: nope\n" },
 		`config/nope.yaml: no such stage file (stage files: x.yaml)`},
 	{"extends itself", func(t *testing.T) string { return "extends: x\n" }, `config/x.yaml: extends cycle: x → x`},
+	{"extends written twice", func(t *testing.T) string { return "extends: dev\naccount: \"444444444444\"\nextends: prod\n" },
+		`config/x.yaml:3: extends: mapping key "extends" already defined at line 1`},
 }
 
 func TestBadFiles(t *testing.T) {

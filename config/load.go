@@ -134,6 +134,12 @@ func (l *loader) load(stage string, s *Stage) error {
 			lines[v.Line] = key
 		}
 	})
+	// A key written twice is refused before extends is followed: a second
+	// extends would otherwise read as a cycle.
+	var top map[string]yaml.Node
+	if err := root.Decode(&top); err != nil {
+		return decodeError(file, lines, root, err)
+	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if k, v := root.Content[i], root.Content[i+1]; k.Value == "extends" {
 			if v.Kind != yaml.ScalarNode || !stageName.MatchString(v.Value) {
