@@ -4,7 +4,11 @@
 //
 // Field tags: `yaml` names the key; `cfg:"required"` means the key must be
 // set by the stage file or a file it extends; `cfg:"default=V"` gives the
-// value used when no file sets the key (lists are comma-separated).
+// value used when no file sets the key (lists are comma-separated). Every
+// other rule on one key's value is written once, in constrain (schema.go),
+// which generates it into stage.schema.json; the loader validates each
+// stage against that file, as editors do, and checks in Go only the rules
+// that compare keys (validate.go).
 package config
 
 import (

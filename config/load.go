@@ -76,12 +76,18 @@ func Stages() []string {
 var stageName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
 
 // origin is where a key was set: the file and line of its last setting.
+// Line 0 is the file as a whole.
 type origin struct {
 	file string
 	line int
 }
 
-func (o origin) String() string { return fmt.Sprintf("%s:%d", o.file, o.line) }
+func (o origin) String() string {
+	if o.line == 0 {
+		return o.file
+	}
+	return fmt.Sprintf("%s:%d", o.file, o.line)
+}
 
 type loader struct {
 	fsys    fs.FS
@@ -165,8 +171,7 @@ func (l *loader) load(stage string, s *Stage) error {
 }
 
 // walk calls fn for every key of the mapping tree under n with its dotted
-// path. Keys of free-form maps (tags, parameters) are walked too; that is
-// harmless, since only struct fields are looked up.
+// path, the keys of maps (tags, functions.each) included.
 func walk(n *yaml.Node, prefix string, fn func(key string, k, v *yaml.Node)) {
 	if n.Kind != yaml.MappingNode {
 		return
