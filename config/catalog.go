@@ -1,8 +1,8 @@
 package config
 
 import (
+	"maps"
 	"slices"
-	"strings"
 )
 
 // The instance classes and node types AWS offers, by family and size. The
@@ -33,15 +33,37 @@ var (
 	intel    = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"}
 )
 
-func validInstanceClass(class string) bool { return inCatalog(rdsClasses, "db.", class) }
+// The other lists of values keys may take.
+var (
+	logRetentionDays  = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	removalPolicies   = []string{"retain", "snapshot", "destroy"}
+	monitoringSeconds = []int{0, 1, 5, 10, 15, 30, 60}
+	reservedUsernames = []string{"postgres", "admin", "rdsadmin", "root"}
+	// databaseLogExports are the PostgreSQL logs RDS can export.
+	databaseLogExports = []string{"postgresql", "upgrade", "iam-db-auth-error"}
+	// cacheMajors are the major versions each cache engine offers.
+	cacheMajors       = map[string][]string{"redis": {"6", "7"}, "valkey": {"7", "8"}}
+	maxmemoryPolicies = []string{"allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "noeviction"}
+	// cacheSizes are the API cache cluster sizes API Gateway offers, in
+	// GiB, and 0 for none.
+	cacheSizes = []float64{0, 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237}
+)
 
-func validNodeType(nodeType string) bool { return inCatalog(cacheNodeTypes, "cache.", nodeType) }
+// UsageProfiles are the traffic profiles usageProfile may name, from a
+// developer stage with little traffic to production at the plan's load.
+var UsageProfiles = []string{"small", "medium", "large"}
 
-func inCatalog(catalog map[string][]string, prefix, name string) bool {
-	rest, ok := strings.CutPrefix(name, prefix)
-	if !ok {
-		return false
+// InterfaceEndpointServices are the services network.interfaceEndpoints
+// may name.
+var InterfaceEndpointServices = []string{"secretsmanager", "ssm", "kms", "logs", "monitoring", "xray", "sts", "lambda"}
+
+// catalogNames lists a catalog's names in full: prefix, family, size.
+func catalogNames(catalog map[string][]string, prefix string) []string {
+	var names []string
+	for _, family := range slices.Sorted(maps.Keys(catalog)) {
+		for _, size := range catalog[family] {
+			names = append(names, prefix+family+"."+size)
+		}
 	}
-	family, size, ok := strings.Cut(rest, ".")
-	return ok && slices.Contains(catalog[family], size)
+	return names
 }

@@ -4,8 +4,18 @@
 //
 // Field tags: `yaml` names the key; `cfg:"required"` means the key must be
 // set by the stage file or a file it extends; `cfg:"default=V"` gives the
-// value used when no file sets the key (lists are comma-separated).
+// value used when no file sets the key (lists are comma-separated). Every
+// other rule on one key's value is written once, in constrain (schema.go),
+// which generates it into stage.schema.json; the loader validates each
+// stage against that file, as editors do, and checks in Go only the rules
+// that compare keys (validate.go).
 package config
+
+import (
+	"time"
+
+	"github.com/hasivu/infra/plan"
+)
 
 // Stage is everything one deployment stage is built from.
 type Stage struct {
@@ -333,25 +343,25 @@ type AlarmSetting struct {
 	EvaluationPeriods int     `yaml:"evaluationPeriods"`
 }
 
-// DefaultAlarms are the performance plan's targets and the resource limits
-// worth waking someone for, by alarm name. Units: milliseconds, percent,
-// counts per period, GiB.
+// DefaultAlarms are the performance plan's targets (from package plan) and
+// the resource limits worth waking someone for, by alarm name. Units:
+// milliseconds, percent, counts per period, GiB.
 var DefaultAlarms = map[string]AlarmSetting{
-	"coldStartMs":            {Threshold: 1000, EvaluationPeriods: 2}, // average init, above
-	"databaseQueryP95Ms":     {Threshold: 100, EvaluationPeriods: 3},  // above
-	"apiLatencyP95Ms":        {Threshold: 300, EvaluationPeriods: 3},  // above
-	"cacheHitRatePercent":    {Threshold: 70, EvaluationPeriods: 3},   // below
-	"errorRatePercent":       {Threshold: 0.1, EvaluationPeriods: 3},  // 5XX share of API requests, above
-	"api5xxCount":            {Threshold: 5, EvaluationPeriods: 1},    // at or above
-	"functionThrottles":      {Threshold: 1, EvaluationPeriods: 1},    // at or above, all functions
-	"spilloverInvocations":   {Threshold: 10, EvaluationPeriods: 3},   // at or above, past provisioned concurrency
-	"databaseCpuPercent":     {Threshold: 80, EvaluationPeriods: 3},   // above
-	"databaseFreeStorageGiB": {Threshold: 5, EvaluationPeriods: 1},    // below
-	"cacheMemoryPercent":     {Threshold: 80, EvaluationPeriods: 3},   // above, fullest node
-	"cacheEvictionsCount":    {Threshold: 100, EvaluationPeriods: 3},  // at or above, all nodes
-	"refundDueCount":         {Threshold: 1, EvaluationPeriods: 1},    // at or above: a captured payment owed back
-	"secretFailuresCount":    {Threshold: 1, EvaluationPeriods: 1},    // at or above: payment requests without Razorpay's keys
-	"rotationErrorsCount":    {Threshold: 1, EvaluationPeriods: 1},    // at or above: a failed rotation of the master password
+	"coldStartMs":            {Threshold: float64(plan.ColdStart / time.Millisecond), EvaluationPeriods: 2},   // average init, above
+	"databaseQueryP95Ms":     {Threshold: float64(plan.DatabaseP95 / time.Millisecond), EvaluationPeriods: 3}, // above
+	"apiLatencyP95Ms":        {Threshold: float64(plan.APIP95 / time.Millisecond), EvaluationPeriods: 3},      // above
+	"cacheHitRatePercent":    {Threshold: plan.CacheHitRatePercent, EvaluationPeriods: 3},                     // below
+	"errorRatePercent":       {Threshold: plan.ErrorRatePercent, EvaluationPeriods: 3},                        // 5XX share of API requests, above
+	"api5xxCount":            {Threshold: 5, EvaluationPeriods: 1},                                            // at or above
+	"functionThrottles":      {Threshold: 1, EvaluationPeriods: 1},                                            // at or above, all functions
+	"spilloverInvocations":   {Threshold: 10, EvaluationPeriods: 3},                                           // at or above, past provisioned concurrency
+	"databaseCpuPercent":     {Threshold: 80, EvaluationPeriods: 3},                                           // above
+	"databaseFreeStorageGiB": {Threshold: 5, EvaluationPeriods: 1},                                            // below
+	"cacheMemoryPercent":     {Threshold: 80, EvaluationPeriods: 3},                                           // above, fullest node
+	"cacheEvictionsCount":    {Threshold: 100, EvaluationPeriods: 3},                                          // at or above, all nodes
+	"refundDueCount":         {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: a captured payment owed back
+	"secretFailuresCount":    {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: payment requests without Razorpay's keys
+	"rotationErrorsCount":    {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: a failed rotation of the master password
 }
 
 // Alarm returns an alarm's setting: the default with the stage's

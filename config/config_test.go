@@ -200,24 +200,32 @@ var badFiles = []badFile{
 	{"multi-AZ cache without replicas", func(t *testing.T) string {
 		return strings.Replace(base, "multiAz: false\n  snapshot", "multiAz: true\n  snapshot", 1)
 	},
-		`config/x.yaml:23: cache.multiAz needs at least one replica (cache.replicas is 0)`},
+		`config/x.yaml:23: cache.multiAz needs at least one replica (cache.replicas is 0), got true`},
+	{"zone listed twice", func(t *testing.T) string {
+		return edit(t, "availabilityZones:", "availabilityZones: [ap-south-1a, ap-south-1a]")
+	}, `config/x.yaml:3: availabilityZones lists "ap-south-1a" twice`},
+	{"tag key AWS reserves", func(t *testing.T) string { return base + "tags: {\"aws:team\": platform}\n" },
+		`config/x.yaml:37: tags key "aws:team" must be 1 to 128 characters and not start with aws:`},
+	{"CORS origin with a path", func(t *testing.T) string {
+		return edit(t, "corsOrigins:", "corsOrigins: [https://app.example.com, https://app.example.com/x]")
+	}, `config/x.yaml:33: api.corsOrigins entry 2 must be an https:// origin (or http://localhost) without a path, got "https://app.example.com/x"`},
 	{"zone outside the region", func(t *testing.T) string {
 		return edit(t, "availabilityZones:", "availabilityZones: [ap-south-1a, eu-west-1b]")
 	}, `config/x.yaml:3: availabilityZones entry 2 must be a zone of ap-south-1 such as ap-south-1a, got "eu-west-1b"`},
 	{"bad removal policy", func(t *testing.T) string { return edit(t, "removalPolicy: destroy", "removalPolicy: keep") },
 		`config/x.yaml:15: database.removalPolicy must be one of retain, snapshot, destroy, got "keep"`},
 	{"storage ceiling too low", func(t *testing.T) string { return edit(t, "maxAllocatedStorageGiB:", "maxAllocatedStorageGiB: 21") },
-		`config/x.yaml:11: database.maxAllocatedStorageGiB must be at least 10% above allocatedStorageGiB (22) and at most 65536, got 21`},
+		`config/x.yaml:11: database.maxAllocatedStorageGiB must be at least 10% above allocatedStorageGiB and at most 65536, got 21`},
 	{"bad CIDR", func(t *testing.T) string { return edit(t, "cidr:", "cidr: 10.10.0.1/16") },
-		`config/x.yaml:5: network.cidr must be an IPv4 network such as 10.20.0.0/16, got "10.10.0.1/16"`},
+		`config/x.yaml:5: network.cidr must be a /16 to /18 IPv4 network such as 10.20.0.0/16, got "10.10.0.1/16"`},
 	{"API cache size AWS does not offer", func(t *testing.T) string { return edit(t, "cacheSizeGiB:", "cacheSizeGiB: 2") },
 		`config/x.yaml:32: api.cacheSizeGiB must be 0 (off) or a size API Gateway offers (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237), got 2`},
 	{"unknown function", func(t *testing.T) string {
 		return strings.Replace(base, "rfid-verify-card:", "rfid-verify:", 1)
-	}, `config/x.yaml:30: functions.each.rfid-verify names no function; functions are auth-login, orders-list, orders-create, menus-daily, payments-create-order, payments-webhook, rfid-verify-card, migrate`},
+	}, `config/x.yaml:30: unknown key "functions.each.rfid-verify" (keys in functions.each: auth-login, menus-daily, migrate, orders-create, orders-list, payments-create-order, payments-webhook, rfid-verify-card)`},
 	{"peak scaled to zero", func(t *testing.T) string {
 		return strings.Replace(base, "provisionedConcurrency: 1, maxProvisionedConcurrency: 4,", "", 1)
-	}, `config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch needs provisionedConcurrency of at least 1 outside the peak`},
+	}, `config/x.yaml:30: functions.each.rfid-verify-card.provisionedConcurrency must be at least 1 when the function has peaks, got 0`},
 	{"peak above the ceiling", func(t *testing.T) string { return strings.Replace(base, "lunch: 2}", "lunch: 9}", 1) },
 		`config/x.yaml:30: functions.each.rfid-verify-card.peaks.lunch must be between 1 and 4, got 9`},
 	{"peak window backwards", func(t *testing.T) string { return strings.Replace(base, `to: "14:30"`, `to: "11:00"`, 1) },
@@ -234,7 +242,7 @@ var badFiles = []badFile{
 	}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
 	{"unknown alarm", func(t *testing.T) string {
 		return base + "  alarms:\n    coldStart: {threshold: 500}\n"
-	}, `config/x.yaml:38: monitoring.alarms.coldStart names no alarm; alarms are api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, refundDueCount, rotationErrorsCount, secretFailuresCount, spilloverInvocations`},
+	}, `config/x.yaml:38: unknown key "monitoring.alarms.coldStart" (keys in monitoring.alarms: api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, refundDueCount, rotationErrorsCount, secretFailuresCount, spilloverInvocations)`},
 	{"percentage over 100", func(t *testing.T) string {
 		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
 	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},
@@ -246,6 +254,8 @@ var badFiles = []badFile{
 	{"extends a missing file", func(t *testing.T) string { return "extends: nope\n" },
 		`config/nope.yaml: no such stage file (stage files: x.yaml)`},
 	{"extends itself", func(t *testing.T) string { return "extends: x\n" }, `config/x.yaml: extends cycle: x → x`},
+	{"extends written twice", func(t *testing.T) string { return "extends: dev\naccount: \"444444444444\"\nextends: prod\n" },
+		`config/x.yaml:3: extends: mapping key "extends" already defined at line 1`},
 }
 
 func TestBadFiles(t *testing.T) {
@@ -262,6 +272,20 @@ func TestBadFiles(t *testing.T) {
 				t.Errorf("error spans several lines: %q", err)
 			}
 		})
+	}
+}
+
+// TestErrorNamesTheFileThatSetTheKey: a rule that compares two keys set
+// in different files names the file that set the key it refuses.
+func TestErrorNamesTheFileThatSetTheKey(t *testing.T) {
+	fsys := fstest.MapFS{
+		"dev.yaml": {Data: []byte(base)},
+		"qa.yaml":  {Data: []byte("extends: dev\ncache:\n  multiAz: true\n")},
+	}
+	_, err := LoadFS(fsys, "config", "qa")
+	want := `config/qa.yaml:3: cache.multiAz needs at least one replica (cache.replicas is 0), got true`
+	if err == nil || err.Error() != want {
+		t.Errorf("error\n got: %v\nwant: %s", err, want)
 	}
 }
 

@@ -76,12 +76,18 @@ func Stages() []string {
 var stageName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
 
 // origin is where a key was set: the file and line of its last setting.
+// Line 0 is the file as a whole.
 type origin struct {
 	file string
 	line int
 }
 
-func (o origin) String() string { return fmt.Sprintf("%s:%d", o.file, o.line) }
+func (o origin) String() string {
+	if o.line == 0 {
+		return o.file
+	}
+	return fmt.Sprintf("%s:%d", o.file, o.line)
+}
 
 type loader struct {
 	fsys    fs.FS
@@ -134,6 +140,12 @@ func (l *loader) load(stage string, s *Stage) error {
 			lines[v.Line] = key
 		}
 	})
+	// A key written twice is refused before extends is followed: a second
+	// extends would otherwise read as a cycle.
+	var top map[string]yaml.Node
+	if err := root.Decode(&top); err != nil {
+		return decodeError(file, lines, root, err)
+	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if k, v := root.Content[i], root.Content[i+1]; k.Value == "extends" {
 			if v.Kind != yaml.ScalarNode || !stageName.MatchString(v.Value) {
@@ -159,8 +171,7 @@ func (l *loader) load(stage string, s *Stage) error {
 }
 
 // walk calls fn for every key of the mapping tree under n with its dotted
-// path. Keys of free-form maps (tags, parameters) are walked too; that is
-// harmless, since only struct fields are looked up.
+// path, the keys of maps (tags, functions.each) included.
 func walk(n *yaml.Node, prefix string, fn func(key string, k, v *yaml.Node)) {
 	if n.Kind != yaml.MappingNode {
 		return

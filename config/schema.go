@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,16 +35,15 @@ type SchemaSource struct {
 
 // Schema returns the JSON Schema (draft 2020-12) of a stage file. Keys and
 // types come from the Stage type, descriptions from its doc comments,
-// required keys and defaults from its cfg tags, and value rules from the
-// same catalogs and patterns the loader checks with. A file that extends
+// required keys and defaults from its cfg tags, and every rule on one key's
+// value from constrain, the only place such a rule is written: the loader
+// validates each stage against the committed schema. A file that extends
 // another is held to the same rules without the required keys, which the
 // file it extends may set.
 //
-// The loader checks a few rules that JSON Schema cannot state, because they
-// compare two keys' values (a peak above its function's ceiling, a peak
-// window ending before it starts, more NAT gateways than zones, storage
-// ceiling against allocation beyond the smallest allocation) or need
-// another file (extends); an editor does not flag those, `cdk synth` does.
+// The loader checks, in Go, the few rules that JSON Schema cannot state
+// because they compare two keys' values (validate.go) or need another file
+// (extends); an editor does not flag those, `cdk synth` does.
 func Schema(src SchemaSource) ([]byte, error) {
 	r := &jsonschema.Reflector{
 		FieldNameTag:               "yaml",
@@ -60,21 +58,18 @@ func Schema(src SchemaSource) ([]byte, error) {
 	}
 	reflected := r.Reflect(&Stage{})
 	defs := reflected.Definitions
-	requireAndDefault(defs, reflect.TypeOf(Stage{}))
+	required := requireAndDefault(defs, reflect.TypeOf(Stage{}))
 	constrain(defs, zones)
 
 	root := &jsonschema.Schema{
 		Version:     jsonschema.Version,
-		ID:          "https://hasivu.dev/schemas/" + SchemaFile,
+		ID:          schemaID,
 		Title:       "Hasivu stage file (config/<stage>.yaml)",
 		Description: "Generated from the Go type config.Stage by `make docs`; do not edit.",
 		If:          &jsonschema.Schema{Required: []string{"extends"}},
-		Then:        &jsonschema.Schema{Ref: "#/$defs/StageOverride"},
-		Else:        &jsonschema.Schema{Ref: "#/$defs/Stage"},
+		Then:        &jsonschema.Schema{Ref: "#/$defs/Stage"},
+		Else:        &jsonschema.Schema{AllOf: []*jsonschema.Schema{{Ref: "#/$defs/Stage"}, required}},
 		Definitions: defs,
-	}
-	if err := addOverrides(defs); err != nil {
-		return nil, err
 	}
 	out, err := json.MarshalIndent(root, "", "  ")
 	if err != nil {
@@ -83,12 +78,14 @@ func Schema(src SchemaSource) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-// requireAndDefault marks the keys of t's definition that a cfg tag
-// requires (and the sections holding such keys) and records cfg defaults.
-// It reports whether t has a required key.
-func requireAndDefault(defs jsonschema.Definitions, t reflect.Type) bool {
+const schemaID = "https://hasivu.dev/schemas/" + SchemaFile
+
+// requireAndDefault records the cfg defaults of t's keys in t's definition
+// and returns a schema that requires the keys a cfg tag requires, in t and
+// in the sections below it (a section holding a required key is required).
+func requireAndDefault(defs jsonschema.Definitions, t reflect.Type) *jsonschema.Schema {
 	def := defs[t.Name()]
-	anyRequired := false
+	required := &jsonschema.Schema{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := yamlName(f)
@@ -103,19 +100,23 @@ func requireAndDefault(defs jsonschema.Definitions, t reflect.Type) bool {
 			prop.Description = name + " " + rest
 		}
 		tag := f.Tag.Get("cfg")
-		required := tag == "required"
-		if f.Type.Kind() == reflect.Struct {
-			required = requireAndDefault(defs, f.Type)
-		}
 		if v, ok := strings.CutPrefix(tag, "default="); ok {
 			prop.Default = typedDefault(f.Type, v)
 		}
-		if required {
-			def.Required = append(def.Required, name)
-			anyRequired = true
+		if f.Type.Kind() == reflect.Struct {
+			if section := requireAndDefault(defs, f.Type); len(section.Required) > 0 {
+				if required.Properties == nil {
+					required.Properties = jsonschema.NewProperties()
+				}
+				required.Properties.Set(name, section)
+				tag = "required"
+			}
+		}
+		if tag == "required" {
+			required.Required = append(required.Required, name)
 		}
 	}
-	return anyRequired
+	return required
 }
 
 func typedDefault(t reflect.Type, v string) any {
@@ -133,8 +134,25 @@ func typedDefault(t reflect.Type, v string) any {
 	}
 }
 
-// constrain writes the loader's value rules (validate.go) into the
-// definitions, from the same catalogs and patterns wherever they exist.
+// Bounds that two rules share.
+const (
+	maxZones      = 6
+	minStorageGiB = 20
+	maxStorageGiB = 65536
+)
+
+// Patterns that several keys share.
+const (
+	dailyWindow  = `^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`
+	weeklyWindow = `^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$`
+	clockTime    = `^([01]\d|2[0-3]):[0-5]\d$`
+	sqlName      = `^[a-z][a-z0-9_]{0,62}$`
+)
+
+// constrain writes the rule on each key's value into the definitions,
+// with the message the loader gives, after the key, for a value the rule
+// refuses. The loader's message for a rule without one of its own is
+// worded from the rule ("must be between 0 and 5").
 func constrain(defs jsonschema.Definitions, zones []string) {
 	p := func(def, key string) *jsonschema.Schema {
 		s := defs[def].Properties.Value(key)
@@ -143,117 +161,127 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 		}
 		return s
 	}
-	pattern := func(s *jsonschema.Schema, re *regexp.Regexp) { s.Pattern = re.String() }
 
-	stage := defs["Stage"]
-	pattern(p("Stage", "extends"), stageName)
-	pattern(p("Stage", "account"), accountID)
-	pattern(p("Stage", "region"), regionName)
+	pattern(p("Stage", "extends"), stageName.String(), "another stage's name")
+	pattern(p("Stage", "account"), `^\d{12}$`, "a 12-digit AWS account ID")
+	pattern(p("Stage", "region"), `^[a-z]{2}(-gov)?-[a-z]+-\d$`, "an AWS region name such as ap-south-1")
 	azs := p("Stage", "availabilityZones")
-	azs.MinItems, azs.MaxItems, azs.UniqueItems = count(2), count(6), true
-	azs.Items.Pattern = `^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$`
-	for _, region := range knownRegions {
-		stage.AllOf = append(stage.AllOf, &jsonschema.Schema{
-			If: &jsonschema.Schema{Properties: props("region", &jsonschema.Schema{Const: region}), Required: []string{"region"}},
-			Then: &jsonschema.Schema{Properties: props("availabilityZones", &jsonschema.Schema{
-				Items: &jsonschema.Schema{Pattern: "^" + regexp.QuoteMeta(region) + "[a-z]$"},
-			})},
-		})
-	}
+	azs.MinItems, azs.MaxItems, azs.UniqueItems = count(2), count(maxZones), true
+	pattern(azs.Items, `^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$`, "an availability zone such as ap-south-1a")
 	p("Stage", "usageProfile").Enum = anys(UsageProfiles)
 	// The least it can be; whether the functions fit it depends on them.
 	between(p("Stage", "lambdaConcurrencyLimit"), 10, 1_000_000)
 	tags := p("Stage", "tags")
-	tags.PropertyNames = &jsonschema.Schema{MinLength: count(1), MaxLength: count(128), Not: &jsonschema.Schema{Pattern: `^[aA][wW][sS]:`}}
+	tags.PropertyNames = message(&jsonschema.Schema{MinLength: count(1), MaxLength: count(128), Not: &jsonschema.Schema{Pattern: `^[aA][wW][sS]:`}},
+		"must be 1 to 128 characters and not start with aws:")
 	tags.AdditionalProperties.MaxLength = count(256)
 
 	// The network must be a /16 to /18 with no host bits set.
 	octet := `(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`
-	p("Network", "cidr").Pattern = fmt.Sprintf(`^%[1]s\.%[1]s\.(0\.0/16|(0|128)\.0/17|(0|64|128|192)\.0/18)$`, octet)
-	between(p("Network", "natGateways"), 0, 6)
+	pattern(p("Network", "cidr"), fmt.Sprintf(`^%[1]s\.%[1]s\.(0\.0/16|(0|128)\.0/17|(0|64|128|192)\.0/18)$`, octet),
+		"a /16 to /18 IPv4 network such as 10.20.0.0/16")
+	between(p("Network", "natGateways"), 0, maxZones)
 	p("Network", "interfaceEndpoints").Items.Enum = anys(InterfaceEndpointServices)
 	defs["Network"].AllOf = []*jsonschema.Schema{{
 		If: &jsonschema.Schema{Properties: props("natGateways", &jsonschema.Schema{Const: 0}), Required: []string{"natGateways"}},
-		Then: &jsonschema.Schema{Properties: props("interfaceEndpoints", &jsonschema.Schema{
+		Then: &jsonschema.Schema{Properties: props("interfaceEndpoints", message(&jsonschema.Schema{
 			Contains: &jsonschema.Schema{Const: "secretsmanager"},
-		})},
+		}, "must include secretsmanager when natGateways is 0: functions and credential rotation read Secrets Manager"))},
 	}}
-	p("FlowLogs", "retentionDays").Enum = anys(logRetentionDays)
+	logRetention := enumDef(defs, "LogRetentionDays", "integer", "A CloudWatch Logs retention, in days.",
+		fmt.Sprintf("must be a CloudWatch Logs retention (%s)", joinAny(logRetentionDays)), logRetentionDays)
+	p("FlowLogs", "retentionDays").Ref = logRetention
 	p("FlowLogs", "trafficType").Enum = anys([]string{"ALL", "ACCEPT", "REJECT"})
 
-	pattern(p("Database", "engineVersion"), postgresVersion)
-	p("Database", "instanceClass").Ref = enumDef(defs, "InstanceClass", "An RDS for PostgreSQL instance class.", catalogNames(rdsClasses, "db."))
+	pattern(p("Database", "engineVersion"), `^(1[4-8])\.\d{1,2}$`, `a PostgreSQL version "major.minor" with major 14 to 18, such as "16.8"`)
+	p("Database", "instanceClass").Ref = enumDef(defs, "InstanceClass", "string", "An RDS for PostgreSQL instance class.",
+		"must be an RDS for PostgreSQL instance class such as db.t4g.micro or db.r7g.large", catalogNames(rdsClasses, "db."))
 	between(p("Database", "port"), 1150, 65535)
-	pattern(p("Database", "name"), sqlIdentifier)
-	pattern(p("Database", "username"), sqlIdentifier)
-	p("Database", "username").Not = &jsonschema.Schema{Enum: anys(reservedUsernames)}
-	between(p("Database", "allocatedStorageGiB"), 20, 65536)
-	// At least 10 % above allocatedStorageGiB, which is at least 20.
-	between(p("Database", "maxAllocatedStorageGiB"), 22, 65536)
+	pattern(p("Database", "name"), sqlName, "a lower-case SQL identifier")
+	username := p("Database", "username")
+	pattern(username, sqlName, "a lower-case SQL identifier")
+	username.Not = &jsonschema.Schema{Enum: anys(reservedUsernames)}
+	message(username, "must not be a reserved name ("+joinAny(reservedUsernames)+")")
+	between(p("Database", "allocatedStorageGiB"), minStorageGiB, maxStorageGiB)
+	// The loader holds the ceiling above the allocation; the schema above
+	// the least allocation.
+	message(between(p("Database", "maxAllocatedStorageGiB"), storageCeiling(minStorageGiB), maxStorageGiB),
+		fmt.Sprintf("must be at least 10%% above allocatedStorageGiB and at most %d", maxStorageGiB))
 	between(p("Database", "backupRetentionDays"), 0, 35)
-	pattern(p("Database", "backupWindow"), dailyWindow)
-	pattern(p("Database", "maintenanceWindow"), weeklyWindow)
+	pattern(p("Database", "backupWindow"), dailyWindow, `a UTC window "hh:mm-hh:mm"`)
+	pattern(p("Database", "maintenanceWindow"), weeklyWindow, `a UTC window "ddd:hh:mm-ddd:hh:mm"`)
 	p("Database", "removalPolicy").Enum = anys(removalPolicies)
-	p("Database", "performanceInsightsRetentionDays").Enum = anys(insightsRetentionDays())
+	message(p("Database", "performanceInsightsRetentionDays"), "must be 7 or a multiple of 31 up to 731").Enum = anys(insightsRetentionDays())
 	p("Database", "monitoringIntervalSeconds").Enum = anys(monitoringSeconds)
 	p("Database", "logExports").Items.Enum = anys(databaseLogExports)
-	p("Database", "logRetentionDays").Enum = anys(logRetentionDays)
+	p("Database", "logRetentionDays").Ref = logRetention
 	between(p("Database", "rotationDays"), 1, 1000)
-	p("Database", "parameters").PropertyNames = &jsonschema.Schema{Pattern: parameterName.String()}
+	p("Database", "parameters").PropertyNames = message(&jsonschema.Schema{Pattern: `^[a-z][a-z0-9_.]*$`},
+		"is not a PostgreSQL parameter name")
 	between(p("Proxy", "maxConnectionsPercent"), 1, 100)
 	between(p("Proxy", "maxIdleConnectionsPercent"), 0, 100)
 	between(p("Proxy", "borrowTimeoutSeconds"), 1, 3600)
 	between(p("Proxy", "idleClientTimeoutSeconds"), 1, 28800)
 
-	p("Cache", "engine").Enum = anys(slices.Sorted(maps.Keys(cacheMajors)))
-	pattern(p("Cache", "engineVersion"), cacheVersion)
-	for _, engine := range slices.Sorted(maps.Keys(cacheMajors)) {
+	engines := slices.Sorted(maps.Keys(cacheMajors))
+	p("Cache", "engine").Enum = anys(engines)
+	pattern(p("Cache", "engineVersion"), `^\d\.\d$`, `"major.minor", such as "8.0"`)
+	for _, engine := range engines {
+		majors := cacheMajors[engine]
 		defs["Cache"].AllOf = append(defs["Cache"].AllOf, &jsonschema.Schema{
 			If: &jsonschema.Schema{Properties: props("engine", &jsonschema.Schema{Const: engine}), Required: []string{"engine"}},
-			Then: &jsonschema.Schema{Properties: props("engineVersion", &jsonschema.Schema{
-				Pattern: `^(` + strings.Join(cacheMajors[engine], "|") + `)\.`,
-			})},
+			Then: &jsonschema.Schema{Properties: props("engineVersion", pattern(&jsonschema.Schema{}, `^(`+strings.Join(majors, "|")+`)\.`,
+				fmt.Sprintf("a version %s offers (major %s)", engine, strings.Join(majors, ", "))))},
 		})
 	}
 	defs["Cache"].AllOf = append(defs["Cache"].AllOf, &jsonschema.Schema{
-		If:   &jsonschema.Schema{Properties: props("multiAz", &jsonschema.Schema{Const: true}), Required: []string{"multiAz"}},
-		Then: &jsonschema.Schema{Properties: props("replicas", &jsonschema.Schema{Minimum: "1"})},
+		If: &jsonschema.Schema{Properties: props("replicas", &jsonschema.Schema{Const: 0}), Required: []string{"replicas"}},
+		Then: &jsonschema.Schema{Properties: props("multiAz", message(&jsonschema.Schema{Const: false},
+			"needs at least one replica (cache.replicas is 0)"))},
 	})
-	p("Cache", "nodeType").Ref = enumDef(defs, "NodeType", "An ElastiCache node type.", catalogNames(cacheNodeTypes, "cache."))
+	p("Cache", "nodeType").Ref = enumDef(defs, "NodeType", "string", "An ElastiCache node type.",
+		"must be an ElastiCache node type such as cache.t4g.micro or cache.r7g.large", catalogNames(cacheNodeTypes, "cache."))
 	between(p("Cache", "replicas"), 0, 5)
 	between(p("Cache", "port"), 1024, 65535)
 	between(p("Cache", "snapshotRetentionDays"), 0, 35)
-	pattern(p("Cache", "snapshotWindow"), dailyWindow)
-	pattern(p("Cache", "maintenanceWindow"), weeklyWindow)
+	pattern(p("Cache", "snapshotWindow"), dailyWindow, `a UTC window "hh:mm-hh:mm"`)
+	pattern(p("Cache", "maintenanceWindow"), weeklyWindow, `a UTC window "ddd:hh:mm-ddd:hh:mm"`)
 	p("Cache", "maxmemoryPolicy").Enum = anys(maxmemoryPolicies)
 	p("Cache", "removalPolicy").Enum = anys(removalPolicies)
 
 	between(p("Functions", "memoryMiB"), 128, 10240)
 	between(p("Functions", "timeoutSeconds"), 1, 900)
-	p("Functions", "logRetentionDays").Enum = anys(logRetentionDays)
-	p("Functions", "timeZone").Ref = enumDef(defs, "TimeZone", "An IANA time zone.", zones)
+	p("Functions", "logRetentionDays").Ref = logRetention
+	p("Functions", "timeZone").Ref = enumDef(defs, "TimeZone", "string", "An IANA time zone.",
+		"must be an IANA time zone such as Asia/Kolkata", zones)
 	between(p("Functions", "utilizationTarget"), 10, 90)
 	p("Rollout", "strategy").Enum = anys(RolloutStrategies)
 	between(p("Rollout", "percent"), 1, 99)
+	// CodeDeploy's longest step.
 	between(p("Rollout", "minutes"), 1, 2880)
 	between(p("Rollout", "durationP95Ms"), 1, 900_000)
-	p("Rollout", "api5xxPercent").ExclusiveMinimum = "0"
-	p("Rollout", "api5xxPercent").Maximum = "100"
-	pattern(p("Window", "days"), cronDays)
-	pattern(p("Window", "from"), clockTime)
-	pattern(p("Window", "to"), clockTime)
-	defs["Window"].Required = []string{"days", "from", "to"}
+	api5xx := message(p("Rollout", "api5xxPercent"), "must be a percentage above 0 and at most 100")
+	api5xx.ExclusiveMinimum, api5xx.Maximum = "0", "100"
+	pattern(p("Window", "days"), `^(\*|(MON|TUE|WED|THU|FRI|SAT|SUN)([-,](MON|TUE|WED|THU|FRI|SAT|SUN))*)$`, `cron days such as "MON-SAT" or "*"`)
+	pattern(p("Window", "from"), clockTime, `a time "hh:mm"`)
+	pattern(p("Window", "to"), clockTime, `a time "hh:mm"`)
+	defs["Window"].Required = []string{"days", "from", "to"} // a peak window is always given whole
 	// Zero inherits the value from functions.
-	p("Function", "memoryMiB").AnyOf = []*jsonschema.Schema{{Const: 0}, {Minimum: "128", Maximum: "10240"}}
-	p("Function", "timeoutSeconds").AnyOf = []*jsonschema.Schema{{Const: 0}, {Minimum: "1", Maximum: "900"}}
+	message(p("Function", "memoryMiB"), "must be 0 (functions.memoryMiB) or between 128 and 10240").AnyOf =
+		[]*jsonschema.Schema{{Const: 0}, {Minimum: "128", Maximum: "10240"}}
+	message(p("Function", "timeoutSeconds"), "must be 0 (functions.timeoutSeconds) or between 1 and 900").AnyOf =
+		[]*jsonschema.Schema{{Const: 0}, {Minimum: "1", Maximum: "900"}}
 	between(p("Function", "reservedConcurrency"), 0, 1000)
 	between(p("Function", "provisionedConcurrency"), 0, 1000)
 	between(p("Function", "maxProvisionedConcurrency"), 0, 1000)
 	p("Function", "peaks").AdditionalProperties = &jsonschema.Schema{Type: "integer", Minimum: "1", Maximum: "1000"}
 	defs["Function"].AllOf = []*jsonschema.Schema{{
-		// A peak needs a floor of at least 1 outside it (aws-cdk#29992).
-		If:   &jsonschema.Schema{Properties: props("peaks", &jsonschema.Schema{MinProperties: count(1)}), Required: []string{"peaks"}},
-		Then: &jsonschema.Schema{Properties: props("provisionedConcurrency", &jsonschema.Schema{Minimum: "1"}), Required: []string{"provisionedConcurrency"}},
+		// Scheduled scaling never goes below the alias's own provisioned
+		// concurrency: a deploy while scaled under it fails (aws-cdk
+		// issue 29992).
+		If: &jsonschema.Schema{Properties: props("peaks", &jsonschema.Schema{MinProperties: count(1)}), Required: []string{"peaks"}},
+		Then: &jsonschema.Schema{Properties: props("provisionedConcurrency", message(&jsonschema.Schema{Minimum: "1"},
+			"must be at least 1 when the function has peaks")), Required: []string{"provisionedConcurrency"}},
 	}}
 	each := p("Functions", "each")
 	each.AdditionalProperties = jsonschema.FalseSchema
@@ -262,101 +290,83 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 	for _, name := range routes.Deployed() {
 		fn := &jsonschema.Schema{Ref: "#/$defs/Function"}
 		if slices.Contains(routed, name) {
-			// API Gateway's integration timeout.
-			fn = &jsonschema.Schema{AllOf: []*jsonschema.Schema{fn, {Properties: props("timeoutSeconds", &jsonschema.Schema{Maximum: "29"})}}}
+			fn = &jsonschema.Schema{AllOf: []*jsonschema.Schema{fn, {Properties: props("timeoutSeconds", message(&jsonschema.Schema{Maximum: "29"},
+				"must be at most 29, API Gateway's integration timeout"))}}}
 		} else {
-			fn = &jsonschema.Schema{AllOf: []*jsonschema.Schema{fn, {Properties: props("provisionedConcurrency", &jsonschema.Schema{Const: 0})}}}
+			fn = &jsonschema.Schema{AllOf: []*jsonschema.Schema{fn, {Properties: props("provisionedConcurrency", message(&jsonschema.Schema{Const: 0},
+				"must be 0: "+name+" is invoked once per deploy"))}}}
 			fn.Description = name + " is invoked once per deploy: no provisioned concurrency."
 		}
 		each.Properties.Set(name, fn)
 	}
 
-	pattern(p("API", "stageName"), apiStage)
-	p("API", "cacheSizeGiB").Enum = anys(cacheSizes)
+	pattern(p("API", "stageName"), `^[A-Za-z0-9_]{1,128}$`, "letters, digits and underscores")
+	message(p("API", "cacheSizeGiB"), "must be 0 (off) or a size API Gateway offers ("+joinAny(cacheSizes[1:])+")").Enum = anys(cacheSizes)
 	between(p("Throttle", "rateLimit"), 1, 10000)
 	between(p("Throttle", "burstLimit"), 1, 5000)
 	var routeKeys []string
 	for _, r := range routes.Table {
 		routeKeys = append(routeKeys, r.Method+" "+r.Path)
 	}
-	p("API", "routeThrottles").PropertyNames = &jsonschema.Schema{Enum: anys(routeKeys)}
-	p("API", "corsOrigins").MinItems = count(1)
-	pattern(p("API", "corsOrigins").Items, webOrigin)
-	p("API", "accessLogRetentionDays").Enum = anys(logRetentionDays)
-	pattern(p("API", "razorpaySecretName"), secretName)
-	p("API", "razorpayBaseUrl").Pattern = `^https://[^/?#\s]+/?$`
+	p("API", "routeThrottles").PropertyNames = message(&jsonschema.Schema{Enum: anys(routeKeys)},
+		`names no route ("METHOD /path" from lambda/routes)`)
+	message(p("API", "corsOrigins"), "must list at least one web origin").MinItems = count(1)
+	pattern(p("API", "corsOrigins").Items, `^(https://[a-z0-9.-]+(:\d+)?|http://localhost(:\d+)?)$`, "an https:// origin (or http://localhost) without a path")
+	p("API", "accessLogRetentionDays").Ref = logRetention
+	// Empty: the api stack creates the secret.
+	pattern(p("API", "razorpaySecretName"), `^[A-Za-z0-9/_+=.@-]{0,512}$`, "a Secrets Manager secret name")
+	pattern(p("API", "razorpayBaseUrl"), `^https://[^/?#\s]+/?$`, "an https:// URL with no path")
 
-	p("Monitoring", "alarmEmails").MinItems = count(1)
-	pattern(p("Monitoring", "alarmEmails").Items, email)
-	p("Monitoring", "alarmWebhooks").Items.Pattern = `^https://[^/?#\s]+`
-	p("Monitoring", "periodSeconds").MultipleOf = "60"
-	between(p("Monitoring", "periodSeconds"), 60, 3600)
+	message(p("Monitoring", "alarmEmails"), "must list at least one address").MinItems = count(1)
+	pattern(p("Monitoring", "alarmEmails").Items, `^[^@\s]+@[^@\s]+\.[a-z]{2,}$`, "an email address")
+	pattern(p("Monitoring", "alarmWebhooks").Items, `^https://[^/?#\s]+`, "an https:// URL")
+	period := message(between(p("Monitoring", "periodSeconds"), 60, 3600), "must be a multiple of 60 up to 3600")
+	period.MultipleOf = "60"
 	alarms := p("Monitoring", "alarms")
 	alarms.AdditionalProperties = jsonschema.FalseSchema
 	alarms.Properties = jsonschema.NewProperties()
 	for _, name := range slices.Sorted(maps.Keys(DefaultAlarms)) {
-		max := json.Number("")
+		threshold := &jsonschema.Schema{}
 		if strings.HasSuffix(name, "Percent") {
-			max = "100"
+			message(threshold, "must be a percentage between 0 and 100").Maximum = "100"
 		}
 		d := DefaultAlarms[name]
 		alarms.Properties.Set(name, &jsonschema.Schema{
 			Description: fmt.Sprintf("Default: threshold %v over %d periods.", d.Threshold, d.EvaluationPeriods),
-			AllOf: []*jsonschema.Schema{{Ref: "#/$defs/AlarmSetting"}, {
-				Properties: props("threshold", &jsonschema.Schema{Maximum: max}),
-			}},
+			AllOf:       []*jsonschema.Schema{{Ref: "#/$defs/AlarmSetting"}, {Properties: props("threshold", threshold)}},
 		})
 	}
-	p("AlarmSetting", "threshold").Minimum = "0"
+	message(p("AlarmSetting", "threshold"), "must not be negative").Minimum = "0"
 	between(p("AlarmSetting", "evaluationPeriods"), 0, 100)
+}
+
+// message sets what the loader says, after the key, of a value s refuses,
+// and returns s. It is the errorMessage keyword, which editors built on
+// VS Code's JSON language service show too.
+func message(s *jsonschema.Schema, text string) *jsonschema.Schema {
+	return extra(s, "errorMessage", text)
+}
+
+// pattern sets s's pattern and, as patternErrorMessage, what the loader and
+// editors say of a value that does not match: "must be " + want.
+func pattern(s *jsonschema.Schema, re, want string) *jsonschema.Schema {
+	s.Pattern = re
+	return extra(s, "patternErrorMessage", "must be "+want)
+}
+
+func extra(s *jsonschema.Schema, keyword string, v any) *jsonschema.Schema {
+	if s.Extras == nil {
+		s.Extras = map[string]any{}
+	}
+	s.Extras[keyword] = v
+	return s
 }
 
 // enumDef adds a definition for a long list of values, so that the list
 // appears once in the schema, and returns a reference to it.
-func enumDef(defs jsonschema.Definitions, name, description string, values []string) string {
-	defs[name] = &jsonschema.Schema{Type: "string", Description: description, Enum: anys(values)}
+func enumDef[T any](defs jsonschema.Definitions, name, typ, description, text string, values []T) string {
+	defs[name] = message(&jsonschema.Schema{Type: typ, Description: description, Enum: anys(values)}, text)
 	return "#/$defs/" + name
-}
-
-// addOverrides adds, for every object definition X, XOverride: the same
-// rules without the required keys, for files that extend another.
-func addOverrides(defs jsonschema.Definitions) error {
-	var names []string
-	for _, name := range slices.Sorted(maps.Keys(defs)) {
-		if defs[name].Properties != nil {
-			names = append(names, name)
-		}
-	}
-	for _, name := range names {
-		b, err := json.Marshal(defs[name])
-		if err != nil {
-			return err
-		}
-		for _, other := range names {
-			b = bytes.ReplaceAll(b, []byte(`"#/$defs/`+other+`"`), []byte(`"#/$defs/`+other+`Override"`))
-		}
-		var o jsonschema.Schema
-		if err := json.Unmarshal(b, &o); err != nil {
-			return err
-		}
-		if name != "Window" { // a peak window is always given whole
-			o.Required = nil
-		}
-		defs[name+"Override"] = &o
-	}
-	return nil
-}
-
-// knownRegions are the regions whose zones the schema checks against
-// region; the loader checks any region.
-var knownRegions = []string{
-	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-	"ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
-	"eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
-	"eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
-	"me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
-	"us-west-1", "us-west-2",
 }
 
 // zoneNames lists the time zones in Go's zoneinfo.zip, which are the ones
@@ -376,16 +386,6 @@ func zoneNames(zoneInfo []byte) ([]string, error) {
 	return names, nil
 }
 
-func catalogNames(catalog map[string][]string, prefix string) []string {
-	var names []string
-	for _, family := range slices.Sorted(maps.Keys(catalog)) {
-		for _, size := range catalog[family] {
-			names = append(names, prefix+family+"."+size)
-		}
-	}
-	return names
-}
-
 func insightsRetentionDays() []int {
 	days := []int{7}
 	for d := 31; d <= 731; d += 31 {
@@ -394,8 +394,9 @@ func insightsRetentionDays() []int {
 	return days
 }
 
-func between(s *jsonschema.Schema, lo, hi int) {
+func between(s *jsonschema.Schema, lo, hi int) *jsonschema.Schema {
 	s.Minimum, s.Maximum = json.Number(strconv.Itoa(lo)), json.Number(strconv.Itoa(hi))
+	return s
 }
 
 func count(n uint64) *uint64 { return &n }
@@ -404,6 +405,15 @@ func props(key string, s *jsonschema.Schema) *orderedmap.OrderedMap[string, *jso
 	p := jsonschema.NewProperties()
 	p.Set(key, s)
 	return p
+}
+
+// joinAny lists values for a message: "1, 3, 5".
+func joinAny[T any](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func anys[T any](xs []T) []any {

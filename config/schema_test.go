@@ -28,6 +28,7 @@ var schemaBlind = map[string]string{
 	"peak above the ceiling":                 "compares a peak with its function's maxProvisionedConcurrency",
 	"concurrency beyond the account's quota": "adds up every function's reserved and provisioned concurrency",
 	"peak window backwards":                  "compares a window's to with its from",
+	"zone outside the region":                "compares each zone with region",
 	"extends a missing file":                 "needs the other file",
 	"extends itself":                         "needs the file's own name",
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/plan"
 )
 
 // Usage is what the bill depends on that a stage's config does not say:
@@ -46,7 +47,8 @@ var assumptions = []assumption{
 		func(u *Usage) *float64 { return &u.AccessLogGB }},
 	{"flowLogGB", "GB/month", "of VPC flow logs, at the stage's traffic type",
 		func(u *Usage) *float64 { return &u.FlowLogGB }},
-	{"databaseLogGB", "GB/month", "of exported PostgreSQL logs (statements slower than 100 ms, lock waits, autovacuum)",
+	{"databaseLogGB", "GB/month", fmt.Sprintf("of exported PostgreSQL logs (statements slower than %d ms, lock waits, autovacuum)",
+		plan.DatabaseP95.Milliseconds()),
 		func(u *Usage) *float64 { return &u.DatabaseLogGB }},
 	{"insightsLogGB", "GB/month", "of Lambda Insights performance events (about 1 KB per invocation), where the stage turns Insights on",
 		func(u *Usage) *float64 { return &u.InsightsLogGB }},

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/hasivu/infra/bench/internal/stats"
+	"github.com/hasivu/infra/plan"
 )
 
 var (
@@ -101,7 +102,7 @@ func (r *Results) Chart(path string) error {
 			sums = append(sums, r.Warm[i].Client)
 		}
 		p, err := percentileBars("Warm latency per function, mixed load", names, sums,
-			stats.Millis(TargetWarm), "target 150 ms")
+			stats.Millis(plan.Warm), "target "+planTime(plan.Warm))
 		if err != nil {
 			return err
 		}
@@ -115,7 +116,7 @@ func (r *Results) Chart(path string) error {
 			sums = append(sums, r.Cold[i].Init)
 		}
 		p, err := percentileBars("Cold start (init) per function, aws-lambda-rie", names, sums,
-			stats.Millis(TargetColdStart), "target 1 s")
+			stats.Millis(plan.ColdStart), "target "+planTime(plan.ColdStart))
 		if err != nil {
 			return err
 		}

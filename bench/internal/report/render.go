@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hasivu/infra/bench/internal/stats"
+	"github.com/hasivu/infra/plan"
 )
 
 // Table writes the summary table for a terminal.
@@ -149,7 +150,8 @@ func (r *Results) Markdown(chart string) []byte {
 		rows = append(rows, []string{"**all functions, shipped once**", "", "", "**" + MB(bu.Unique) + "**"})
 		rows = append(rows, []string{"if each function carried its own copy", "", "", MB(sum)})
 		b.table([]string{"function", "own package", "layers", "deployed"}, rows)
-		b.p("The plan measured 25 MB of bundles and aimed for 20 MB. Sizes here count 1 MB as 2^20 bytes, as Lambda's size limits do.")
+		b.p("The plan measured %s of bundles and aimed for %s. Sizes here count 1 MB as 2^20 bytes, as Lambda's size limits do.",
+			planMB(plan.BundleTodayBytes), planMB(plan.BundleBytes))
 		if len(bu.External) > 0 {
 			b.p("Layers AWS provides are not counted: %s.", strings.Join(bu.External, ", "))
 		}
@@ -235,7 +237,7 @@ func (r *Results) Markdown(chart string) []byte {
 		}
 		b.table([]string{"query", "function", "with indexes p50 / p95 / p99", "without p50 / p95", "under load p95",
 			"p95 ratio"}, rows)
-		claim := fmt.Sprintf("The plan claimed its indexes take user queries from %s to %s.", Ms(PlanUserQueryFrom), Ms(PlanUserQueryTo))
+		claim := fmt.Sprintf("The plan claimed its indexes take user queries from %s to %s.", Ms(plan.UserQueryFrom), Ms(plan.UserQueryTo))
 		if i := slices.IndexFunc(d.Queries, func(q Query) bool { return q.Name == "orders.list" }); i >= 0 &&
 			d.Queries[i].With.N > 0 && d.Queries[i].Without.N > 0 {
 			q := d.Queries[i]

@@ -7,25 +7,41 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hasivu/infra/bench/internal/stats"
+	"github.com/hasivu/infra/plan"
 )
 
-// The plan's targets.
-const (
-	TargetBundle      = 20 << 20 // bytes, zipped
-	PlanBundleToday   = 25 << 20
-	TargetColdStart   = time.Second
-	TargetWarm        = 150 * time.Millisecond
-	TargetQuery       = 100 * time.Millisecond
-	TargetAPI         = 300 * time.Millisecond
-	TargetHitRate     = 0.70
-	TargetErrorRate   = 0.001
-	PlanUserQueryFrom = 300 * time.Millisecond
-	PlanUserQueryTo   = 50 * time.Millisecond
+// The plan's targets as the summary states them, from package plan.
+var (
+	targetBundle    = "< " + planMB(plan.BundleBytes)
+	targetColdStart = "< " + planTime(plan.ColdStart)
+	targetWarm      = "< " + planTime(plan.Warm)
+	targetQuery     = "< " + planTime(plan.DatabaseP95) + " (p95)"
+	targetAPI       = "< " + planTime(plan.APIP95)
+	targetHitRate   = "> " + planPercent(plan.CacheHitRatePercent)
+	targetErrorRate = "< " + planPercent(plan.ErrorRatePercent)
 )
+
+// planTime formats a duration of the plan the way the plan writes it:
+// "1 s", "150 ms".
+func planTime(d time.Duration) string {
+	if d >= time.Second {
+		return planNumber(d.Seconds()) + " s"
+	}
+	return planNumber(stats.Millis(d)) + " ms"
+}
+
+// planMB formats a size of the plan in MB of 2^20 bytes: "20 MB".
+func planMB(n int64) string { return planNumber(float64(n)/(1<<20)) + " MB" }
+
+// planPercent formats a percentage of the plan: "0.1 %".
+func planPercent(p float64) string { return planNumber(p) + " %" }
+
+func planNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 // Results is everything a run measured. A nil or empty section was not
 // measured; Expect lists what should have been.
@@ -338,10 +354,12 @@ func (r *Results) Rows() []Row {
 
 	// Bundle.
 	if b := r.Bundle; b == nil || len(b.Functions) == 0 {
-		missing("bundle", "all functions, zipped", "< 20 MB (plan: 25 MB today)")
+		target := fmt.Sprintf("%s (plan: %s today)", targetBundle, planMB(plan.BundleTodayBytes))
+		missing("bundle", "all functions, zipped", target)
 	} else {
+		target := fmt.Sprintf("%s (plan: %s today)", targetBundle, planMB(plan.BundleTodayBytes))
 		add("bundle", fmt.Sprintf("all %d functions, zipped (code shipped once)", len(b.Functions)), MB(b.Unique),
-			"< 20 MB (plan: 25 MB today)", verdict(b.Unique < TargetBundle))
+			target, verdict(b.Unique < plan.BundleBytes))
 		var largest FunctionBundle
 		for _, f := range b.Functions {
 			if f.Total() > largest.Total() {
@@ -349,14 +367,14 @@ func (r *Results) Rows() []Row {
 			}
 		}
 		add("bundle", "largest function (layer + own package)", fmt.Sprintf("%s (%s)", MB(largest.Total()), largest.Name),
-			"< 20 MB", verdict(largest.Total() < TargetBundle))
+			targetBundle, verdict(largest.Total() < plan.BundleBytes))
 	}
 
 	// Cold start.
 	for _, fn := range r.Expect.Functions {
 		i := slices.IndexFunc(r.Cold, func(c ColdStart) bool { return c.Function == fn })
 		if i < 0 || r.Cold[i].Init.N == 0 {
-			missing("cold start", fn, "< 1 s")
+			missing("cold start", fn, targetColdStart)
 			continue
 		}
 		c := r.Cold[i]
@@ -365,19 +383,19 @@ func (r *Results) Rows() []Row {
 		if c.Failures > 0 {
 			res += fmt.Sprintf(", %d failed", c.Failures)
 		}
-		add("cold start", fn, res, "< 1 s (p95 init)", verdict(c.Init.P95 < TargetColdStart && c.Failures == 0))
+		add("cold start", fn, res, targetColdStart+" (p95 init)", verdict(c.Init.P95 < plan.ColdStart && c.Failures == 0))
 	}
 
 	// Warm latency.
 	for _, fn := range r.Expect.Routed {
 		i := slices.IndexFunc(r.Warm, func(l Latency) bool { return l.Function == fn })
 		if i < 0 || r.Warm[i].Client.N == 0 {
-			missing("warm", fn, "< 150 ms")
+			missing("warm", fn, targetWarm)
 			continue
 		}
 		l := r.Warm[i]
 		add("warm", fn, fmt.Sprintf("p50 %s, p95 %s, p99 %s (n=%d)", Ms(l.Client.P50), Ms(l.Client.P95), Ms(l.Client.P99), l.Client.N),
-			"< 150 ms (p95)", verdict(l.Client.P95 < TargetWarm))
+			targetWarm+" (p95)", verdict(l.Client.P95 < plan.Warm))
 	}
 
 	// Database.
@@ -389,11 +407,11 @@ func (r *Results) Rows() []Row {
 			}
 		}
 		if q == nil || q.With.N == 0 {
-			missing("database", name, "< 100 ms (p95)")
+			missing("database", name, targetQuery)
 			continue
 		}
 		if q.Without.N == 0 {
-			add("database", name, fmt.Sprintf("p95 %s; without indexes not measured", Ms(q.With.P95)), "< 100 ms (p95)", Missing)
+			add("database", name, fmt.Sprintf("p95 %s; without indexes not measured", Ms(q.With.P95)), targetQuery, Missing)
 			continue
 		}
 		without := "p95 " + Ms(q.Without.P95)
@@ -401,31 +419,31 @@ func (r *Results) Rows() []Row {
 			without = fmt.Sprintf("%d of %d calls over the %s timeout", q.TimedOut, q.Without.N, Ms(r.DB.Timeout))
 		}
 		add("database", name, fmt.Sprintf("p95 %s (without indexes: %s)", Ms(q.With.P95), without),
-			"< 100 ms (p95)", verdict(q.With.P95 < TargetQuery))
+			targetQuery, verdict(q.With.P95 < plan.DatabaseP95))
 	}
 
 	// API.
 	if a := r.API; a == nil || a.Requests == 0 {
-		missing("api", "p95 under load", "< 300 ms")
-		missing("api", "error rate", "< 0.1 %")
+		missing("api", "p95 under load", targetAPI)
+		missing("api", "error rate", targetErrorRate)
 	} else {
 		add("api", "p95 under load, all routes", fmt.Sprintf("%s (p50 %s, p99 %s; %d requests, %.0f/s)", Ms(a.All.P95),
-			Ms(a.All.P50), Ms(a.All.P99), a.Requests, float64(a.Requests)/a.Duration.Seconds()), "< 300 ms", verdict(a.All.P95 < TargetAPI))
+			Ms(a.All.P50), Ms(a.All.P99), a.Requests, float64(a.Requests)/a.Duration.Seconds()), targetAPI, verdict(a.All.P95 < plan.APIP95))
 		add("api", "error rate (5xx or no answer)", fmt.Sprintf("%s (%d of %d)", Pct(a.ErrorRate(), 2), a.ServerErrors, a.Requests),
-			"< 0.1 %", verdict(a.ErrorRate() < TargetErrorRate))
+			targetErrorRate, verdict(a.ErrorRate() < plan.ErrorRatePercent/100))
 	}
 
 	// Cache.
 	if c := r.Cache; c == nil || len(c.Kinds) == 0 {
-		missing("cache", "hit rate, mixed load", "> 70 %")
+		missing("cache", "hit rate, mixed load", targetHitRate)
 	} else {
 		var parts []string
 		for _, k := range c.Kinds {
 			parts = append(parts, fmt.Sprintf("%s %s", k.Name, Pct(k.HitRate(), 0)))
 		}
 		hr := c.HitRate()
-		add("cache", "hit rate, mixed load", fmt.Sprintf("%s (%s)", Pct(hr, 1), strings.Join(parts, ", ")), "> 70 %",
-			verdict(!math.IsNaN(hr) && hr > TargetHitRate))
+		add("cache", "hit rate, mixed load", fmt.Sprintf("%s (%s)", Pct(hr, 1), strings.Join(parts, ", ")), targetHitRate,
+			verdict(!math.IsNaN(hr) && hr > plan.CacheHitRatePercent/100))
 	}
 	if c := r.Cache; c == nil || len(c.ColdWarm) == 0 {
 		missing("cache", "cold vs warm cache", "-")

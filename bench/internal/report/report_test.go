@@ -134,6 +134,43 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// TestCommittedReportStatesThePlan finds every target the summary states,
+// measured or missing, and every sentence of the report that quotes the
+// plan in the committed BENCHMARKS.md. The figures come from package plan:
+// a change there, or in how the report words them, leaves the committed
+// report stale until it is regenerated.
+func TestCommittedReportStatesThePlan(t *testing.T) {
+	committed, err := os.ReadFile(filepath.Join("..", "..", "..", "BENCHMARKS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(s string) bool { return bytes.Contains(committed, []byte(s)) }
+	r := sample()
+	for _, row := range r.Rows() {
+		if row.Target != "-" && !has("| "+row.Target+" |") {
+			t.Errorf("%s / %s: target %q is not in BENCHMARKS.md", row.Section, row.Figure, row.Target)
+		}
+	}
+	// A figure not measured states its target without the statistic.
+	for _, row := range (&Results{Expect: r.Expect}).Rows() {
+		if row.Target != "-" && !has("| "+row.Target) {
+			t.Errorf("%s / %s, not measured: target %q is not in BENCHMARKS.md", row.Section, row.Figure, row.Target)
+		}
+	}
+	quotes := 0
+	for _, line := range strings.Split(string(r.Markdown("")), "\n") {
+		if first, _, _ := strings.Cut(line, ". "); strings.HasPrefix(first, "The plan ") {
+			quotes++
+			if !has(first) {
+				t.Errorf("%q is not in BENCHMARKS.md", first)
+			}
+		}
+	}
+	if quotes != 2 {
+		t.Errorf("the report quotes the plan in %d sentences, want 2 (bundle, indexes)", quotes)
+	}
+}
+
 func TestMarkdown(t *testing.T) {
 	out := string(sample().Markdown("bench/latency.png"))
 	for _, want := range []string{
