@@ -12,7 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/hasivu/infra/config"
-	"github.com/hasivu/infra/constructs/gofunction"
+	"github.com/hasivu/infra/lambdabuild"
 	"github.com/hasivu/infra/stacks"
 )
 
@@ -41,7 +41,7 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
-	bundle, err := gofunction.Build(".", "./lambda", ".cdk/bundle")
+	bundle, err := lambdabuild.Build(".", "./lambda", ".cdk/bundle")
 	if err != nil {
 		return err
 	}

@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-)
 
-// lambdaBuildFlags are the Lambda binary's build flags: gofunction's
-// BuildFlags (a test keeps them equal). They are repeated here so that
-// the harness does not link the CDK app's packages.
-var lambdaBuildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-tags=lambda.norpc"}
+	"github.com/hasivu/infra/lambdabuild"
+)
 
 // rieModule is the emulator's command, a tool dependency in go.mod, which
 // pins its version.
@@ -37,26 +33,26 @@ func buildAll(ctx context.Context, root, dir string, p *progress) (*binaries, er
 		RIE:         filepath.Join(dir, "aws-lambda-rie"),
 		Bootstrap:   filepath.Join(dir, "lambda", "bootstrap"),
 	}
+	goBuild := func(out, pkg string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		return cmd
+	}
 	steps := []struct {
-		what, out, pkg string
-		env            []string
-		flags          []string
+		what string
+		cmd  *exec.Cmd
 	}{
-		{"the local server", b.LocalServer, "./lambda/cmd/localserver", nil, nil},
-		{"the data generator", b.Seed, "./lambda/cmd/seed", nil, nil},
-		{"aws-lambda-rie", b.RIE, rieModule, nil, nil},
-		{"the Lambda binary for linux/" + runtime.GOARCH, b.Bootstrap, "./lambda",
-			[]string{"GOOS=linux", "GOARCH=" + runtime.GOARCH, "CGO_ENABLED=0", "GOFLAGS="}, lambdaBuildFlags},
+		{"the local server", goBuild(b.LocalServer, "./lambda/cmd/localserver")},
+		{"the data generator", goBuild(b.Seed, "./lambda/cmd/seed")},
+		{"aws-lambda-rie", goBuild(b.RIE, rieModule)},
+		// The deployed binary's source and flags, for this machine.
+		{"the Lambda binary for linux/" + runtime.GOARCH, lambdabuild.Command(ctx, root, "./lambda", runtime.GOARCH, b.Bootstrap)},
 	}
 	for _, s := range steps {
 		p.Detail("building %s", s.what)
-		args := append(append([]string{"build"}, s.flags...), "-o", s.out, s.pkg)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), s.env...)
 		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
+		s.cmd.Stderr = &stderr
+		if err := s.cmd.Run(); err != nil {
 			return nil, fmt.Errorf("build %s: %v\n%s", s.what, err, strings.TrimSpace(stderr.String()))
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/hasivu/infra/constructs/cachedapi"
 	"github.com/hasivu/infra/constructs/gofunction"
 	"github.com/hasivu/infra/lambda/routes"
+	"github.com/hasivu/infra/lambdabuild"
 )
 
 // JWTSecretLogicalID pins the signing key's secret: replacing it would sign
@@ -34,7 +35,7 @@ type ApiDeps struct {
 	Data    *DataStack
 	Cache   *CacheStack
 	// Bundle is the Lambda code, built once for every function.
-	Bundle *gofunction.Bundle
+	Bundle *lambdabuild.Bundle
 }
 
 // ApiStack is the stage's functions and the REST API in front of them.

@@ -324,7 +324,7 @@ func TestMigrationsRunOnDeploy(t *testing.T) {
 // folder and synthesises prod again: every asset hash must be the same, or
 // `cdk diff` would show a change nobody made.
 func TestAssetsAreReproducible(t *testing.T) {
-	again, err := gofunctionBuild(t)
+	again, err := buildLambda(t)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/hasivu/infra/config"
-	"github.com/hasivu/infra/constructs/gofunction"
 	"github.com/hasivu/infra/internal/pinnednode"
+	"github.com/hasivu/infra/lambdabuild"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden templates under testdata/")
@@ -37,7 +37,7 @@ func (s *synthesized) template(stack awscdk.Stack) assertions.Template {
 var stages = map[string]*synthesized{}
 
 // bundle is the Lambda code, built once for every stage.
-var bundle *gofunction.Bundle
+var bundle *lambdabuild.Bundle
 
 // TestMain synthesises every committed stage once, the way `cdk synth`
 // does (cdk.json's context, cdk-nag aspect), because each synth costs
@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		if bundle, err = gofunction.Build("..", "./lambda", dir); err != nil {
+		if bundle, err = lambdabuild.Build("..", "./lambda", dir); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -74,16 +74,16 @@ func TestMain(m *testing.M) {
 func synth(cfg *config.Stage) *synthesized { return synthWith(cfg, bundle) }
 
 // synthWith synthesises a stage with the given Lambda code.
-func synthWith(cfg *config.Stage, b *gofunction.Bundle) *synthesized {
+func synthWith(cfg *config.Stage, b *lambdabuild.Bundle) *synthesized {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: cdkContext()})
 	p := NewPlatform(app, cfg, b)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
 	return &synthesized{cfg: cfg, platform: p, assembly: app.Synth(nil)}
 }
 
-// gofunctionBuild builds the Lambda code into a test's own folder.
-func gofunctionBuild(t *testing.T) (*gofunction.Bundle, error) {
-	return gofunction.Build("..", "./lambda", t.TempDir())
+// buildLambda builds the Lambda code into a test's own folder.
+func buildLambda(t *testing.T) (*lambdabuild.Bundle, error) {
+	return lambdabuild.Build("..", "./lambda", t.TempDir())
 }
 
 // cdkContext is cdk.json's context (the feature flags) plus the keys the

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/hasivu/infra/config"
-	"github.com/hasivu/infra/constructs/gofunction"
+	"github.com/hasivu/infra/lambdabuild"
 )
 
 // Platform is one stage's set of stacks, in dependency order.
@@ -24,7 +24,7 @@ type Platform struct {
 // NewPlatform builds every stack of the stage described by cfg under scope,
 // with the Lambda code in bundle, and tags all their resources with the
 // stage's tags.
-func NewPlatform(scope constructs.Construct, cfg *config.Stage, bundle *gofunction.Bundle) *Platform {
+func NewPlatform(scope constructs.Construct, cfg *config.Stage, bundle *lambdabuild.Bundle) *Platform {
 	env := EnvOf(cfg)
 	for _, k := range slices.Sorted(maps.Keys(cfg.Tags)) {
 		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(cfg.Tags[k]), nil)

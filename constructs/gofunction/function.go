@@ -1,8 +1,7 @@
-// Package gofunction builds the platform's Lambda code once (Build) and
-// declares each function over it (NewGoFunction): a provided.al2023 arm64
-// function running the shared layer's bootstrap, published as a version
-// behind a `live` alias that carries provisioned concurrency and its auto
-// scaling.
+// Package gofunction declares each function over the platform's Lambda
+// code, built once (package lambdabuild): a provided.al2023 arm64 function
+// running the shared layer's bootstrap, published as a version behind a
+// `live` alias that carries provisioned concurrency and its auto scaling.
 package gofunction
 
 import (
@@ -37,7 +36,8 @@ type GoFunctionProps struct {
 	// Handler is the function's entry in the handler table, passed to the
 	// binary as _HANDLER. Required.
 	Handler *string
-	// Code is the function's own package (Bundle.FunctionDir). Required.
+	// Code is the function's own package (lambdabuild.Bundle's
+	// FunctionDir). Required.
 	Code awslambda.Code
 	// Layers are attached in order; one must hold bootstrap. Required.
 	Layers *[]awslambda.ILayerVersion
