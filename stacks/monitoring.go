@@ -1,10 +1,14 @@
 package stacks
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -16,6 +20,7 @@ import (
 	"github.com/hasivu/infra/constructs/monitoring"
 	"github.com/hasivu/infra/lambda/metrics"
 	"github.com/hasivu/infra/lambda/routes"
+	"github.com/hasivu/infra/plan"
 )
 
 // MonitoringDeps are the stacks the monitoring stack watches.
@@ -78,15 +83,6 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 		return monitoring.Threshold{Value: a.Threshold, EvaluationPeriods: a.EvaluationPeriods}
 	}
 	ns := metrics.Namespace(env.Stage)
-	m := monitoring.NewMonitoring(stack, jsii.String("Monitoring"), &monitoring.MonitoringProps{
-		Name:   jsii.String("hasivu-" + env.Stage),
-		Topic:  s.Topic,
-		Period: awscdk.Duration_Seconds(jsii.Number(cfg.PeriodSeconds)),
-	})
-	m.AddApi(monitoring.ApiProps{
-		Stage: deps.Api.Api.Api.DeploymentStage(), Cached: deps.CacheCluster,
-		LatencyP95: th("apiLatencyP95Ms"), ErrorRate: th("errorRatePercent"), ServerErrors: th("api5xxCount"),
-	})
 	var fns []monitoring.Function
 	for _, name := range routes.Deployed() {
 		fns = append(fns, monitoring.Function{
@@ -94,21 +90,44 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 			Provisioned: deps.Functions.Of(name).ProvisionedConcurrency > 0,
 		})
 	}
-	m.AddFunctions(monitoring.FunctionsProps{
-		Functions: fns, Namespace: ns, Insights: deps.Functions.Insights,
-		ColdStart: th("coldStartMs"), Throttles: th("functionThrottles"), Spillover: th("spilloverInvocations"),
+	m := monitoring.NewMonitoring(stack, jsii.String("Monitoring"), &monitoring.MonitoringProps{
+		Name:    jsii.String("hasivu-" + env.Stage),
+		Topic:   s.Topic,
+		Period:  awscdk.Duration_Seconds(jsii.Number(cfg.PeriodSeconds)),
+		Heading: jsii.String(heading(env.Stage, cfg)),
+		Api: &monitoring.ApiProps{
+			Stage: deps.Api.Api.Api.DeploymentStage(), Cached: deps.CacheCluster,
+			LatencyP95: th("apiLatencyP95Ms"), ErrorRate: th("errorRatePercent"), ServerErrors: th("api5xxCount"),
+			LatencyP95Target: plan.APIP95, ErrorRateTarget: plan.ErrorRatePercent,
+		},
+		Functions: &monitoring.FunctionsProps{
+			Functions: fns, Insights: deps.Functions.Insights,
+			ColdStartMetric: emitted{ns, metrics.ColdStartDuration, metrics.DimFunction},
+			DurationMetric:  emitted{ns, metrics.OperationDuration, metrics.DimFunction},
+			ColdStart:       th("coldStartMs"), Throttles: th("functionThrottles"), Spillover: th("spilloverInvocations"),
+			WarmTarget: plan.Warm, ColdStartTarget: plan.ColdStart,
+		},
+		Cache: &monitoring.CacheProps{
+			Group:        deps.Cache.Cache,
+			HitsMetric:   emitted{ns, metrics.CacheHits, metrics.DimCache},
+			MissesMetric: emitted{ns, metrics.CacheMisses, metrics.DimCache},
+			ErrorsMetric: emitted{ns, metrics.CacheErrors, metrics.DimCache},
+			HitRate:      th("cacheHitRatePercent"), Memory: th("cacheMemoryPercent"), Evictions: th("cacheEvictionsCount"),
+			HitRateTarget: plan.CacheHitRatePercent,
+		},
+		Database: &monitoring.DatabaseProps{
+			Instance: deps.Data.Instance, Proxy: deps.Data.Proxy,
+			QueryDurationMetric: emitted{ns, metrics.QueryDuration, metrics.DimQuery},
+			QueryP95:            th("databaseQueryP95Ms"), CPU: th("databaseCpuPercent"), FreeStorageGiB: th("databaseFreeStorageGiB"),
+			RotationFunction: deps.Data.RotationFunctionName, RotationErrors: th("rotationErrorsCount"),
+			QueryP95Target: plan.DatabaseP95,
+		},
+		Payments: &monitoring.PaymentsProps{
+			RefundDueMetric:      emitted{ns, metrics.PaymentsRefundDue, metrics.DimReason},
+			SecretFailuresMetric: emitted{ns, metrics.SecretFailures, metrics.DimSecret},
+			RefundDue:            th("refundDueCount"), SecretFailures: th("secretFailuresCount"),
+		},
 	})
-	m.AddCache(monitoring.CacheProps{
-		Group: deps.Cache.Cache, Namespace: ns,
-		HitRate: th("cacheHitRatePercent"), Memory: th("cacheMemoryPercent"), Evictions: th("cacheEvictionsCount"),
-	})
-	m.AddDatabase(monitoring.DatabaseProps{
-		Instance: deps.Data.Instance, Proxy: deps.Data.Proxy, Namespace: ns,
-		QueryP95: th("databaseQueryP95Ms"), CPU: th("databaseCpuPercent"), FreeStorageGiB: th("databaseFreeStorageGiB"),
-		RotationFunction: deps.Data.RotationFunctionName, RotationErrors: th("rotationErrorsCount"),
-	})
-	m.AddPayments(monitoring.PaymentsProps{Namespace: ns, RefundDue: th("refundDueCount"), SecretFailures: th("secretFailuresCount")})
-	m.Finish(heading(env.Stage, cfg))
 	s.Monitoring = m
 	return s
 }
@@ -127,3 +146,66 @@ func heading(stage string, cfg config.Monitoring) string {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// emitted is a metric of the lambda/metrics catalog as the dashboard reads
+// it: in the stage's namespace, for the whole stage or broken down by one
+// of its dimensions. It refuses a dimension set the catalog does not
+// declare, so a graph or an alarm can only read what the functions emit.
+type emitted struct {
+	namespace string
+	metric    metrics.Metric
+	// by is the dimension Of and Each break the metric down by.
+	by string
+}
+
+var _ monitoring.MetricSource = emitted{}
+
+// Total is the metric published without dimensions.
+func (e emitted) Total(stat, label string, period awscdk.Duration) awscloudwatch.IMetric {
+	return e.read(nil, stat, label, period)
+}
+
+// Of is the metric for one value of e.by.
+func (e emitted) Of(value, stat, label string, period awscdk.Duration) awscloudwatch.IMetric {
+	return e.read(map[string]string{e.by: value}, stat, label, period)
+}
+
+// Each searches the metric for every value of e.by, whatever values the
+// functions emit.
+func (e emitted) Each(stat, label string, period awscdk.Duration) awscloudwatch.IMetric {
+	e.mustDeclare([]string{e.by})
+	secs := int(*period.ToSeconds(nil))
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String(fmt.Sprintf(`SEARCH('{%s,%s} MetricName="%s"', '%s', %d)`, e.namespace, e.by, e.metric.Name, stat, secs)),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{},
+		Label:        jsii.String(label),
+		Period:       period,
+	})
+}
+
+func (e emitted) read(dims map[string]string, stat, label string, period awscdk.Duration) awscloudwatch.IMetric {
+	e.mustDeclare(slices.Collect(maps.Keys(dims)))
+	props := &awscloudwatch.MetricProps{
+		Namespace: jsii.String(e.namespace), MetricName: jsii.String(e.metric.Name),
+		Statistic: jsii.String(stat), Label: jsii.String(label), Period: period,
+	}
+	if len(dims) > 0 {
+		d := map[string]*string{}
+		for k, v := range dims {
+			d[k] = jsii.String(v)
+		}
+		props.DimensionsMap = &d
+	}
+	return awscloudwatch.NewMetric(props)
+}
+
+// mustDeclare panics unless the catalog declares the metric with exactly
+// the dimension names dims, in any order.
+func (e emitted) mustDeclare(dims []string) {
+	slices.Sort(dims)
+	if !slices.ContainsFunc(e.metric.Dimensions, func(set []string) bool {
+		return slices.Equal(slices.Sorted(slices.Values(set)), dims)
+	}) {
+		panic(fmt.Sprintf("stacks: %s is not emitted with dimensions %v (declared: %v)", e.metric.Name, dims, e.metric.Dimensions))
+	}
+}

@@ -1,11 +1,18 @@
-// Package monitoring builds a stage's CloudWatch dashboard and alarms out of
-// per-resource segments, after cdk-monitoring-constructs (which has no Go
-// bindings): each segment adds a titled row group to the dashboard and its
-// alarms, and every alarm notifies one topic on alarm and on recovery.
+// Package monitoring builds a service's CloudWatch dashboard and alarms out
+// of per-resource segments, after cdk-monitoring-constructs (which has no
+// Go bindings): each segment adds a titled row group to the dashboard and
+// its alarms, and every alarm notifies one topic on alarm and on recovery.
+// Everything it draws and judges comes through its props: the resources'
+// handles as interfaces, the application's own metrics as MetricSources,
+// the alarms' thresholds and the targets the dashboard shows them against.
 package monitoring
 
 import (
 	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -23,23 +30,51 @@ type Threshold struct {
 	EvaluationPeriods int
 }
 
+// MetricSource is one of the application's own metrics, published for the
+// whole service and per value of one dimension (per function, per query).
+// The construct picks the statistic, label and period of every figure it
+// draws or alarms on; the source knows the namespace, the name and the
+// dimension.
+type MetricSource interface {
+	// Total is the figure for the whole service.
+	Total(stat, label string, period awscdk.Duration) awscloudwatch.IMetric
+	// Of is the figure for one value of the dimension.
+	Of(value, stat, label string, period awscdk.Duration) awscloudwatch.IMetric
+	// Each is one line for every value of the dimension that has data.
+	Each(stat, label string, period awscdk.Duration) awscloudwatch.IMetric
+}
+
 // MonitoringProps configures a Monitoring.
 type MonitoringProps struct {
-	// Name prefixes the dashboard and every alarm ("hasivu-prod"). Required.
+	// Name prefixes the dashboard and every alarm ("hasivu-prod"): letters,
+	// digits, dashes and underscores. Required.
 	Name *string
 	// Topic receives every alarm and OK transition. Required.
 	Topic awssns.ITopic
-	// Period is what alarms evaluate and graphs plot. Default: one minute.
+	// Period is what alarms evaluate and graphs plot: 10, 20 or 30 seconds
+	// or a multiple of a minute. Default: one minute.
 	Period awscdk.Duration
+	// Heading is the Markdown at the top of the dashboard. Default:
+	// "# " + Name.
+	Heading *string
+	// Api, Functions, Cache, Database and Payments are the segments, drawn
+	// top-down in this order; a nil one is left out. Default: none, and at
+	// least one is required.
+	Api       *ApiProps
+	Functions *FunctionsProps
+	Cache     *CacheProps
+	Database  *DatabaseProps
+	Payments  *PaymentsProps
 }
 
-// Monitoring is a dashboard and the alarms of the segments added to it.
+// Monitoring is a dashboard and the alarms of its segments.
 type Monitoring struct {
 	constructs.Construct
 	Dashboard awscloudwatch.Dashboard
 	// Alarms by name, as segments created them.
 	Alarms map[string]awscloudwatch.Alarm
-	// Health is the service-health composite, set by Finish.
+	// Health is the service-health composite alarm, in ALARM while any
+	// critical alarm is.
 	Health awscloudwatch.CompositeAlarm
 	name   string
 	topic  awssns.ITopic
@@ -47,43 +82,64 @@ type Monitoring struct {
 	// critical are the alarms the service-health composite watches.
 	critical []awscloudwatch.IAlarm
 	order    []string
-	// rows wait for Finish, which puts the alarm status above them.
+	// rows wait for finish, which puts the alarm status above them.
 	rows [][]awscloudwatch.IWidget
 }
 
-// NewMonitoring creates the dashboard; segments fill it.
+// NewMonitoring creates the dashboard and the alarms of every segment in
+// props.
 func NewMonitoring(scope constructs.Construct, id *string, props *MonitoringProps) *Monitoring {
-	if props.Name == nil || props.Topic == nil {
-		panic(fmt.Sprintf("monitoring.NewMonitoring %s: Name and Topic are required", *id))
+	p := *props
+	if p.Period == nil {
+		p.Period = awscdk.Duration_Minutes(jsii.Number(1))
+	}
+	if p.Heading == nil && p.Name != nil {
+		p.Heading = jsii.String("# " + *p.Name)
+	}
+	if err := validate(&p); err != nil {
+		panic(fmt.Sprintf("monitoring.NewMonitoring %s: %v", *id, err))
 	}
 	this := constructs.NewConstruct(scope, id)
-	m := &Monitoring{Construct: this, Alarms: map[string]awscloudwatch.Alarm{}, name: *props.Name, topic: props.Topic, period: props.Period}
-	if m.period == nil {
-		m.period = awscdk.Duration_Minutes(jsii.Number(1))
-	}
+	m := &Monitoring{Construct: this, Alarms: map[string]awscloudwatch.Alarm{}, name: *p.Name, topic: p.Topic, period: p.Period}
 	m.Dashboard = awscloudwatch.NewDashboard(this, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
-		DashboardName:   jsii.String(*props.Name),
+		DashboardName:   jsii.String(*p.Name),
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 	})
+	if p.Api != nil {
+		m.addApi(*p.Api)
+	}
+	if p.Functions != nil {
+		m.addFunctions(*p.Functions)
+	}
+	if p.Cache != nil {
+		m.addCache(*p.Cache)
+	}
+	if p.Database != nil {
+		m.addDatabase(*p.Database)
+	}
+	if p.Payments != nil {
+		m.addPayments(*p.Payments)
+	}
+	m.finish(*p.Heading)
 	return m
 }
 
-// Section adds a full-width heading row: what the rows below answer.
-func (m *Monitoring) Section(title, explanation string) {
+// section adds a full-width heading row: what the rows below answer.
+func (m *Monitoring) section(title, explanation string) {
 	m.rows = append(m.rows, []awscloudwatch.IWidget{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
 		Markdown: jsii.String("## " + title + "\n" + explanation),
 		Width:    jsii.Number(24), Height: jsii.Number(2),
 	})})
 }
 
-// Row adds widgets side by side; a row holds 24 columns and wraps.
-func (m *Monitoring) Row(widgets ...awscloudwatch.IWidget) {
+// row adds widgets side by side; a row holds 24 columns and wraps.
+func (m *Monitoring) row(widgets ...awscloudwatch.IWidget) {
 	m.rows = append(m.rows, widgets)
 }
 
-// Graph is a line graph of metrics, with the alarm thresholds it is judged
+// graph is a line graph of metrics, with the alarm thresholds it is judged
 // by drawn across it.
-func (m *Monitoring) Graph(title string, width int, metrics []awscloudwatch.IMetric, limits ...*awscloudwatch.HorizontalAnnotation) awscloudwatch.GraphWidget {
+func (m *Monitoring) graph(title string, width int, metrics []awscloudwatch.IMetric, limits ...*awscloudwatch.HorizontalAnnotation) awscloudwatch.GraphWidget {
 	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 		Title: jsii.String(title), Width: jsii.Number(width), Height: jsii.Number(6),
 		Left: &metrics, LeftAnnotations: &limits, Period: m.period,
@@ -91,13 +147,13 @@ func (m *Monitoring) Graph(title string, width int, metrics []awscloudwatch.IMet
 	})
 }
 
-// Limit draws a threshold on a graph.
-func Limit(label string, value float64) *awscloudwatch.HorizontalAnnotation {
+// limit draws a threshold on a graph.
+func limit(label string, value float64) *awscloudwatch.HorizontalAnnotation {
 	return &awscloudwatch.HorizontalAnnotation{Label: jsii.String(label), Value: jsii.Number(value), Color: jsii.String("#d62728")}
 }
 
-// AlarmSpec is one alarm a segment asks for.
-type AlarmSpec struct {
+// alarmSpec is one alarm a segment asks for.
+type alarmSpec struct {
 	// Name is the alarm's short name ("apiLatencyP95Ms").
 	Name string
 	// Description says what breached and where to look.
@@ -111,9 +167,9 @@ type AlarmSpec struct {
 	Critical bool
 }
 
-// Alarm creates an alarm that notifies the topic when it fires and when it
+// alarm creates an alarm that notifies the topic when it fires and when it
 // recovers.
-func (m *Monitoring) Alarm(spec AlarmSpec) awscloudwatch.Alarm {
+func (m *Monitoring) alarm(spec alarmSpec) awscloudwatch.Alarm {
 	if _, dup := m.Alarms[spec.Name]; dup {
 		panic("monitoring: alarm " + spec.Name + " created twice")
 	}
@@ -148,10 +204,10 @@ func (m *Monitoring) notify(a alarmWithActions) {
 	a.AddOkAction(action)
 }
 
-// Finish adds the service-health composite alarm, in ALARM while any
-// critical alarm is, and lays out the dashboard: a heading, the state of
-// every alarm, then the segments' rows top-down. Call it once, last.
-func (m *Monitoring) Finish(heading string) {
+// finish adds the service-health composite alarm, in ALARM while any
+// critical alarm is, and lays out the dashboard: the heading, the state of
+// every alarm, then the segments' rows top-down.
+func (m *Monitoring) finish(heading string) {
 	m.Health = awscloudwatch.NewCompositeAlarm(m.Construct, jsii.String("ServiceHealth"), &awscloudwatch.CompositeAlarmProps{
 		CompositeAlarmName: jsii.String(m.name + "-service-health"),
 		AlarmDescription:   jsii.String("Users are affected: a critical alarm of " + m.name + " is firing. Open the dashboard " + m.name + "."),
@@ -180,4 +236,95 @@ func alarmRules(alarms []awscloudwatch.IAlarm) []awscloudwatch.IAlarmRule {
 		rules[i] = awscloudwatch.AlarmRule_FromAlarm(a, awscloudwatch.AlarmState_ALARM)
 	}
 	return rules
+}
+
+// dashboardName is what CloudWatch accepts as a dashboard's name; alarm
+// names take it as their prefix.
+var dashboardName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,200}$`)
+
+// problems collects every invalid prop, to report them all at once.
+type problems []string
+
+func (ps *problems) add(format string, args ...any) { *ps = append(*ps, fmt.Sprintf(format, args...)) }
+
+func validate(p *MonitoringProps) error {
+	var ps problems
+	switch {
+	case p.Name == nil || *p.Name == "":
+		ps.add("Name is required")
+	case !dashboardName.MatchString(*p.Name):
+		ps.add("Name must be 1 to 200 letters, digits, dashes and underscores, got %q", *p.Name)
+	}
+	if p.Topic == nil {
+		ps.add("Topic is required")
+	}
+	secs := *p.Period.ToMilliseconds(nil) / 1000
+	if secs != 10 && secs != 20 && secs != 30 && (secs < 60 || math.Mod(secs, 60) != 0) {
+		ps.add("Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got %v s", secs)
+	}
+	if p.Api == nil && p.Functions == nil && p.Cache == nil && p.Database == nil && p.Payments == nil {
+		ps.add("at least one of Api, Functions, Cache, Database and Payments is required")
+	}
+	if p.Api != nil {
+		p.Api.validate(&ps)
+	}
+	if p.Functions != nil {
+		p.Functions.validate(&ps)
+	}
+	if p.Cache != nil {
+		p.Cache.validate(&ps)
+	}
+	if p.Database != nil {
+		p.Database.validate(&ps)
+	}
+	if p.Payments != nil {
+		p.Payments.validate(&ps)
+	}
+	if len(ps) > 0 {
+		return fmt.Errorf("%s", strings.Join(ps, "; "))
+	}
+	return nil
+}
+
+// A threshold is judged as a percentage or as a figure that cannot be
+// negative (milliseconds, counts, GiB).
+const (
+	percent = iota
+	nonNegative
+)
+
+func (ps *problems) threshold(field string, t Threshold, kind int) {
+	if t == (Threshold{}) {
+		ps.add("%s is required", field)
+		return
+	}
+	if t.EvaluationPeriods < 1 {
+		ps.add("%s.EvaluationPeriods must be at least 1, got %d", field, t.EvaluationPeriods)
+	}
+	switch {
+	case kind == percent && (t.Value < 0 || t.Value > 100):
+		ps.add("%s.Value must be a percentage between 0 and 100, got %v", field, t.Value)
+	case kind == nonNegative && t.Value < 0:
+		ps.add("%s.Value must not be negative, got %v", field, t.Value)
+	}
+}
+
+// target checks one of the targets the dashboard shows: a time, or a
+// percentage, above zero.
+func (ps *problems) target(field string, d time.Duration) {
+	if d <= 0 {
+		ps.add("%s must be positive, got %v", field, d)
+	}
+}
+
+func (ps *problems) percentTarget(field string, v float64) {
+	if v <= 0 || v > 100 {
+		ps.add("%s must be a percentage above 0 and at most 100, got %v", field, v)
+	}
+}
+
+func (ps *problems) required(field string, set bool) {
+	if !set {
+		ps.add("%s is required", field)
+	}
 }
