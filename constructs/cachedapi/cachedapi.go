@@ -6,6 +6,8 @@ package cachedapi
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -288,36 +290,62 @@ func operationName(r Route) string {
 	return b.String()
 }
 
+// cacheSizes are the cache cluster sizes API Gateway offers, in GiB.
+var cacheSizes = []string{"0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"}
+
+// methods are the HTTP methods a route may have.
+var methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "ANY"}
+
+// validate reports every invalid prop at once.
 func validate(p *CachedApiProps) error {
-	switch {
-	case p.Name == nil || *p.Name == "":
-		return fmt.Errorf("Name is required")
-	case p.Throttle == nil:
-		return fmt.Errorf("Throttle is required")
-	case len(p.Routes) == 0:
-		return fmt.Errorf("Routes must list at least one route")
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if p.Name == nil || *p.Name == "" {
+		add("Name is required")
+	}
+	if p.CacheSizeGiB != nil && *p.CacheSizeGiB != "" && !slices.Contains(cacheSizes, *p.CacheSizeGiB) {
+		add("CacheSizeGiB must be one of %s, got %q", strings.Join(cacheSizes, ", "), *p.CacheSizeGiB)
+	}
+	if p.Throttle == nil {
+		add("Throttle is required")
+	}
+	if len(p.Routes) == 0 {
+		add("Routes must list at least one route")
 	}
 	seen := map[string]bool{}
 	for _, r := range p.Routes {
 		key := r.Method + " " + r.Path
+		if !slices.Contains(methods, r.Method) {
+			add("route %s: Method must be one of %s, got %q", key, strings.Join(methods, ", "), r.Method)
+		}
+		if !routePath.MatchString(r.Path) {
+			add("route %s: Path must be / or /-separated segments, got %q", key, r.Path)
+		}
 		if seen[key] {
-			return fmt.Errorf("route %s is listed twice", key)
+			add("route %s is listed twice", key)
 		}
 		seen[key] = true
 		if r.Handler == nil {
-			return fmt.Errorf("route %s has no Handler", key)
+			add("route %s has no Handler", key)
 		}
 		for _, k := range r.CacheKey {
 			kind, name, ok := strings.Cut(k, ".")
 			if !ok || !(kind == "path" && strings.Contains(r.Path, "{"+name+"}") || kind == "querystring" || kind == "header") {
-				return fmt.Errorf("route %s: cache key %q must be path.<a path parameter>, querystring.<name> or header.<name>", key, k)
+				add("route %s: cache key %q must be path.<a path parameter>, querystring.<name> or header.<name>", key, k)
 			}
 		}
 		if r.CacheTTL != nil {
 			if s := *r.CacheTTL.ToSeconds(nil); s < 0 || s > 3600 {
-				return fmt.Errorf("route %s: CacheTTL must be at most 3600 s, got %s", key, strconv.FormatFloat(s, 'f', -1, 64))
+				add("route %s: CacheTTL must be at most 3600 s, got %s", key, strconv.FormatFloat(s, 'f', -1, 64))
 			}
 		}
 	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
 	return nil
 }
+
+// routePath is a resource path: "/", or segments of letters, digits,
+// dashes and underscores, or a {parameter}, each after a slash.
+var routePath = regexp.MustCompile(`^/$|^(/([A-Za-z0-9_.-]+|\{[A-Za-z0-9_]+\}))+$`)

@@ -6,6 +6,7 @@ package elasticache
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -226,20 +227,36 @@ func withDefaults(p ReplicationGroupProps) ReplicationGroupProps {
 	return p
 }
 
+var engineVersion = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+
+// validate reports every invalid prop at once.
 func validate(p *ReplicationGroupProps) error {
-	switch {
-	case p.Vpc == nil:
-		return fmt.Errorf("Vpc is required")
-	case p.ReplicationGroupId == nil || len(*p.ReplicationGroupId) > 40 || !groupID.MatchString(*p.ReplicationGroupId):
-		return fmt.Errorf("ReplicationGroupId must be 1 to 40 lower-case letters, digits and single dashes, starting with a letter, got %q", deref(p.ReplicationGroupId))
-	case !slices.Contains([]string{"redis", "valkey"}, *p.Engine):
-		return fmt.Errorf("Engine must be redis or valkey, got %q", *p.Engine)
-	case *p.Replicas < 0 || *p.Replicas > 5:
-		return fmt.Errorf("Replicas must be between 0 and 5, got %v", *p.Replicas)
-	case *p.MultiAz && *p.Replicas == 0:
-		return fmt.Errorf("MultiAz needs at least one replica")
-	case *p.SnapshotRetentionDays < 0 || *p.SnapshotRetentionDays > 35:
-		return fmt.Errorf("SnapshotRetentionDays must be between 0 and 35, got %v", *p.SnapshotRetentionDays)
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if p.Vpc == nil {
+		add("Vpc is required")
+	}
+	if p.ReplicationGroupId == nil || len(*p.ReplicationGroupId) > 40 || !groupID.MatchString(*p.ReplicationGroupId) {
+		add("ReplicationGroupId must be 1 to 40 lower-case letters, digits and single dashes, starting with a letter, got %q", deref(p.ReplicationGroupId))
+	}
+	if !slices.Contains([]string{"redis", "valkey"}, *p.Engine) {
+		add("Engine must be redis or valkey, got %q", *p.Engine)
+	}
+	// The parameter group's family is derived from the major version.
+	if !engineVersion.MatchString(*p.EngineVersion) {
+		add("EngineVersion must be major.minor, got %q", *p.EngineVersion)
+	}
+	if *p.Replicas < 0 || *p.Replicas > 5 || *p.Replicas != math.Trunc(*p.Replicas) {
+		add("Replicas must be a whole number between 0 and 5, got %v", *p.Replicas)
+	}
+	if *p.MultiAz && *p.Replicas == 0 {
+		add("MultiAz needs at least one replica, got Replicas 0")
+	}
+	if *p.SnapshotRetentionDays < 0 || *p.SnapshotRetentionDays > 35 {
+		add("SnapshotRetentionDays must be between 0 and 35, got %v", *p.SnapshotRetentionDays)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return nil
 }
