@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hasivu/infra/internal/pinnednode"
 )
 
 // The groups built from known props, synthesised once in TestMain: a synth
@@ -23,6 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	pinnednode.Skip()
 	code := func() int {
 		defer jsii.Close()
 		app := awscdk.NewApp(nil)
