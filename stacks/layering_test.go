@@ -34,3 +34,25 @@ func TestAppLinksNoRuntimeLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestConstructsTakeProps guards DESIGN's rule for constructs/: what they
+// build comes through their props, so no construct links the app's
+// config, the stacks or anything under lambda/, directly or through
+// another package.
+func TestConstructsTakeProps(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/hasivu/infra/constructs/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := strings.Fields(string(out))
+	if !slices.Contains(pkgs, "github.com/hasivu/infra/constructs/monitoring") {
+		t.Fatalf("go list found no constructs: %v", pkgs)
+	}
+	for _, pkg := range pkgs {
+		for _, f := range []string{"github.com/hasivu/infra/config", "github.com/hasivu/infra/stacks", "github.com/hasivu/infra/lambda"} {
+			if pkg == f || strings.HasPrefix(pkg, f+"/") {
+				t.Errorf("a construct links %s", pkg)
+			}
+		}
+	}
+}
