@@ -18,12 +18,6 @@ import (
 	"github.com/hasivu/infra/lambda/migrations"
 )
 
-// ist is India Standard Time, which decides the schools' "today".
-var ist = time.FixedZone("IST", 5*3600+1800)
-
-// todayInIndia is the date RFID taps are checked against.
-func todayInIndia(now time.Time) string { return now.In(ist).Format(time.DateOnly) }
-
 // scale is the data set's size and identity.
 type scale struct {
 	Schools, Students, Orders int

@@ -56,6 +56,7 @@ import (
 	"github.com/hasivu/infra/bench/internal/rie"
 	"github.com/hasivu/infra/bench/internal/stats"
 	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/ist"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
 	"github.com/hasivu/infra/lambda/routes"
 )
@@ -127,7 +128,7 @@ func parseFlags(now time.Time) (*config, error) {
 	}
 	c.quick = *quick
 	c.scale = scale{Schools: 500, Students: 100_000, Orders: 2_000_000, DaysBack: 120, DaysAhead: 7, Seed: 1,
-		Today: todayInIndia(now)}
+		Today: ist.Today(now).Format(time.DateOnly)}
 	c.database, c.stages, c.synthRuns, c.coldRuns, c.dbSamples = "hasivu_bench", []string{"dev", "staging", "prod"}, 3, 20, 300
 	c.withoutMax, c.withoutBudget, c.cacheKeys = 100, 6*time.Second, 200
 	c.warmup, c.normal, c.rate = 20*time.Second, 60*time.Second, 100

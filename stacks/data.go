@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/plan"
 )
 
 // Logical IDs of the stateful resources, pinned so that a refactor that
@@ -57,12 +58,12 @@ func (d *DataStack) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
 func TunedParameters() map[string]string {
 	return map[string]string{
 		// Per-statement latency and I/O statistics, to find what breaks
-		// the 100 ms query target.
+		// the plan's query target.
 		"shared_preload_libraries": "pg_stat_statements",
 		"pg_stat_statements.max":   "10000",
 		"track_io_timing":          "1",
 		// Log every statement slower than the plan's database p95 target.
-		"log_min_duration_statement":  "100",
+		"log_min_duration_statement":  strconv.FormatInt(plan.DatabaseP95.Milliseconds(), 10),
 		"log_lock_waits":              "1",
 		"log_autovacuum_min_duration": "1000",
 		// Refuse unencrypted connections.
