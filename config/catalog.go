@@ -67,3 +67,9 @@ func catalogNames(catalog map[string][]string, prefix string) []string {
 	}
 	return names
 }
+
+// RedactedLogParameters are the PostgreSQL settings that keep bind
+// parameters' values (emails, card numbers) out of the slow-query and error
+// logs when set to "0". The data stack sets them so; a stage may not set
+// them otherwise.
+var RedactedLogParameters = []string{"log_parameter_max_length", "log_parameter_max_length_on_error"}

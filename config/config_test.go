@@ -204,6 +204,10 @@ var badFiles = []badFile{
 	{"zone listed twice", func(t *testing.T) string {
 		return edit(t, "availabilityZones:", "availabilityZones: [ap-south-1a, ap-south-1a]")
 	}, `config/x.yaml:3: availabilityZones lists "ap-south-1a" twice`},
+	{"logged parameter values", func(t *testing.T) string {
+		return edit(t, "monitoringIntervalSeconds:", "monitoringIntervalSeconds: 0\n  parameters: {log_parameter_max_length: \"-1\"}")
+	},
+		`config/x.yaml:18: database.parameters.log_parameter_max_length must stay "0": logged statements would carry parameter values (emails, card numbers), got "-1"`},
 	{"tag key AWS reserves", func(t *testing.T) string { return base + "tags: {\"aws:team\": platform}\n" },
 		`config/x.yaml:37: tags key "aws:team" must be 1 to 128 characters and not start with aws:`},
 	{"CORS origin with a path", func(t *testing.T) string {

@@ -216,8 +216,16 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 	p("Database", "logExports").Items.Enum = anys(databaseLogExports)
 	p("Database", "logRetentionDays").Ref = logRetention
 	between(p("Database", "rotationDays"), 1, 1000)
-	p("Database", "parameters").PropertyNames = message(&jsonschema.Schema{Pattern: `^[a-z][a-z0-9_.]*$`},
+	parameters := p("Database", "parameters")
+	parameters.PropertyNames = message(&jsonschema.Schema{Pattern: `^[a-z][a-z0-9_.]*$`},
 		"is not a PostgreSQL parameter name")
+	for _, name := range RedactedLogParameters {
+		if parameters.Properties == nil {
+			parameters.Properties = jsonschema.NewProperties()
+		}
+		parameters.Properties.Set(name, message(&jsonschema.Schema{Type: "string", Const: "0"},
+			`must stay "0": logged statements would carry parameter values (emails, card numbers)`))
+	}
 	between(p("Proxy", "maxConnectionsPercent"), 1, 100)
 	between(p("Proxy", "maxIdleConnectionsPercent"), 0, 100)
 	between(p("Proxy", "borrowTimeoutSeconds"), 1, 3600)

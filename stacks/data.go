@@ -56,7 +56,7 @@ func (d *DataStack) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
 // TunedParameters are the parameter-group settings the performance plan
 // asks for; config's database.parameters are applied over them.
 func TunedParameters() map[string]string {
-	return map[string]string{
+	p := map[string]string{
 		// Per-statement latency and I/O statistics, to find what breaks
 		// the plan's query target.
 		"shared_preload_libraries": "pg_stat_statements",
@@ -76,6 +76,12 @@ func TunedParameters() map[string]string {
 		// default of 4 steers the planner away from the plan's indexes.
 		"random_page_cost": "1.1",
 	}
+	// Statements logged for their duration or their error show their SQL
+	// but not the values bound to it.
+	for _, name := range config.RedactedLogParameters {
+		p[name] = "0"
+	}
+	return p
 }
 
 // NewDataStack builds RDS PostgreSQL with the tuned parameter group, its

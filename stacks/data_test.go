@@ -115,11 +115,13 @@ func TestParameterGroup(t *testing.T) {
 			tmpl.HasResourceProperties(jsii.String("AWS::RDS::DBParameterGroup"), map[string]interface{}{
 				"Family": "postgres17",
 				"Parameters": assertions.Match_ObjectLike(&map[string]interface{}{
-					"shared_preload_libraries":   "pg_stat_statements",
-					"log_min_duration_statement": "100",
-					"rds.force_ssl":              "1",
-					"track_io_timing":            "1",
-					"random_page_cost":           "1.1",
+					"shared_preload_libraries":          "pg_stat_statements",
+					"log_min_duration_statement":        "100",
+					"rds.force_ssl":                     "1",
+					"track_io_timing":                   "1",
+					"random_page_cost":                  "1.1",
+					"log_parameter_max_length":          "0",
+					"log_parameter_max_length_on_error": "0",
 				}),
 			})
 		})
