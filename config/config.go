@@ -51,6 +51,8 @@ type Stage struct {
 	Cache      Cache      `yaml:"cache"`
 	Functions  Functions  `yaml:"functions"`
 	API        API        `yaml:"api"`
+	Edge       Edge       `yaml:"edge"`
+	WAF        WAF        `yaml:"waf"`
 	Monitoring Monitoring `yaml:"monitoring"`
 }
 
@@ -314,6 +316,64 @@ type API struct {
 	RazorpayBaseURL string `yaml:"razorpayBaseUrl" cfg:"default=https://api.razorpay.com"`
 }
 
+// EdgeRegion is where CloudFront keeps what belongs to a distribution
+// rather than to a region: the ACM certificates it serves, web ACLs of
+// CloudFront scope and their logs, its metrics (and so the alarms on
+// them) and its access log deliveries. The edge stack deploys there.
+const EdgeRegion = "us-east-1"
+
+// Edge configures the CloudFront distribution in front of the REST API.
+type Edge struct {
+	// Enabled puts a CloudFront distribution in front of the API, built in
+	// the edge stack in us-east-1, and makes the API answer only
+	// requests that carry the distribution's origin key.
+	Enabled bool `yaml:"enabled" cfg:"default=false"`
+	// DomainName is the API's own domain name, "api.hasivu.com". Empty:
+	// the distribution's *.cloudfront.net name, whose certificate keeps
+	// TLS 1.0 as the minimum. Set with CertificateArn.
+	DomainName string `yaml:"domainName"`
+	// CertificateArn is an ACM certificate for DomainName, issued or
+	// imported in us-east-1: CloudFront uses no other region's. Set with
+	// DomainName.
+	CertificateArn string `yaml:"certificateArn"`
+	// PriceClass is which edge locations serve the API: PriceClass_100
+	// (North America, Europe, Israel), PriceClass_200 (also Asia with
+	// India, the Middle East, Africa) or PriceClass_All.
+	PriceClass string `yaml:"priceClass" cfg:"default=PriceClass_200"`
+	// LogRetentionDays is how long the distribution's access logs are
+	// kept.
+	LogRetentionDays int `yaml:"logRetentionDays" cfg:"default=30"`
+	// OriginKeyGeneration numbers the origin key CloudFront sends to the
+	// API. Raising it rotates the key: the API accepts this generation and
+	// the one before, so requests in flight during the switch still pass.
+	OriginKeyGeneration int `yaml:"originKeyGeneration" cfg:"default=1"`
+}
+
+// EdgePriceClasses are the price classes edge.priceClass may name.
+var EdgePriceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
+
+// WAF configures the web ACL in front of the API: on the distribution
+// where the edge is on, else on the API stage.
+type WAF struct {
+	// Enabled puts a web ACL with AWS's managed rule groups (common rule
+	// set, known bad inputs, IP reputation) and per-client-IP rate limits
+	// in front of the API.
+	Enabled bool `yaml:"enabled" cfg:"default=false"`
+	// LoginRateLimit is the most requests one client IP may send to the
+	// login route in five minutes; WAF blocks the rest with 429.
+	LoginRateLimit int `yaml:"loginRateLimit" cfg:"default=100"`
+	// PaymentsRateLimit is the same for the payment routes a signed-in
+	// user calls (Razorpay's webhook is not limited).
+	PaymentsRateLimit int `yaml:"paymentsRateLimit" cfg:"default=300"`
+	// LogRetentionDays is how long the web ACL's logs of blocked and
+	// counted requests are kept.
+	LogRetentionDays int `yaml:"logRetentionDays" cfg:"default=30"`
+}
+
+// MinWAFRateLimit is the lowest limit AWS WAF accepts in a rate-based
+// rule.
+const MinWAFRateLimit = 10
+
 // Throttle is a token bucket: a steady rate in requests per second and a
 // burst.
 type Throttle struct {
@@ -362,6 +422,8 @@ var DefaultAlarms = map[string]AlarmSetting{
 	"refundDueCount":         {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: a captured payment owed back
 	"secretFailuresCount":    {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: payment requests without Razorpay's keys
 	"rotationErrorsCount":    {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: a failed rotation of the master password
+	"edge5xxRatePercent":     {Threshold: plan.ErrorRatePercent, EvaluationPeriods: 3},                        // 5XX share of the distribution's requests, above
+	"wafBlockedRequests":     {Threshold: 300, EvaluationPeriods: 2},                                          // at or above: requests the web ACL blocked per period
 }
 
 // Alarm returns an alarm's setting: the default with the stage's

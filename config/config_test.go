@@ -170,7 +170,7 @@ var badFiles = []badFile{
 	{"unknown key", func(t *testing.T) string { return edit(t, "nodeType:", "nodeTyp: cache.t4g.micro") },
 		`config/x.yaml:21: unknown key "cache.nodeTyp" (keys in cache: engine, engineVersion, nodeType, replicas, multiAz, port, snapshotRetentionDays, snapshotWindow, maintenanceWindow, maxmemoryPolicy, removalPolicy)`},
 	{"unknown top-level key", func(t *testing.T) string { return base + "regoin: eu-west-1\n" },
-		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, usageProfile, lambdaConcurrencyLimit, network, database, cache, functions, api, monitoring)`},
+		`config/x.yaml:37: unknown key "regoin" (keys at the top level: extends, account, region, availabilityZones, terminationProtection, tags, usageProfile, lambdaConcurrencyLimit, network, database, cache, functions, api, edge, waf, monitoring)`},
 	{"concurrency beyond the account's quota", func(t *testing.T) string { return base + "lambdaConcurrencyLimit: 100\n" },
 		`config/x.yaml:37: lambdaConcurrencyLimit is 100: the functions reserve or provision up to 4 concurrent executions (rfid-verify-card 4), ` +
 			`but Lambda keeps 100 of the quota unreserved, leaving 0; raise the account's quota (Service Quotas, "Concurrent executions") ` +
@@ -246,10 +246,31 @@ var badFiles = []badFile{
 	}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
 	{"unknown alarm", func(t *testing.T) string {
 		return base + "  alarms:\n    coldStart: {threshold: 500}\n"
-	}, `config/x.yaml:38: unknown key "monitoring.alarms.coldStart" (keys in monitoring.alarms: api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, errorRatePercent, functionThrottles, refundDueCount, rotationErrorsCount, secretFailuresCount, spilloverInvocations)`},
+	}, `config/x.yaml:38: unknown key "monitoring.alarms.coldStart" (keys in monitoring.alarms: api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, edge5xxRatePercent, errorRatePercent, functionThrottles, refundDueCount, rotationErrorsCount, secretFailuresCount, spilloverInvocations, wafBlockedRequests)`},
 	{"percentage over 100", func(t *testing.T) string {
 		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
 	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},
+	{"certificate outside us-east-1", func(t *testing.T) string {
+		return base + "edge:\n  enabled: true\n  domainName: api.example.com\n" +
+			"  certificateArn: arn:aws:acm:ap-south-1:123456789012:certificate/7c1f3a52-9b4e-4d0a-8e61-2f5d9c0b7a43\n"
+	}, `config/x.yaml:40: edge.certificateArn must be an ACM certificate ARN in us-east-1 (CloudFront uses certificates from no other region), or empty, got "arn:aws:acm:ap-south-1:123456789012:certificate/7c1f3a52-9b4e-4d0a-8e61-2f5d9c0b7a43"`},
+	{"domain without a certificate", func(t *testing.T) string {
+		return base + "edge:\n  enabled: true\n  domainName: api.example.com\n"
+	}, `config/x.yaml:39: edge.domainName needs edge.certificateArn, an ACM certificate in us-east-1 for it, got "api.example.com" with no certificate`},
+	{"certificate without a domain", func(t *testing.T) string {
+		return base + "edge:\n  certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/7c1f3a52-9b4e-4d0a-8e61-2f5d9c0b7a43\n"
+	}, `config/x.yaml:38: edge.certificateArn needs edge.domainName, the name the certificate is for, got "arn:aws:acm:us-east-1:123456789012:certificate/7c1f3a52-9b4e-4d0a-8e61-2f5d9c0b7a43" with no domain`},
+	{"domain name with an upper-case letter", func(t *testing.T) string {
+		return base + "edge:\n  domainName: API.example.com\n"
+	}, `config/x.yaml:38: edge.domainName must be a lower-case domain name such as api.hasivu.com, or empty, got "API.example.com"`},
+	{"unknown price class", func(t *testing.T) string { return base + "edge:\n  priceClass: PriceClass_India\n" },
+		`config/x.yaml:38: edge.priceClass must be one of PriceClass_100, PriceClass_200, PriceClass_All, got "PriceClass_India"`},
+	{"origin key generation zero", func(t *testing.T) string { return base + "edge:\n  originKeyGeneration: 0\n" },
+		`config/x.yaml:38: edge.originKeyGeneration must be between 1 and 1000000, got 0`},
+	{"rate limit below WAF's minimum", func(t *testing.T) string { return base + "waf:\n  enabled: true\n  loginRateLimit: 5\n" },
+		`config/x.yaml:39: waf.loginRateLimit must be between 10 and 2000000000, got 5`},
+	{"WAF log retention CloudWatch does not offer", func(t *testing.T) string { return base + "waf:\n  logRetentionDays: 45\n" },
+		`config/x.yaml:38: waf.logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 45`},
 	{"unknown usage profile", func(t *testing.T) string { return base + "usageProfile: huge\n" },
 		`config/x.yaml:37: usageProfile must be one of small, medium, large, got "huge"`},
 	{"syntax error", func(t *testing.T) string { return base + "cache: [\n" },

@@ -325,6 +325,17 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 	pattern(p("API", "razorpaySecretName"), `^[A-Za-z0-9/_+=.@-]{0,512}$`, "a Secrets Manager secret name")
 	pattern(p("API", "razorpayBaseUrl"), `^https://[^/?#\s]+/?$`, "an https:// URL with no path")
 
+	pattern(p("Edge", "domainName"), `^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`, `a lower-case domain name such as api.hasivu.com, or empty`)
+	pattern(p("Edge", "certificateArn"), `^$|^arn:aws:acm:`+EdgeRegion+`:\d{12}:certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`,
+		"an ACM certificate ARN in "+EdgeRegion+" (CloudFront uses certificates from no other region), or empty")
+	p("Edge", "priceClass").Enum = anys(EdgePriceClasses)
+	p("Edge", "logRetentionDays").Ref = logRetention
+	between(p("Edge", "originKeyGeneration"), 1, 1_000_000)
+	// WAF refuses a rate-based rule below its minimum; the maximum is WAF's too.
+	between(p("WAF", "loginRateLimit"), MinWAFRateLimit, 2_000_000_000)
+	between(p("WAF", "paymentsRateLimit"), MinWAFRateLimit, 2_000_000_000)
+	p("WAF", "logRetentionDays").Ref = logRetention
+
 	message(p("Monitoring", "alarmEmails"), "must list at least one address").MinItems = count(1)
 	pattern(p("Monitoring", "alarmEmails").Items, `^[^@\s]+@[^@\s]+\.[a-z]{2,}$`, "an email address")
 	pattern(p("Monitoring", "alarmWebhooks").Items, `^https://[^/?#\s]+`, "an https:// URL")

@@ -29,6 +29,8 @@ var schemaBlind = map[string]string{
 	"concurrency beyond the account's quota": "adds up every function's reserved and provisioned concurrency",
 	"peak window backwards":                  "compares a window's to with its from",
 	"zone outside the region":                "compares each zone with region",
+	"domain without a certificate":           "compares edge.domainName with edge.certificateArn",
+	"certificate without a domain":           "compares edge.certificateArn with edge.domainName",
 	"extends a missing file":                 "needs the other file",
 	"extends itself":                         "needs the file's own name",
 }

@@ -58,6 +58,15 @@ func (v *validator) stage(s *Stage) {
 	}
 	v.functions(&s.Functions)
 	v.concurrency(s)
+	// A custom domain needs its certificate, and a certificate names the
+	// domain it serves.
+	if e := s.Edge; (e.DomainName == "") != (e.CertificateArn == "") {
+		if e.DomainName == "" {
+			v.failf("edge.certificateArn", "needs edge.domainName, the name the certificate is for, got %q with no domain", e.CertificateArn)
+		} else {
+			v.failf("edge.domainName", "needs edge.certificateArn, an ACM certificate in %s for it, got %q with no certificate", EdgeRegion, e.DomainName)
+		}
+	}
 }
 
 // storageCeiling is the least maxAllocatedStorageGiB for an allocation:

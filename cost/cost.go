@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,13 @@ const (
 	defaultLogRetentionDays = 30
 	// minProxyVCPUs is the fewest vCPUs RDS Proxy bills for.
 	minProxyVCPUs = 2
+	// edgeAdditionalMetrics is how many metrics CloudFront's additional
+	// metrics add per distribution, each billed as a custom metric.
+	edgeAdditionalMetrics = 8
+	// wafRules is how many rules the stacks put in a web ACL: three AWS
+	// managed rule groups and the rate-based rules on login and payments
+	// (TestWAFRulesMatchTemplates counts them in the templates).
+	wafRules = 3 + 2
 )
 
 // The performance plan's cost table, per month.
@@ -61,6 +69,9 @@ type LogSource struct {
 	Name          string
 	GBPerMonth    float64
 	RetentionDays int
+	// Vended logs are delivered by an AWS service (CloudFront, WAF) at
+	// CloudWatch Logs' vended price.
+	Vended bool
 }
 
 // Report is a stage's monthly estimate.
@@ -89,6 +100,7 @@ func Estimate(s *config.Stage, p Prices, u Usage) (Report, error) {
 		}
 	}
 	network(r, s)
+	edge(r, s)
 	monitoring(r, s)
 	logs(r, s)
 	for _, l := range r.Lines {
@@ -247,13 +259,42 @@ func network(r *Report, s *config.Stage) {
 	}
 }
 
-// monitoring prices the dashboard, the alarms, the composite alarm and
+// edge prices CloudFront's requests and data transfer out to viewers and
+// its additional metrics where the edge is on, and the web ACL, its rules
+// and the requests it inspects where WAF is on (on the distribution or
+// on the stage, the same).
+func edge(r *Report, s *config.Stage) {
+	u := r.Usage
+	if s.Edge.Enabled {
+		r.add("CloudFront requests (HTTPS)", num(u.RequestsMillions)+" million (requestsMillions)", u.RequestsMillions, r.Prices.EdgeRequests)
+		r.add("CloudFront data transfer out", num(u.EdgeDataGB)+" GB (edgeDataGB)", u.EdgeDataGB, r.Prices.EdgeDataOut)
+		r.add("CloudFront additional metrics", fmt.Sprintf("1 distribution × %d metrics", edgeAdditionalMetrics),
+			edgeAdditionalMetrics, r.Prices.CustomMetric)
+	}
+	if s.WAF.Enabled {
+		r.add("AWS WAF web ACL", "1", 1, r.Prices.WebACL)
+		r.add("AWS WAF rules", fmt.Sprintf("%d (3 managed rule groups, 2 rate-based rules)", wafRules), wafRules, r.Prices.WAFRule)
+		r.add("AWS WAF requests", num(u.RequestsMillions)+" million (requestsMillions)", u.RequestsMillions, r.Prices.WAFRequests)
+	}
+}
+
+// dashboards counts the stage's dashboards and service-health composite
+// alarms: the stage's, and the edge stack's in us-east-1.
+func dashboards(s *config.Stage) int {
+	if s.Edge.Enabled {
+		return 2
+	}
+	return 1
+}
+
+// monitoring prices the dashboards, the alarms, the composite alarms and
 // the metrics the functions publish.
 func monitoring(r *Report, s *config.Stage) {
-	r.add("CloudWatch dashboard", "1", 1, r.Prices.Dashboard)
+	n := dashboards(s)
+	r.add("CloudWatch dashboards", strconv.Itoa(n), float64(n), r.Prices.Dashboard)
 	alarms, metrics := alarmMetrics(s)
 	r.add("CloudWatch alarms", fmt.Sprintf("%d alarm metrics in %d alarms", metrics, alarms), float64(metrics), r.Prices.AlarmMetric)
-	r.add("Composite alarm (service health)", "1", 1, r.Prices.CompositeAlarm)
+	r.add("Composite alarms (service health)", strconv.Itoa(n), float64(n), r.Prices.CompositeAlarm)
 	if s.Functions.Insights {
 		fns := len(routes.Deployed())
 		r.add("Lambda Insights metrics", fmt.Sprintf("%d functions × %d metrics", fns, insightsMetrics),
@@ -293,6 +334,12 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 		perAlarm = append(perAlarm, 1, 1) // rollout: the new version's errors and p95 duration
 	}
 	perAlarm = append(perAlarm, 2) // rollout: the API's 5XX share (5XX, requests)
+	if s.Edge.Enabled {
+		perAlarm = append(perAlarm, 1) // edge: the distribution's 5XX rate
+	}
+	if s.WAF.Enabled {
+		perAlarm = append(perAlarm, 1) // the web ACL's blocked requests, on the distribution or the stage
+	}
 	for _, n := range perAlarm {
 		metrics += n
 	}
@@ -304,26 +351,42 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 func logs(r *Report, s *config.Stage) {
 	u := r.Usage
 	r.Logs = []LogSource{
-		{"function logs (" + num(float64(len(routes.Deployed()))) + " log groups)", u.FunctionLogGB, s.Functions.LogRetentionDays},
-		{"API access logs", u.AccessLogGB, s.API.AccessLogRetentionDays},
-		{"VPC flow logs (" + s.Network.FlowLogs.TrafficType + ")", u.FlowLogGB, s.Network.FlowLogs.RetentionDays},
+		{"function logs (" + num(float64(len(routes.Deployed()))) + " log groups)", u.FunctionLogGB, s.Functions.LogRetentionDays, false},
+		{"API access logs", u.AccessLogGB, s.API.AccessLogRetentionDays, false},
+		{"VPC flow logs (" + s.Network.FlowLogs.TrafficType + ")", u.FlowLogGB, s.Network.FlowLogs.RetentionDays, false},
 	}
 	if d := s.Database; len(d.LogExports) > 0 {
-		r.Logs = append(r.Logs, LogSource{"PostgreSQL logs (" + strings.Join(d.LogExports, ", ") + ")", u.DatabaseLogGB, d.LogRetentionDays})
+		r.Logs = append(r.Logs, LogSource{"PostgreSQL logs (" + strings.Join(d.LogExports, ", ") + ")", u.DatabaseLogGB, d.LogRetentionDays, false})
 	}
 	if s.Functions.Insights {
-		r.Logs = append(r.Logs, LogSource{"Lambda Insights (/aws/lambda-insights)", u.InsightsLogGB, defaultLogRetentionDays})
+		r.Logs = append(r.Logs, LogSource{"Lambda Insights (/aws/lambda-insights)", u.InsightsLogGB, defaultLogRetentionDays, false})
 	}
 	if sec := s.Database.MonitoringIntervalSeconds; sec > 0 {
 		samples := float64(hoursPerMonth * 3600 / sec)
 		gb := samples * u.EnhancedMonitoringKB / (1024 * 1024)
-		r.Logs = append(r.Logs, LogSource{fmt.Sprintf("enhanced monitoring (RDSOSMetrics, every %d s)", sec), gb, defaultLogRetentionDays})
+		r.Logs = append(r.Logs, LogSource{Name: fmt.Sprintf("enhanced monitoring (RDSOSMetrics, every %d s)", sec), GBPerMonth: gb, RetentionDays: defaultLogRetentionDays})
 	}
-	var in, stored float64
+	if s.Edge.Enabled {
+		r.Logs = append(r.Logs, LogSource{"CloudFront access logs (standard logging v2)", u.EdgeLogGB, s.Edge.LogRetentionDays, true})
+	}
+	if s.WAF.Enabled {
+		r.Logs = append(r.Logs, LogSource{"web ACL logs (blocked and counted requests)", u.WAFLogGB, s.WAF.LogRetentionDays, true})
+	}
+	var in, vended, stored float64
+	sources, vendedSources := 0, 0
 	for _, l := range r.Logs {
-		in += l.GBPerMonth
+		if l.Vended {
+			vended += l.GBPerMonth
+			vendedSources++
+		} else {
+			in += l.GBPerMonth
+			sources++
+		}
 		stored += l.GBPerMonth * float64(l.RetentionDays) / daysPerMonth
 	}
-	r.add("CloudWatch Logs ingested", fmt.Sprintf("%s GB from %d sources", num(in), len(r.Logs)), in, r.Prices.LogsIngested)
+	r.add("CloudWatch Logs ingested", fmt.Sprintf("%s GB from %d sources", num(in), sources), in, r.Prices.LogsIngested)
+	if vendedSources > 0 {
+		r.add("CloudWatch Logs ingested, vended", fmt.Sprintf("%s GB from %d sources", num(vended), vendedSources), vended, r.Prices.VendedLogsIngested)
+	}
 	r.add("CloudWatch Logs stored", num(stored)+" GB-month at full retention", stored, r.Prices.LogsStored)
 }

@@ -118,17 +118,17 @@ func TestEstimateArithmetic(t *testing.T) {
 		"NAT data processed":                        0.5,                // 10 GB × $0.05
 		"Interface endpoints (secretsmanager, kms)": 29.2,               // 2 endpoints × 2 zones × 730 h × $0.01
 		"Interface endpoint data":                   0.02,               // 2 GB × $0.01
-		"CloudWatch dashboard":                      3,                  // 1 × $3
+		"CloudWatch dashboards":                     3,                  // 1 × $3
 		// API 1 + 2 + 1, cold start 1, throttles over 8 functions, hit
 		// rate 2, memory and evictions over 2 nodes each, database 3,
 		// rotation errors 1, refunds due 1, secret failures 1, spill-over
 		// over 1 provisioned function; the rollout's errors and p95 of 7
 		// functions and the API's 5XX share 2: 42 metrics × $0.1.
-		"CloudWatch alarms":                4.2,
-		"Composite alarm (service health)": 0.5,             // 1 × $0.5
-		"Custom metrics (Hasivu/small)":    3,               // 10 × $0.3
-		"CloudWatch Logs ingested":         3.5,             // 7 GB × $0.5
-		"CloudWatch Logs stored":           storedGB * 0.03, // 6.90411 GB-month × $0.03
+		"CloudWatch alarms":                 4.2,
+		"Composite alarms (service health)": 0.5,             // 1 × $0.5
+		"Custom metrics (Hasivu/small)":     3,               // 10 × $0.3
+		"CloudWatch Logs ingested":          3.5,             // 7 GB × $0.5
+		"CloudWatch Logs stored":            storedGB * 0.03, // 6.90411 GB-month × $0.03
 	}
 	got := map[string]float64{}
 	for _, l := range r.Lines {
@@ -235,12 +235,13 @@ func TestUnpricedGivesClearError(t *testing.T) {
 }
 
 // TestAlarmsMatchTemplates checks alarmMetrics against the alarms the
-// monitoring and api stacks synthesise (stacks' golden templates),
-// counting the metrics of an alarm over metric math one by one.
+// monitoring, api and edge stacks synthesise (stacks' golden templates),
+// counting the metrics of an alarm over metric math one by one, and
+// dashboards against their dashboards and composite alarms.
 func TestAlarmsMatchTemplates(t *testing.T) {
 	for _, name := range config.Stages() {
-		alarms, metrics := 0, 0
-		for _, part := range []string{"monitoring", "api"} {
+		alarms, metrics, boards, composites := 0, 0, 0, 0
+		for _, part := range []string{"monitoring", "api", "edge"} {
 			file := filepath.Join("..", "stacks", "testdata", name, "hasivu-"+name+"-"+part+".template.json")
 			data, err := os.ReadFile(file)
 			if os.IsNotExist(err) {
@@ -259,6 +260,12 @@ func TestAlarmsMatchTemplates(t *testing.T) {
 				t.Fatalf("%s: %v", file, err)
 			}
 			for _, r := range tmpl.Resources {
+				switch r.Type {
+				case "AWS::CloudWatch::Dashboard":
+					boards++
+				case "AWS::CloudWatch::CompositeAlarm":
+					composites++
+				}
 				if r.Type != "AWS::CloudWatch::Alarm" {
 					continue
 				}
@@ -280,8 +287,92 @@ func TestAlarmsMatchTemplates(t *testing.T) {
 			t.Fatal(err)
 		}
 		if a, m := alarmMetrics(s); a != alarms || m != metrics {
-			t.Errorf("%s: alarmMetrics = %d alarms, %d metrics; its monitoring and api templates have %d, %d", name, a, m, alarms, metrics)
+			t.Errorf("%s: alarmMetrics = %d alarms, %d metrics; its monitoring, api and edge templates have %d, %d", name, a, m, alarms, metrics)
 		}
+		if n := dashboards(s); n != boards || n != composites {
+			t.Errorf("%s: dashboards = %d; its templates have %d dashboards and %d composite alarms", name, n, boards, composites)
+		}
+	}
+}
+
+// TestWAFRulesMatchTemplates checks wafRules against the web ACLs the
+// stacks synthesise for every committed stage with WAF on.
+func TestWAFRulesMatchTemplates(t *testing.T) {
+	checked := 0
+	for _, name := range config.Stages() {
+		files, _ := filepath.Glob(filepath.Join("..", "stacks", "testdata", name, "*.template.json"))
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tmpl struct {
+				Resources map[string]struct {
+					Type       string
+					Properties struct{ Rules []any }
+				}
+			}
+			if err := json.Unmarshal(data, &tmpl); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			for id, r := range tmpl.Resources {
+				if r.Type == "AWS::WAFv2::WebACL" {
+					checked++
+					if len(r.Properties.Rules) != wafRules {
+						t.Errorf("%s %s has %d rules, the estimate prices %d", file, id, len(r.Properties.Rules), wafRules)
+					}
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no web ACL in any golden template: the test checks nothing")
+	}
+}
+
+// TestEdgeArithmetic prices the small stage with the edge and WAF on.
+func TestEdgeArithmetic(t *testing.T) {
+	s := loadSmall(t)
+	without, err := Estimate(s, roundPrices, roundUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Edge.Enabled, s.Edge.LogRetentionDays = true, 30
+	s.WAF.Enabled, s.WAF.LogRetentionDays = true, 30
+	p := roundPrices
+	p.VendedLogsIngested = Price{USD: 0.25}
+	p.EdgeRequests, p.EdgeDataOut = Price{USD: 1}, Price{USD: 0.1}
+	p.WebACL, p.WAFRule, p.WAFRequests = Price{USD: 5}, Price{USD: 1}, Price{USD: 0.5}
+	u := roundUsage
+	u.RequestsMillions, u.EdgeDataGB, u.EdgeLogGB, u.WAFLogGB = 4, 20, 2, 2
+	r, err := Estimate(s, p, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, l := range r.Lines {
+		got[l.Item] = l.USD
+	}
+	for item, usd := range map[string]float64{
+		"CloudFront requests (HTTPS)":       4,   // 4 million × $1
+		"CloudFront data transfer out":      2,   // 20 GB × $0.1
+		"CloudFront additional metrics":     2.4, // 8 metrics × $0.3
+		"AWS WAF web ACL":                   5,
+		"AWS WAF rules":                     5,   // 5 rules × $1
+		"AWS WAF requests":                  2,   // 4 million × $0.5
+		"CloudWatch dashboards":             6,   // the stage's and the edge's, × $3
+		"Composite alarms (service health)": 1,   // 2 × $0.5
+		"CloudWatch Logs ingested, vended":  1,   // (2 + 2) GB × $0.25
+		"CloudWatch alarms":                 4.4, // 42 metrics and the 5XX and blocked alarms: 44 × $0.1
+	} {
+		if math.Abs(got[item]-usd) > 1e-9 {
+			t.Errorf("%s = %v, want %v", item, got[item], usd)
+		}
+	}
+	// Storage: 4 GB more kept 30 days.
+	want := without.Total + 4 + 2 + 2.4 + 5 + 5 + 2 + 3 + 0.5 + 1 + 0.2 + 4*30/(365/12.0)*0.03
+	if math.Abs(r.Total-want) > 1e-6 {
+		t.Errorf("total %v, want %v", r.Total, want)
 	}
 }
 

@@ -66,6 +66,17 @@ type Prices struct {
 	CustomMetric   Price
 	LogsIngested   Price
 	LogsStored     Price
+	// VendedLogsIngested is CloudWatch Logs ingestion of logs AWS services
+	// deliver themselves (CloudFront's standard logging v2, WAF).
+	VendedLogsIngested Price
+
+	// EdgeRequests and EdgeDataOut are CloudFront's HTTPS requests and
+	// data transfer out to viewers at the edge locations the stage's
+	// users reach (for ap-south-1, India's).
+	EdgeRequests, EdgeDataOut Price
+	// WebACL, WAFRule and WAFRequests are AWS WAF's charges; a managed
+	// rule group bills as one rule.
+	WebACL, WAFRule, WAFRequests Price
 }
 
 // PricesFor returns the price table of a region.
@@ -90,6 +101,8 @@ const (
 	lambdaPage      = "https://aws.amazon.com/lambda/pricing/"
 	vpcPage         = "https://aws.amazon.com/vpc/pricing/"
 	privateLinkPage = "https://aws.amazon.com/privatelink/pricing/"
+	cloudfrontPage  = "https://aws.amazon.com/cloudfront/pricing/"
+	wafPage         = "https://aws.amazon.com/waf/pricing/"
 )
 
 // How a figure was checked, where several share the same answer.
@@ -153,6 +166,14 @@ var apSouth1 = Prices{
 	CustomMetric:   Price{"CloudWatch custom metric", 0.3, "metric-month", cloudwatchPage, notRechecked + " (first 10,000 metrics)"},
 	LogsIngested:   Price{"CloudWatch Logs ingestion (standard)", 0.67, "GB", cloudwatchPage, "matches APS3-DataProcessing-Bytes $0.67 in a public repository's price constants; another repository's test fixture says $0.50"},
 	LogsStored:     Price{"CloudWatch Logs storage", 0.03, "GB-month", cloudwatchPage, notRechecked},
+	VendedLogsIngested: Price{"CloudWatch Logs ingestion of vended logs (first 10 TB)", 0.5, "GB", cloudwatchPage,
+		usEast1Assumed + "; CloudFront's and a CloudFront web ACL's logs are delivered in us-east-1"},
+
+	EdgeRequests: Price{"CloudFront HTTPS requests, India", 1.2, "million requests", cloudfrontPage, notRechecked + " ($0.0120 per 10,000)"},
+	EdgeDataOut:  Price{"CloudFront data transfer out to the internet, India, first 10 TB", 0.109, "GB", cloudfrontPage, notRechecked},
+	WebACL:       Price{"AWS WAF web ACL", 5, "web ACL-month", wafPage, notRechecked + "; the same in every region and for CloudFront"},
+	WAFRule:      Price{"AWS WAF rule (a managed rule group counts as one)", 1, "rule-month", wafPage, notRechecked + "; AWS's baseline managed rule groups add no subscription fee"},
+	WAFRequests:  Price{"AWS WAF requests inspected (up to 1,500 WCU)", 0.6, "million requests", wafPage, notRechecked},
 }
 
 // engineNames are the cache engines as AWS's pricing page names them.

@@ -25,7 +25,8 @@ func (r Report) Markdown() string {
 	w("- Provisioned concurrency: the floor all month; during each peak window the peak's value instead. A window lasts its days a week × its hours × %s weeks a month (%d h / 168 h); windows are in %s and daylight-saving shifts are ignored. Auto scaling above the floor or peak follows load and is not counted.", num(weeksPerMonth), hoursPerMonth, r.TimeZone)
 	w("- Multi-AZ bills the standby as a second instance and its storage twice. RDS Proxy bills the primary's vCPUs, at least %d. Storage is the allocated size, not the autoscaling ceiling.", minProxyVCPUs)
 	w("- Cache nodes are one primary plus the replicas, each billed every hour.")
-	w("- Alarms are counted as the monitoring stack creates them; an alarm over metric math is billed for every metric in it.")
+	w("- Alarms are counted as the monitoring and edge stacks create them; an alarm over metric math is billed for every metric in it.")
+	w("- Where the edge is on, every API request goes through CloudFront and, where WAF is on, through the web ACL; CloudFront's origin fetches from API Gateway are free.")
 	w("- Usage profile **%s**; change a value with `-set key=value`:", r.Usage.Profile)
 	w("")
 	w("| assumption | value | unit | what it is |")
@@ -45,7 +46,7 @@ func (r Report) Markdown() string {
 
 	w("## Not in this estimate")
 	w("")
-	w("- Traffic: Lambda requests and duration (on provisioned concurrency, %s), spill-over invocations, API Gateway requests, data transfer out and between zones.", unitPrice(r.Prices.ProvisionedDuration))
+	w("- Traffic: Lambda requests and duration (on provisioned concurrency, %s), spill-over invocations, API Gateway requests, data transfer out of the region and between zones (CloudFront's, where the edge is on, is in the table), CloudFront's data transfer to the origin (request bodies).", unitPrice(r.Prices.ProvisionedDuration))
 	w("- RDS backup storage beyond the free allowance (the size of the provisioned storage), ElastiCache snapshot storage, storage autoscaling.")
 	w("- Secrets Manager secrets, the alarm topic's KMS key, SNS deliveries, X-Ray traces, Logs Insights queries (the S3 gateway endpoint is free).")
 	w("")

@@ -27,6 +27,10 @@ type Usage struct {
 	InsightsLogGB        float64
 	EnhancedMonitoringKB float64
 	CustomMetrics        float64
+	RequestsMillions     float64
+	EdgeDataGB           float64
+	EdgeLogGB            float64
+	WAFLogGB             float64
 }
 
 // assumption documents one Usage field under the name -set takes.
@@ -56,6 +60,14 @@ var assumptions = []assumption{
 		func(u *Usage) *float64 { return &u.EnhancedMonitoringKB }},
 	{"customMetrics", "metrics", "the functions publish (Hasivu/<stage>: durations and cache counts per function, query and cache kind)",
 		func(u *Usage) *float64 { return &u.CustomMetrics }},
+	{"requestsMillions", "million requests/month", "to the API: through CloudFront where the edge is on; the web ACL, where WAF is on, inspects each",
+		func(u *Usage) *float64 { return &u.RequestsMillions }},
+	{"edgeDataGB", "GB/month", "CloudFront sends viewers (compressed JSON answers), where the edge is on",
+		func(u *Usage) *float64 { return &u.EdgeDataGB }},
+	{"edgeLogGB", "GB/month", "of CloudFront access logs (JSON, about 1 KB a request), where the edge is on",
+		func(u *Usage) *float64 { return &u.EdgeLogGB }},
+	{"wafLogGB", "GB/month", "of web ACL logs: the requests it blocked or counted only, where WAF is on",
+		func(u *Usage) *float64 { return &u.WAFLogGB }},
 }
 
 // Profiles are the usage defaults by stage size: small for a developer
@@ -63,11 +75,14 @@ var assumptions = []assumption{
 // traffic, large for production at the plan's school load.
 var Profiles = map[string]Usage{
 	"small": {Profile: "small", NATGB: 5, EndpointGB: 1, FunctionLogGB: 1, AccessLogGB: 0.5, FlowLogGB: 0.5,
-		DatabaseLogGB: 0.5, InsightsLogGB: 0.2, EnhancedMonitoringKB: 2, CustomMetrics: 30},
+		DatabaseLogGB: 0.5, InsightsLogGB: 0.2, EnhancedMonitoringKB: 2, CustomMetrics: 30,
+		RequestsMillions: 1, EdgeDataGB: 2, EdgeLogGB: 1, WAFLogGB: 0.1},
 	"medium": {Profile: "medium", NATGB: 20, EndpointGB: 2, FunctionLogGB: 5, AccessLogGB: 2, FlowLogGB: 3,
-		DatabaseLogGB: 2, InsightsLogGB: 1, EnhancedMonitoringKB: 2, CustomMetrics: 50},
+		DatabaseLogGB: 2, InsightsLogGB: 1, EnhancedMonitoringKB: 2, CustomMetrics: 50,
+		RequestsMillions: 5, EdgeDataGB: 10, EdgeLogGB: 5, WAFLogGB: 0.5},
 	"large": {Profile: "large", NATGB: 50, EndpointGB: 5, FunctionLogGB: 30, AccessLogGB: 10, FlowLogGB: 20,
-		DatabaseLogGB: 5, InsightsLogGB: 5, EnhancedMonitoringKB: 2, CustomMetrics: 60},
+		DatabaseLogGB: 5, InsightsLogGB: 5, EnhancedMonitoringKB: 2, CustomMetrics: 60,
+		RequestsMillions: 30, EdgeDataGB: 60, EdgeLogGB: 30, WAFLogGB: 2},
 }
 
 // ProfileFor returns the usage defaults of a profile: the named one, or

@@ -57,29 +57,49 @@ const (
 // region and is recent enough: without it, cdk deploy cannot upload the
 // function code and the templates' rule refuses the deploy.
 func checkBootstrap(ctx context.Context, c clients, s *config.Stage) Result {
-	bootstrap := fmt.Sprintf("cdk bootstrap aws://%s/%s", s.Account, s.Region)
-	if r, broken := brokenToolkitStack(ctx, c, bootstrap); broken {
+	return checkBootstrapIn(ctx, c.cfn, c.ssm, s.Account, s.Region)
+}
+
+// checkEdgeBootstrap makes sure cdk bootstrap ran in config.EdgeRegion
+// too where the stage has a CloudFront distribution: the edge stack
+// (web ACL, distribution, their logs and alarms) deploys there, after the
+// api stack, so a missing bootstrap fails the deploy half-way.
+func checkEdgeBootstrap(ctx context.Context, c clients, s *config.Stage) Result {
+	if !s.Edge.Enabled {
+		return ok("not needed: " + s.Name + " has no CloudFront distribution (edge.enabled is false)")
+	}
+	if s.Region == config.EdgeRegion {
+		return ok("the edge stack deploys to the stage's own region, " + s.Region)
+	}
+	return checkBootstrapIn(ctx, c.edgeCFN, c.edgeSSM, s.Account, config.EdgeRegion)
+}
+
+// checkBootstrapIn checks cdk bootstrap in one region through that
+// region's clients.
+func checkBootstrapIn(ctx context.Context, cfn *cloudformation.Client, ssmc *ssm.Client, account, region string) Result {
+	bootstrap := fmt.Sprintf("cdk bootstrap aws://%s/%s", account, region)
+	if r, broken := brokenToolkitStack(ctx, cfn, bootstrap); broken {
 		return r
 	}
-	out, err := c.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(bootstrapVersionParameter)})
+	out, err := ssmc.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(bootstrapVersionParameter)})
 	if _, missing := errors.AsType[*ssmtypes.ParameterNotFound](err); missing {
-		return fail(fmt.Sprintf("account %s is not bootstrapped in %s (no %s)", s.Account, s.Region, bootstrapVersionParameter), "run "+bootstrap)
+		return fail(fmt.Sprintf("account %s is not bootstrapped in %s (no %s)", account, region, bootstrapVersionParameter), "run "+bootstrap)
 	}
 	if err != nil {
 		return apiFailure(err)
 	}
 	value := aws.ToString(out.Parameter.Value)
 	if v, err := strconv.Atoi(value); err != nil || v < minBootstrapVersion {
-		return fail(fmt.Sprintf("bootstrap version %q; the templates need %d or later", value, minBootstrapVersion), "re-run "+bootstrap)
+		return fail(fmt.Sprintf("bootstrap version %q in %s; the templates need %d or later", value, region, minBootstrapVersion), "re-run "+bootstrap)
 	}
-	return okf("bootstrap version %s (%d or later needed)", value, minBootstrapVersion)
+	return okf("bootstrap version %s in %s (%d or later needed)", value, region, minBootstrapVersion)
 }
 
 // brokenToolkitStack reports a CDKToolkit stack that a failed bootstrap
 // left behind: cdk bootstrap cannot update it until someone repairs or
 // deletes it. A missing stack is left to the version parameter to report.
-func brokenToolkitStack(ctx context.Context, c clients, bootstrap string) (Result, bool) {
-	out, err := c.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(toolkitStack)})
+func brokenToolkitStack(ctx context.Context, cfn *cloudformation.Client, bootstrap string) (Result, bool) {
+	out, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(toolkitStack)})
 	if isCode(err, "ValidationError") {
 		return Result{}, false // "Stack with id CDKToolkit does not exist"
 	}

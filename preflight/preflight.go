@@ -8,6 +8,8 @@
 //     other checks, and the deploy, look at the right one.
 //   - bootstrap: cdk bootstrap ran in the region, recently enough for the
 //     templates' CheckBootstrapVersion rule.
+//   - edge-bootstrap: the same in us-east-1 (config.EdgeRegion), where a
+//     stage with CloudFront deploys its edge stack.
 //   - concurrency: the account's Lambda quota holds what the stage
 //     reserves and provisions plus the 100 that Lambda keeps unreserved.
 //   - razorpay-secret: the api stack can create its Razorpay secret (no
@@ -95,10 +97,17 @@ type clients struct {
 	rds         *rds.Client
 	elasticache *elasticache.Client
 	apigateway  *apigateway.Client
+	// edgeCFN and edgeSSM read the edge stack's region.
+	edgeCFN *cloudformation.Client
+	edgeSSM *ssm.Client
 }
 
 func newClients(cfg aws.Config) clients {
+	edge := cfg.Copy()
+	edge.Region = config.EdgeRegion
 	return clients{
+		edgeCFN:     cloudformation.NewFromConfig(edge),
+		edgeSSM:     ssm.NewFromConfig(edge),
 		sts:         sts.NewFromConfig(cfg),
 		cfn:         cloudformation.NewFromConfig(cfg),
 		ssm:         ssm.NewFromConfig(cfg),
@@ -121,6 +130,7 @@ type check struct {
 var checks = []check{
 	{"identity", checkIdentity},
 	{"bootstrap", checkBootstrap},
+	{"edge-bootstrap", checkEdgeBootstrap},
 	{"concurrency", checkConcurrency},
 	{"razorpay-secret", checkRazorpaySecret},
 	{"database-engine", checkDatabaseEngine},

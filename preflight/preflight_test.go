@@ -11,14 +11,15 @@ import (
 	"github.com/hasivu/infra/lambda/routes"
 )
 
-// testStage deploys prod to 333333333333 in ap-south-1, reserving or
-// provisioning up to 100 concurrent executions.
+// testStage deploys prod to 333333333333 in ap-south-1, with its edge in
+// us-east-1, reserving or provisioning up to 100 concurrent executions.
 func testStage() *config.Stage {
 	fns := routes.Deployed()
 	return &config.Stage{
 		Name: "prod", Account: "333333333333", Region: "ap-south-1", LambdaConcurrencyLimit: 1000,
 		Database: config.Database{EngineVersion: "17.9", InstanceClass: "db.r7g.large", MultiAZ: true},
 		Cache:    config.Cache{Engine: "valkey", NodeType: "cache.r7g.large"},
+		Edge:     config.Edge{Enabled: true},
 		Functions: config.Functions{Each: map[string]config.Function{
 			fns[0]: {ReservedConcurrency: 60},
 			fns[1]: {ProvisionedConcurrency: 20, MaxProvisionedConcurrency: 40},
@@ -64,17 +65,29 @@ func TestChecks(t *testing.T) {
 			f.errs["GetCallerIdentity"] = apiError{403, "ExpiredToken", "The security token included in the request is expired"}
 		}, Fail, []string{"STS GetCallerIdentity: ExpiredToken: The security token included in the request is expired"}},
 
-		{"bootstrapped", "bootstrap", nil, OK, []string{"bootstrap version 21 (6 or later needed)"}},
+		{"bootstrapped", "bootstrap", nil, OK, []string{"bootstrap version 21 in ap-south-1 (6 or later needed)"}},
 		{"never bootstrapped", "bootstrap", func(f *standIn, _ *config.Stage) { f.bootstrapVersion, f.toolkitStatus = "", "" }, Fail,
 			[]string{"not bootstrapped in ap-south-1", "Do: run cdk bootstrap aws://333333333333/ap-south-1"}},
 		{"old bootstrap", "bootstrap", func(f *standIn, _ *config.Stage) { f.bootstrapVersion = "5" }, Fail,
-			[]string{`bootstrap version "5"; the templates need 6 or later`, "Do: re-run cdk bootstrap aws://333333333333/ap-south-1"}},
+			[]string{`bootstrap version "5" in ap-south-1; the templates need 6 or later`, "Do: re-run cdk bootstrap aws://333333333333/ap-south-1"}},
 		{"failed bootstrap", "bootstrap", func(f *standIn, _ *config.Stage) { f.bootstrapVersion, f.toolkitStatus = "", "ROLLBACK_COMPLETE" }, Fail,
 			[]string{"the CDKToolkit stack is ROLLBACK_COMPLETE", "re-run cdk bootstrap"}},
 		{"broken bootstrap", "bootstrap", func(f *standIn, _ *config.Stage) { f.toolkitStatus = "UPDATE_ROLLBACK_FAILED" }, Fail,
 			[]string{"the CDKToolkit stack is UPDATE_ROLLBACK_FAILED"}},
 		{"parameter unreadable", "bootstrap", func(f *standIn, _ *config.Stage) { f.errs["GetParameter"] = denied }, Fail,
 			[]string{"SSM GetParameter: AccessDeniedException: User: arn:aws:iam::333333333333:user/deployer is not authorized"}},
+
+		{"edge bootstrapped", "edge-bootstrap", nil, OK, []string{"bootstrap version 14 in us-east-1 (6 or later needed)"}},
+		{"edge region never bootstrapped", "edge-bootstrap", func(f *standIn, _ *config.Stage) { f.edgeBootstrapVersion, f.edgeToolkitStatus = "", "" }, Fail,
+			[]string{"account 333333333333 is not bootstrapped in us-east-1", "Do: run cdk bootstrap aws://333333333333/us-east-1"}},
+		{"edge region's bootstrap too old", "edge-bootstrap", func(f *standIn, _ *config.Stage) { f.edgeBootstrapVersion = "3" }, Fail,
+			[]string{`bootstrap version "3" in us-east-1; the templates need 6 or later`, "Do: re-run cdk bootstrap aws://333333333333/us-east-1"}},
+		{"edge region's bootstrap failed", "edge-bootstrap", func(f *standIn, _ *config.Stage) { f.edgeToolkitStatus = "ROLLBACK_COMPLETE" }, Fail,
+			[]string{"the CDKToolkit stack is ROLLBACK_COMPLETE", "re-run cdk bootstrap aws://333333333333/us-east-1"}},
+		{"no edge", "edge-bootstrap", func(f *standIn, s *config.Stage) {
+			s.Edge.Enabled = false
+			f.edgeBootstrapVersion, f.edgeToolkitStatus = "", ""
+		}, OK, []string{"not needed: prod has no CloudFront distribution (edge.enabled is false)"}},
 
 		{"quota fits", "concurrency", nil, OK,
 			[]string{"the account allows 1000 concurrent executions, 1000 unreserved; prod reserves or provisions up to 100"}},
@@ -185,7 +198,7 @@ func TestChecks(t *testing.T) {
 }
 
 // names are the checks in the order Run prints them.
-var names = []string{"identity", "bootstrap", "concurrency", "razorpay-secret", "database-engine", "cache-node-type", "api-logging"}
+var names = []string{"identity", "bootstrap", "edge-bootstrap", "concurrency", "razorpay-secret", "database-engine", "cache-node-type", "api-logging"}
 
 // printed returns the check names of out's lines and its summary line.
 func printed(t *testing.T, out string) ([]string, string) {
@@ -202,7 +215,7 @@ func TestRunAllOK(t *testing.T) {
 	failed, _, out := run(t, newStandIn(t), testStage())
 	t.Logf("all OK:\n%s", out)
 	got, summary := printed(t, out)
-	if failed || !slices.Equal(got, names) || summary != "preflight: all 7 checks passed" {
+	if failed || !slices.Equal(got, names) || summary != "preflight: all 8 checks passed" {
 		t.Errorf("Run = %v, printed:\n%s\nwant one OK line per check, in order, and a summary", failed, out)
 	}
 }
@@ -216,10 +229,12 @@ func TestRunReportsEveryCheck(t *testing.T) {
 	failed, lines, out := run(t, f, testStage())
 	t.Logf("with failures:\n%s", out)
 	got, summary := printed(t, out)
-	if !failed || !slices.Equal(got, names) || summary != "preflight: 2 of 7 checks failed" {
+	if !failed || !slices.Equal(got, names) || summary != "preflight: 2 of 8 checks failed" {
 		t.Errorf("Run = %v, printed:\n%s\nwant failed, one line per check and the count of failures", failed, out)
 	}
-	for name, want := range map[string]Status{"bootstrap": Fail, "concurrency": Fail, "razorpay-secret": Warn, "identity": OK} {
+	// The stage's region unbootstrapped leaves the edge's region's check
+	// alone: each reads its own region.
+	for name, want := range map[string]Status{"bootstrap": Fail, "edge-bootstrap": OK, "concurrency": Fail, "razorpay-secret": Warn, "identity": OK} {
 		if !strings.HasPrefix(lines[name], string(want)+" ") {
 			t.Errorf("%s: %s, want %s", name, lines[name], want)
 		}
@@ -250,7 +265,7 @@ func TestUnreachableAWSFailsEveryCheck(t *testing.T) {
 	var out bytes.Buffer
 	failed := Run(t.Context(), awsConfig(srv.URL), testStage(), &out)
 	got, summary := printed(t, out.String())
-	if !failed || !slices.Equal(got, names) || summary != "preflight: 7 of 7 checks failed" {
+	if !failed || !slices.Equal(got, names) || summary != "preflight: 8 of 8 checks failed" {
 		t.Errorf("Run = %v, printed:\n%s\nwant every check to fail on its own line", failed, out.String())
 	}
 	if !strings.Contains(out.String(), "connection refused") {

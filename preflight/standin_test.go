@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/hasivu/infra/config"
 )
 
 // standIn answers the AWS APIs the checks call the way AWS does on the
@@ -31,6 +33,9 @@ type standIn struct {
 	bootstrapVersion string
 	// toolkitStatus is the CDKToolkit stack's status; "" means no stack.
 	toolkitStatus string
+	// edgeBootstrapVersion and edgeToolkitStatus are the same in
+	// config.EdgeRegion, which answers only CloudFormation and SSM.
+	edgeBootstrapVersion, edgeToolkitStatus string
 	// apiStackStatus is the stage's api stack's status; "" means none.
 	apiStackStatus string
 	// quota and unreserved are Lambda's AccountLimit.
@@ -71,12 +76,15 @@ func newStandIn(t *testing.T) *standIn {
 		account:          "333333333333",
 		bootstrapVersion: "21",
 		toolkitStatus:    "UPDATE_COMPLETE",
-		quota:            1000,
-		unreserved:       1000,
-		secrets:          map[string]secret{},
-		dbOptions:        []dbOption{{"17.9", "db.r7g.large", false}, {"17.9", "db.r7g.large", true}, {"16.8", "db.r7g.large", true}},
-		cacheOfferings:   map[string][]string{"": {"cache.r7g.large", "cache.r6g.large"}},
-		errs:             map[string]apiError{},
+		// Bootstrapped in us-east-1 long ago, still recent enough.
+		edgeBootstrapVersion: "14",
+		edgeToolkitStatus:    "UPDATE_COMPLETE",
+		quota:                1000,
+		unreserved:           1000,
+		secrets:              map[string]secret{},
+		dbOptions:            []dbOption{{"17.9", "db.r7g.large", false}, {"17.9", "db.r7g.large", true}, {"16.8", "db.r7g.large", true}},
+		cacheOfferings:       map[string][]string{"": {"cache.r7g.large", "cache.r6g.large"}},
+		errs:                 map[string]apiError{},
 	}
 }
 
@@ -99,12 +107,20 @@ func awsConfig(url string) aws.Config {
 }
 
 func (f *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if auth := r.Header.Get("Authorization"); !strings.Contains(auth, "/"+f.region+"/") {
+	auth := r.Header.Get("Authorization")
+	region := f.region
+	if strings.Contains(auth, "/"+config.EdgeRegion+"/") && f.region != config.EdgeRegion {
+		region = config.EdgeRegion
+		// The edge's region is asked about its bootstrap alone.
+		if target := r.Header.Get("X-Amz-Target"); target != "" && target != "AmazonSSM.GetParameter" {
+			f.t.Errorf("stand-in: %s asked of %s", target, region)
+		}
+	} else if !strings.Contains(auth, "/"+f.region+"/") {
 		f.t.Errorf("%s %s signed %q, want SigV4 for %s", r.Method, r.URL.Path, auth, f.region)
 	}
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
-		f.serveJSON(w, r)
+		f.serveJSON(w, r, region)
 	case r.Method == http.MethodGet && r.URL.Path == "/2016-08-19/account-settings":
 		f.serveREST(w, "GetAccountSettings", map[string]any{
 			"AccountLimit": map[string]any{"ConcurrentExecutions": f.quota, "UnreservedConcurrentExecutions": f.unreserved,
@@ -119,7 +135,7 @@ func (f *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.serveREST(w, "GetAccount", account)
 	case r.Method == http.MethodPost && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded":
-		f.serveQuery(w, r)
+		f.serveQuery(w, r, region)
 	default:
 		f.t.Errorf("stand-in: unexpected %s %s", r.Method, r.URL)
 		http.NotFound(w, r)
@@ -128,7 +144,7 @@ func (f *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveQuery answers the AWS Query protocol: the form's Action names the
 // operation, the answer is <ActionResponse><ActionResult>.
-func (f *standIn) serveQuery(w http.ResponseWriter, r *http.Request) {
+func (f *standIn) serveQuery(w http.ResponseWriter, r *http.Request, region string) {
 	if err := r.ParseForm(); err != nil {
 		f.t.Errorf("stand-in: query form: %v", err)
 	}
@@ -149,6 +165,9 @@ func (f *standIn) serveQuery(w http.ResponseWriter, r *http.Request) {
 	case "DescribeStacks":
 		name := form.Get("StackName")
 		status := map[string]string{toolkitStack: f.toolkitStatus, "hasivu-prod-api": f.apiStackStatus}[name]
+		if region != f.region {
+			status = map[string]string{toolkitStack: f.edgeToolkitStatus}[name]
+		}
 		if status == "" {
 			queryError(w, ns, apiError{400, "ValidationError", "Stack with id " + name + " does not exist"})
 			return
@@ -215,7 +234,7 @@ func (f *standIn) cacheNodeOfferings(nodeType, product string) string {
 
 // serveJSON answers the JSON 1.1 protocol: X-Amz-Target names the
 // service and operation, errors carry __type.
-func (f *standIn) serveJSON(w http.ResponseWriter, r *http.Request) {
+func (f *standIn) serveJSON(w http.ResponseWriter, r *http.Request, region string) {
 	target := r.Header.Get("X-Amz-Target")
 	_, op, _ := strings.Cut(target, ".")
 	var in struct{ Name, SecretId string }
@@ -229,12 +248,16 @@ func (f *standIn) serveJSON(w http.ResponseWriter, r *http.Request) {
 	}
 	switch target {
 	case "AmazonSSM.GetParameter":
-		if in.Name != bootstrapVersionParameter || f.bootstrapVersion == "" {
+		version := f.bootstrapVersion
+		if region != f.region {
+			version = f.edgeBootstrapVersion
+		}
+		if in.Name != bootstrapVersionParameter || version == "" {
 			jsonError(w, apiError{400, "ParameterNotFound", ""})
 			return
 		}
-		writeJSON(w, map[string]any{"Parameter": map[string]any{"Name": in.Name, "Type": "String", "Value": f.bootstrapVersion,
-			"Version": 1, "DataType": "text", "ARN": "arn:aws:ssm:" + f.region + ":" + f.account + ":parameter" + in.Name}})
+		writeJSON(w, map[string]any{"Parameter": map[string]any{"Name": in.Name, "Type": "String", "Value": version,
+			"Version": 1, "DataType": "text", "ARN": "arn:aws:ssm:" + region + ":" + f.account + ":parameter" + in.Name}})
 	case "secretsmanager.DescribeSecret", "secretsmanager.GetSecretValue":
 		f.serveSecret(w, op, in.SecretId)
 	default:

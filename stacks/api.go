@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/triggers"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -53,6 +54,9 @@ type ApiStack struct {
 	RazorpaySecret awssecretsmanager.ISecret
 	// Rollout moves the routed aliases to a deploy's new versions.
 	Rollout *Rollout
+	// Firewall is the web ACL on the API's stage, where WAF is on and the
+	// edge off; nil otherwise (with the edge, it is on the distribution).
+	Firewall *Firewall
 }
 
 // RazorpaySecretLogicalID pins the Razorpay secret the stack creates: the
@@ -84,8 +88,10 @@ func razorpaySecret(stack awscdk.Stack, stage, name string) awssecretsmanager.IS
 // NewApiStack declares every function of routes.Deployed() over the shared
 // platform layer, grants each what routes.NeedsOf says it needs, puts the
 // routed ones behind the cached REST API and runs migrate on every deploy
-// before the new versions go live.
-func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acfg config.API, deps ApiDeps) *ApiStack {
+// before the new versions go live. Where the edge is on, the API answers
+// only the distribution (originkey.go); where WAF is on and the edge off,
+// a regional web ACL filters the stage.
+func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acfg config.API, ecfg config.Edge, wcfg config.WAF, deps ApiDeps) *ApiStack {
 	stack := newStack(scope, env, "api", "Hasivu "+env.Stage+": Lambda functions, platform layer, REST API", false)
 	s := &ApiStack{Stack: stack, Functions: map[string]*gofunction.GoFunction{}}
 
@@ -241,6 +247,7 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		CorsHeaders:        []string{"Content-Type", "Authorization", "Idempotency-Key"},
 		AccessLogRetention: retention(acfg.AccessLogRetentionDays),
 		Tracing:            jsii.Bool(fcfg.Tracing),
+		RequireApiKey:      jsii.Bool(ecfg.Enabled),
 	}
 	if acfg.CacheSizeGiB > 0 {
 		api.CacheSizeGiB = jsii.String(strconv.FormatFloat(acfg.CacheSizeGiB, 'f', -1, 64))
@@ -258,8 +265,23 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 	suppress(s.Api.Api.Node().FindChild(jsii.String("CloudWatchRole")).Node().DefaultChild(), "AwsSolutions-IAM4",
 		"API Gateway's account-wide logging role needs exactly AWS's AmazonAPIGatewayPushToCloudWatchLogs.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
-	suppress(s.Api.Api.DeploymentStage().Node().DefaultChild(), "AwsSolutions-APIG3",
-		"No WAF in the performance plan; stage and per-route throttling bound abuse. Adding a web ACL is a separate decision.")
+	if ecfg.Enabled {
+		addOriginKeys(s, env, ecfg)
+	}
+	stage := s.Api.Api.DeploymentStage()
+	switch {
+	case wcfg.Enabled && !ecfg.Enabled:
+		s.Firewall = newFirewall(stack, env, wcfg, scopeRegional, acfg.StageName)
+		awswafv2.NewCfnWebACLAssociation(stack, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
+			ResourceArn: stage.StageArn(), WebAclArn: s.Firewall.Acl.AttrArn(),
+		})
+	case wcfg.Enabled:
+		suppress(stage.Node().DefaultChild(), "AwsSolutions-APIG3",
+			"The web ACL is on the CloudFront distribution (edge stack), and the stage answers only requests carrying the distribution's origin key.")
+	default:
+		suppress(stage.Node().DefaultChild(), "AwsSolutions-APIG3",
+			"This stage's config turns WAF off (waf.enabled: false); stage and per-route throttling bound abuse.")
+	}
 	s.Rollout = newRollout(s, env, fcfg, code, api5xxAlarm(stack, env, s.Api.Api.DeploymentStage(), fcfg.Rollout))
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: s.Api.Api.Url(), Description: jsii.String("Base URL of the REST API stage")})
 	return s

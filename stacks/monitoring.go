@@ -33,6 +33,9 @@ type MonitoringDeps struct {
 	Functions config.Functions
 	// CacheCluster says the API has a gateway cache cluster.
 	CacheCluster bool
+	// Edge is the distribution in front of the API; nil where the stage
+	// has none. Its figures are drawn here, its alarms are in its stack.
+	Edge *EdgeStack
 }
 
 // MonitoringStack is the stage's dashboard, alarms and alarm topic.
@@ -48,40 +51,8 @@ type MonitoringStack struct {
 func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitoring, deps MonitoringDeps) *MonitoringStack {
 	stack := newStack(scope, env, "monitoring", "Hasivu "+env.Stage+": dashboard, alarms, alarm topic", false)
 	s := &MonitoringStack{Stack: stack}
-
-	// CloudWatch cannot publish to a topic under the AWS-managed SNS key,
-	// so the topic has its own key that CloudWatch may use.
-	key := awskms.NewKey(stack, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the Hasivu " + env.Stage + " alarm topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-	})
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchAlarmsPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": env.Account}},
-	}), nil)
-	s.Topic = awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
-		TopicName:   jsii.String("hasivu-" + env.Stage + "-alarms"),
-		DisplayName: jsii.String("Hasivu " + env.Stage + " alarms"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	for _, email := range cfg.AlarmEmails {
-		s.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
-	}
-	for _, url := range cfg.AlarmWebhooks {
-		s.Topic.AddSubscription(awssnssubscriptions.NewUrlSubscription(jsii.String(url), &awssnssubscriptions.UrlSubscriptionProps{
-			Protocol: awssns.SubscriptionProtocol_HTTPS,
-		}))
-	}
-
-	th := func(name string) monitoring.Threshold {
-		a := cfg.Alarm(name)
-		return monitoring.Threshold{Value: a.Threshold, EvaluationPeriods: a.EvaluationPeriods}
-	}
+	s.Topic = alarmTopic(stack, env, cfg, "hasivu-"+env.Stage+"-alarms", "")
+	th := thresholds(cfg)
 	ns := metrics.Namespace(env.Stage)
 	var fns []monitoring.Function
 	for _, name := range routes.Deployed() {
@@ -94,7 +65,8 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 		Name:    jsii.String("hasivu-" + env.Stage),
 		Topic:   s.Topic,
 		Period:  awscdk.Duration_Seconds(jsii.Number(cfg.PeriodSeconds)),
-		Heading: jsii.String(heading(env.Stage, cfg)),
+		Heading: jsii.String(heading(env.Stage, cfg, deps.Edge != nil || deps.Api.Firewall != nil)),
+		Edge:    edgeSegment(cfg, deps),
 		Api: &monitoring.ApiProps{
 			Stage: deps.Api.Api.Api.DeploymentStage(), Cached: deps.CacheCluster,
 			LatencyP95: th("apiLatencyP95Ms"), ErrorRate: th("errorRatePercent"), ServerErrors: th("api5xxCount"),
@@ -132,8 +104,69 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 	return s
 }
 
-// heading is the dashboard's first line: the stage and the plan's targets.
-func heading(stage string, cfg config.Monitoring) string {
+// alarmTopic is an encrypted SNS topic that CloudWatch alarms may
+// publish to, subscribed by the stage's alarm addresses and webhooks:
+// each region with alarms has one, as an alarm notifies only a topic of
+// its own region. where tells it from the stage's own topic, " in
+// us-east-1"; empty for that one.
+func alarmTopic(stack awscdk.Stack, env Env, cfg config.Monitoring, name, where string) awssns.Topic {
+	// CloudWatch cannot publish to a topic under the AWS-managed SNS key,
+	// so the topic has its own key that CloudWatch may use.
+	key := awskms.NewKey(stack, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the Hasivu " + env.Stage + " alarm topic" + where),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": env.Account}},
+	}), nil)
+	topic := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
+		TopicName:   jsii.String(name),
+		DisplayName: jsii.String("Hasivu " + env.Stage + " alarms" + where),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, email := range cfg.AlarmEmails {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	}
+	for _, url := range cfg.AlarmWebhooks {
+		topic.AddSubscription(awssnssubscriptions.NewUrlSubscription(jsii.String(url), &awssnssubscriptions.UrlSubscriptionProps{
+			Protocol: awssns.SubscriptionProtocol_HTTPS,
+		}))
+	}
+	return topic
+}
+
+// thresholds reads an alarm's setting from config as the monitoring
+// construct takes it.
+func thresholds(cfg config.Monitoring) func(name string) monitoring.Threshold {
+	return func(name string) monitoring.Threshold {
+		a := cfg.Alarm(name)
+		return monitoring.Threshold{Value: a.Threshold, EvaluationPeriods: a.EvaluationPeriods}
+	}
+}
+
+// edgeSegment is what the dashboard draws of the stage's front door: the
+// distribution and its web ACL, whose alarms live in their own region
+// (EdgeStack), or the web ACL on the API stage, alarmed here; nil where
+// the stage has neither.
+func edgeSegment(cfg config.Monitoring, deps MonitoringDeps) *monitoring.EdgeProps {
+	switch {
+	case deps.Edge != nil:
+		return deps.Edge.edgeProps(cfg, true)
+	case deps.Api.Firewall != nil:
+		return &monitoring.EdgeProps{Firewall: firewallMetrics{deps.Api.Firewall}, Blocked: thresholds(cfg)("wafBlockedRequests")}
+	}
+	return nil
+}
+
+// heading is the dashboard's first line: the stage and the plan's
+// targets, and the order of its rows.
+func heading(stage string, cfg config.Monitoring, edge bool) string {
 	targets := []string{
 		"API p95 < " + num(cfg.Alarm("apiLatencyP95Ms").Threshold) + " ms",
 		"errors < " + num(cfg.Alarm("errorRatePercent").Threshold) + " %",
@@ -141,8 +174,11 @@ func heading(stage string, cfg config.Monitoring) string {
 		"cache hit rate > " + num(cfg.Alarm("cacheHitRatePercent").Threshold) + " %",
 		"cold start < " + num(cfg.Alarm("coldStartMs").Threshold) + " ms",
 	}
-	return "# Hasivu " + stage + "\nTargets: " + strings.Join(targets, " · ") +
-		". Read top-down: alarms, then API, functions, cache, database, payments."
+	rows := "alarms, then API, functions, cache, database, payments"
+	if edge {
+		rows = "alarms, then edge, API, functions, cache, database, payments"
+	}
+	return "# Hasivu " + stage + "\nTargets: " + strings.Join(targets, " · ") + ". Read top-down: " + rows + "."
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -55,15 +55,30 @@ type stageStack struct {
 func (s *stageStack) AvailabilityZones() *[]*string { return jsii.Strings(s.zones...) }
 
 // newStack creates the stage's stack for one part. Stateful stacks get
-// termination protection where the stage asks for it.
+// termination protection where the stage asks for it. Any of them may
+// take values of the edge stack, which lives in another region
+// (config.EdgeRegion): CDK reads those through Fn::GetStackOutput naming
+// that region, which the stacks' explicit environment makes possible.
 func newStack(scope constructs.Construct, env Env, part, description string, stateful bool) awscdk.Stack {
 	s := &stageStack{zones: env.AvailabilityZones}
 	awscdk.NewStack_Override(s, scope, jsii.String(env.StackName(part)), &awscdk.StackProps{
 		Env:                   &awscdk.Environment{Account: jsii.String(env.Account), Region: jsii.String(env.Region)},
 		Description:           jsii.String(description),
 		TerminationProtection: jsii.Bool(stateful && env.TerminationProtection),
+		CrossRegionReferences: jsii.Bool(true),
 	})
 	return s
+}
+
+// newEdgeStack creates the stage's stack for a part that CloudFront needs
+// in config.EdgeRegion, whatever the stage's region: it holds no VPC, so
+// it needs no zones.
+func newEdgeStack(scope constructs.Construct, env Env, part, description string) awscdk.Stack {
+	return awscdk.NewStack(scope, jsii.String(env.StackName(part)), &awscdk.StackProps{
+		Env:                   &awscdk.Environment{Account: jsii.String(env.Account), Region: jsii.String(config.EdgeRegion)},
+		Description:           jsii.String(description),
+		CrossRegionReferences: jsii.Bool(true),
+	})
 }
 
 // retained is how every resource the stacks keep is kept:

@@ -78,6 +78,12 @@ type CachedApiProps struct {
 	// MinCompressionBytes compresses responses at least this large when
 	// the client accepts it. Default: 1024.
 	MinCompressionBytes *float64
+	// RequireApiKey makes every route's method refuse, with 403, a request
+	// without an API key (x-api-key) of a usage plan on the stage; the
+	// check runs before the cache and the integration, so a key also
+	// guards cached answers. Keys and plans are the caller's. CORS
+	// preflights stay open. Default: false.
+	RequireApiKey *bool
 }
 
 // CachedApi is the API, its stage and access log group.
@@ -196,6 +202,9 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 		method := &awsapigateway.MethodOptions{
 			OperationName:     jsii.String(operationName(r)),
 			RequestParameters: &params,
+		}
+		if p.RequireApiKey != nil && *p.RequireApiKey {
+			method.ApiKeyRequired = jsii.Bool(true)
 		}
 		if r.Body != nil || len(r.Headers) > 0 {
 			if validator == nil {

@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 		cachedApi = NewCachedApi(one, jsii.String("Api"), &CachedApiProps{
 			Name: jsii.String("shop"), CacheSizeGiB: jsii.String("0.5"), Throttle: &Throttle{RateLimit: 10, BurstLimit: 20},
 			Routes: routes(handler(one)), CorsOrigins: []string{"https://shop.example", "https://admin.shop.example"},
-			Tracing: jsii.Bool(true),
+			Tracing: jsii.Bool(true), RequireApiKey: jsii.Bool(true),
 		})
 
 		two := awscdk.NewStack(app, jsii.String("Uncached"), nil)
@@ -231,6 +231,36 @@ func TestUncachedApi(t *testing.T) {
 	})
 	if len(uncachedApi.Methods) != 3 {
 		t.Errorf("%d methods, want 3", len(uncachedApi.Methods))
+	}
+}
+
+// TestApiKeyRequired: with RequireApiKey every route's method, cached
+// or not, refuses a request without a key, while CORS preflights stay
+// open (a browser sends no key with them); without it no method asks.
+func TestApiKeyRequired(t *testing.T) {
+	for name, tc := range map[string]struct {
+		tmpl assertions.Template
+		want bool
+	}{"cached": {cached, true}, "uncached": {uncached, false}} {
+		methods := *tc.tmpl.FindResources(jsii.String("AWS::ApiGateway::Method"), nil)
+		routed := 0
+		for id, m := range methods {
+			props := (*m)["Properties"].(map[string]interface{})
+			got := props["ApiKeyRequired"] == true
+			if props["HttpMethod"] == "OPTIONS" {
+				if got {
+					t.Errorf("%s: preflight %s requires an API key", name, id)
+				}
+				continue
+			}
+			routed++
+			if got != tc.want {
+				t.Errorf("%s: %s %v ApiKeyRequired = %v, want %v", name, id, props["HttpMethod"], props["ApiKeyRequired"], tc.want)
+			}
+		}
+		if routed != 3 {
+			t.Errorf("%s: %d routed methods, want 3", name, routed)
+		}
 	}
 }
 

@@ -57,9 +57,10 @@ type MonitoringProps struct {
 	// Heading is the Markdown at the top of the dashboard. Default:
 	// "# " + Name.
 	Heading *string
-	// Api, Functions, Cache, Database and Payments are the segments, drawn
-	// top-down in this order; a nil one is left out. Default: none, and at
-	// least one is required.
+	// Edge, Api, Functions, Cache, Database and Payments are the
+	// segments, drawn top-down in this order; a nil one is left out.
+	// Default: none, and at least one is required.
+	Edge      *EdgeProps
 	Api       *ApiProps
 	Functions *FunctionsProps
 	Cache     *CacheProps
@@ -74,7 +75,7 @@ type Monitoring struct {
 	// Alarms by name, as segments created them.
 	Alarms map[string]awscloudwatch.Alarm
 	// Health is the service-health composite alarm, in ALARM while any
-	// critical alarm is.
+	// critical alarm is; nil when the segments raise no critical alarm.
 	Health awscloudwatch.CompositeAlarm
 	name   string
 	topic  awssns.ITopic
@@ -105,6 +106,9 @@ func NewMonitoring(scope constructs.Construct, id *string, props *MonitoringProp
 		DashboardName:   jsii.String(*p.Name),
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 	})
+	if p.Edge != nil {
+		m.addEdge(*p.Edge)
+	}
 	if p.Api != nil {
 		m.addApi(*p.Api)
 	}
@@ -208,23 +212,27 @@ func (m *Monitoring) notify(a alarmWithActions) {
 // critical alarm is, and lays out the dashboard: the heading, the state of
 // every alarm, then the segments' rows top-down.
 func (m *Monitoring) finish(heading string) {
-	m.Health = awscloudwatch.NewCompositeAlarm(m.Construct, jsii.String("ServiceHealth"), &awscloudwatch.CompositeAlarmProps{
-		CompositeAlarmName: jsii.String(m.name + "-service-health"),
-		AlarmDescription:   jsii.String("Users are affected: a critical alarm of " + m.name + " is firing. Open the dashboard " + m.name + "."),
-		AlarmRule:          awscloudwatch.AlarmRule_AnyOf(alarmRules(m.critical)...),
-	})
-	m.notify(m.Health)
-
-	refs := []interfacesawscloudwatch.IAlarmRef{m.Health}
+	var refs []interfacesawscloudwatch.IAlarmRef
+	if len(m.critical) > 0 {
+		m.Health = awscloudwatch.NewCompositeAlarm(m.Construct, jsii.String("ServiceHealth"), &awscloudwatch.CompositeAlarmProps{
+			CompositeAlarmName: jsii.String(m.name + "-service-health"),
+			AlarmDescription:   jsii.String("Users are affected: a critical alarm of " + m.name + " is firing. Open the dashboard " + m.name + "."),
+			AlarmRule:          awscloudwatch.AlarmRule_AnyOf(alarmRules(m.critical)...),
+		})
+		m.notify(m.Health)
+		refs = append(refs, m.Health)
+	}
 	for _, n := range m.order {
 		refs = append(refs, m.Alarms[n])
 	}
 	m.Dashboard.AddWidgets(awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
 		Markdown: jsii.String(heading), Width: jsii.Number(24), Height: jsii.Number(3),
 	}))
-	m.Dashboard.AddWidgets(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-		Title: jsii.String("Alarms (service health first)"), Alarms: &refs, Width: jsii.Number(24), Height: jsii.Number(4),
-	}))
+	if len(refs) > 0 {
+		m.Dashboard.AddWidgets(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+			Title: jsii.String("Alarms (service health first)"), Alarms: &refs, Width: jsii.Number(24), Height: jsii.Number(4),
+		}))
+	}
 	for _, row := range m.rows {
 		m.Dashboard.AddWidgets(row...)
 	}
@@ -262,8 +270,11 @@ func validate(p *MonitoringProps) error {
 	if secs != 10 && secs != 20 && secs != 30 && (secs < 60 || math.Mod(secs, 60) != 0) {
 		ps.add("Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got %v s", secs)
 	}
-	if p.Api == nil && p.Functions == nil && p.Cache == nil && p.Database == nil && p.Payments == nil {
-		ps.add("at least one of Api, Functions, Cache, Database and Payments is required")
+	if p.Edge == nil && p.Api == nil && p.Functions == nil && p.Cache == nil && p.Database == nil && p.Payments == nil {
+		ps.add("at least one of Edge, Api, Functions, Cache, Database and Payments is required")
+	}
+	if p.Edge != nil {
+		p.Edge.validate(&ps)
 	}
 	if p.Api != nil {
 		p.Api.validate(&ps)

@@ -135,6 +135,35 @@ func paymentsProps() *PaymentsProps {
 		RefundDue: threshold(1), SecretFailures: threshold(1)}
 }
 
+// cdn is a Distribution in the namespace "CDN", with the distribution's
+// ID as its one dimension.
+type cdn struct{}
+
+var _ Distribution = cdn{}
+
+func (cdn) Metric(name, stat, label string, period awscdk.Duration) awscloudwatch.IMetric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("CDN"), MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{"DistributionId": jsii.String("E1")}, Statistic: jsii.String(stat), Label: jsii.String(label), Period: period})
+}
+
+// acl is a Firewall in the namespace "ACL" with two rules.
+type acl struct{}
+
+var _ Firewall = acl{}
+
+func (acl) Metric(name, rule, stat, label string, period awscdk.Duration) awscloudwatch.IMetric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("ACL"), MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{"WebACL": jsii.String("acl"), "Rule": jsii.String(rule)},
+		Statistic:     jsii.String(stat), Label: jsii.String(label), Period: period})
+}
+
+func (acl) Rules() []string { return []string{"Managed", "LoginRate"} }
+
+func edgeProps(elsewhere bool) *EdgeProps {
+	return &EdgeProps{Distribution: cdn{}, Firewall: acl{}, ErrorRate: threshold(2), Blocked: threshold(50),
+		ErrorRateTarget: errorTarget, LatencyP95Target: latencyTarget, AlarmsElsewhere: elsewhere}
+}
+
 // known is a Monitoring built from known props and its synthesised stack.
 type known struct {
 	m    *Monitoring
@@ -144,8 +173,10 @@ type known struct {
 // The known sets of props, synthesised once in TestMain: a synth costs
 // seconds. full has every segment, insights only the functions (with
 // Lambda Insights, none provisioned, a five-minute period and its own
-// heading), payments only the payments segment.
-var full, insights, payments known
+// heading), payments only the payments segment; edge only the edge
+// segment with its alarms, edgeElsewhere the edge segment drawn without
+// them beside the payments segment.
+var full, insights, payments, edge, edgeElsewhere known
 
 func TestMain(m *testing.M) {
 	pinnednode.Skip()
@@ -172,6 +203,16 @@ func TestMain(m *testing.M) {
 		payments.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("pay"),
 			Topic: awssns.NewTopic(stack, jsii.String("Topic"), nil), Payments: paymentsProps()})
 		stacks[&payments] = stack
+
+		stack = awscdk.NewStack(app, jsii.String("Edge"), nil)
+		edge.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("cdn"),
+			Topic: awssns.NewTopic(stack, jsii.String("Topic"), nil), Edge: edgeProps(false)})
+		stacks[&edge] = stack
+
+		stack = awscdk.NewStack(app, jsii.String("EdgeElsewhere"), nil)
+		edgeElsewhere.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("far"),
+			Topic: awssns.NewTopic(stack, jsii.String("Topic"), nil), Edge: edgeProps(true), Payments: paymentsProps()})
+		stacks[&edgeElsewhere] = stack
 
 		app.Synth(nil)
 		for k, s := range stacks {
@@ -439,6 +480,62 @@ func TestPaymentsAlone(t *testing.T) {
 	}
 }
 
+func TestEdge(t *testing.T) {
+	checkAlarmSet(t, edge, "cdn", map[string]bool{"edge5xxRatePercent": true, "wafBlockedRequests": false})
+	a := alarms(edge.tmpl, "cdn")
+	for name, want := range map[string]map[string]interface{}{
+		"edge5xxRatePercent": {"Namespace": "CDN", "MetricName": "5xxErrorRate", "Stat": "Average", "Threshold": 2.0,
+			"ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"},
+		"wafBlockedRequests": {"Namespace": "ACL", "MetricName": "BlockedRequests", "Stat": "Sum", "Threshold": 50.0,
+			"Dimensions": "[map[Name:Rule Value:ALL] map[Name:WebACL Value:acl]]", "ComparisonOperator": "GreaterThanOrEqualToThreshold"},
+	} {
+		got := reads(a[name])
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %s = %v, want %v", name, k, got[k], v)
+			}
+		}
+	}
+	all, limits := texts(t, edge.tmpl)
+	text := strings.Join(all, "\n")
+	for _, want := range []string{"## Edge\n", "Edge requests", "Edge 5XX rate (%)", "Edge cache hit rate (%)", "Origin latency (ms)",
+		"Web ACL: allowed and blocked requests", "Blocked requests by rule"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("dashboard has no %q", want)
+		}
+	}
+	for _, want := range []string{"Edge 5XX rate (%): alarm=2", "Edge 5XX rate (%): target=0.5", "Origin latency (ms): p95 target=250",
+		"Web ACL: allowed and blocked requests: alarm=50"} {
+		if !slices.Contains(limits, want) {
+			t.Errorf("no limit %q among %v", want, limits)
+		}
+	}
+	// One line per rule, by the rule's metric name.
+	body, _ := json.Marshal(dashboard(t, edge.tmpl))
+	for _, rule := range []string{`"Rule","Managed"`, `"Rule","LoginRate"`, `"OriginLatency"`, `"CacheHitRate"`} {
+		if !strings.Contains(string(body), rule) {
+			t.Errorf("dashboard does not draw %s: %s", rule, body)
+		}
+	}
+}
+
+// TestEdgeAlarmsElsewhere: a dashboard in another region than the edge's
+// metrics draws them and creates no alarm on them, which CloudWatch
+// could not evaluate there.
+func TestEdgeAlarmsElsewhere(t *testing.T) {
+	checkAlarmSet(t, edgeElsewhere, "far", map[string]bool{"refundDueCount": false, "secretFailuresCount": true})
+	all, _ := texts(t, edgeElsewhere.tmpl)
+	text := strings.Join(all, "\n")
+	for _, want := range []string{"Its alarms are in the metrics' own region", "Edge 5XX rate (%)", "Blocked requests by rule"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("dashboard has no %q", want)
+		}
+	}
+	if i, j := strings.Index(text, "## Edge"), strings.Index(text, "## Payments"); i > j {
+		t.Errorf("the edge segment does not come first")
+	}
+}
+
 func TestValidation(t *testing.T) {
 	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Invalid"), nil)
 	h := newHandles(stack)
@@ -460,9 +557,9 @@ func TestValidation(t *testing.T) {
 		{"Period under a minute", func(p *MonitoringProps) { p.Period = awscdk.Duration_Seconds(jsii.Number(5)) },
 			[]string{"Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got 5 s"}},
 		{"no segment", func(p *MonitoringProps) {
-			p.Api, p.Functions, p.Cache, p.Database, p.Payments = nil, nil, nil, nil, nil
+			p.Edge, p.Api, p.Functions, p.Cache, p.Database, p.Payments = nil, nil, nil, nil, nil, nil
 		},
-			[]string{"at least one of Api, Functions, Cache, Database and Payments is required"}},
+			[]string{"at least one of Edge, Api, Functions, Cache, Database and Payments is required"}},
 
 		{"Api.Stage", func(p *MonitoringProps) { p.Api.Stage = nil }, []string{"Api.Stage is required"}},
 		{"Api thresholds", func(p *MonitoringProps) {
@@ -511,6 +608,16 @@ func TestValidation(t *testing.T) {
 			"Database.FreeStorageGiB.Value must not be negative, got -5", "Database.RotationErrors.EvaluationPeriods must be at least 1, got -1"}},
 		{"Database.QueryP95Target", func(p *MonitoringProps) { p.Database.QueryP95Target = 0 },
 			[]string{"Database.QueryP95Target must be positive, got 0s"}},
+
+		{"Edge without a source", func(p *MonitoringProps) { p.Edge = &EdgeProps{} }, []string{"Edge needs a Distribution or a Firewall"}},
+		{"Edge thresholds and targets", func(p *MonitoringProps) {
+			p.Edge = edgeProps(false)
+			p.Edge.ErrorRate, p.Edge.Blocked, p.Edge.ErrorRateTarget, p.Edge.LatencyP95Target = Threshold{Value: 120, EvaluationPeriods: 1}, Threshold{}, 0, 0
+		}, []string{"Edge.ErrorRate.Value must be a percentage between 0 and 100, got 120", "Edge.ErrorRateTarget must be a percentage above 0 and at most 100, got 0",
+			"Edge.LatencyP95Target must be positive, got 0s", "Edge.Blocked is required"}},
+		{"Edge firewall alone needs no distribution targets", func(p *MonitoringProps) {
+			p.Edge = &EdgeProps{Firewall: acl{}, Blocked: Threshold{Value: -1, EvaluationPeriods: 1}}
+		}, []string{"Edge.Blocked.Value must not be negative, got -1"}},
 
 		{"Payments", func(p *MonitoringProps) {
 			p.Payments.RefundDueMetric, p.Payments.SecretFailuresMetric, p.Payments.RefundDue, p.Payments.SecretFailures = nil, nil, Threshold{}, Threshold{Value: -1, EvaluationPeriods: 1}
