@@ -24,11 +24,9 @@ import (
 // proxyEvent turns a request of the mix into the API Gateway proxy event
 // its function receives, as the REST API (and the local server) build it.
 func proxyEvent(req mix.Request) (events.APIGatewayProxyRequest, error) {
-	i := slices.IndexFunc(routes.Table, func(r routes.Route) bool {
-		return r.Function == req.Function && r.Method == req.Method
-	})
+	i := slices.IndexFunc(routes.Table, func(r routes.Route) bool { return r.Key() == req.Route })
 	if i < 0 {
-		return events.APIGatewayProxyRequest{}, fmt.Errorf("no route %s for %s", req.Method, req.Function)
+		return events.APIGatewayProxyRequest{}, fmt.Errorf("no route %q for %s", req.Route, req.Function)
 	}
 	rt := routes.Table[i]
 	u, err := url.Parse(req.Path)

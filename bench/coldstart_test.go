@@ -26,15 +26,20 @@ func TestProxyEvent(t *testing.T) {
 	if ev.Headers["Authorization"] != "Bearer tok" || ev.Body == "" || ev.PathParameters != nil {
 		t.Errorf("tap event = %+v", ev)
 	}
-	ev, err = proxyEvent(mix.Request{Function: routes.OrdersList, Method: "GET", Path: "/orders?page=2&fields=id"})
+	ev, err = proxyEvent(mix.Request{Function: routes.OrdersList, Route: "GET /orders", Method: "GET", Path: "/orders?page=2&fields=id"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev.QueryStringParameters["page"] != "2" || ev.MultiValueQueryStringParameters["fields"][0] != "id" || ev.Path != "/orders" {
 		t.Errorf("list event = %+v", ev)
 	}
-	if _, err := proxyEvent(mix.Request{Function: routes.MenusDaily, Method: "GET", Path: "/schools/x"}); err == nil {
+	if _, err := proxyEvent(mix.Request{Function: routes.MenusDaily, Route: mix.MenuRoute, Method: "GET", Path: "/schools/x"}); err == nil {
 		t.Error("a path that does not match its route")
+	}
+	// A function of several routes: each request names its own.
+	ev, err = proxyEvent(mix.MenuItemsRequest("0193-school"))
+	if err != nil || ev.Resource != "/schools/{schoolId}/menu-items" || ev.PathParameters["schoolId"] != "0193-school" {
+		t.Errorf("menu items event = %+v (%v)", ev, err)
 	}
 	if _, err := proxyEvent(mix.Request{Function: "nope", Method: "GET", Path: "/"}); err == nil {
 		t.Error("a function without a route")

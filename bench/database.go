@@ -19,6 +19,7 @@ import (
 	"github.com/hasivu/infra/bench/internal/mix"
 	"github.com/hasivu/infra/bench/internal/report"
 	"github.com/hasivu/infra/bench/internal/stats"
+	"github.com/hasivu/infra/lambda/analytics"
 	lambdaemf "github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/metrics"
@@ -148,6 +149,9 @@ func (b *dbBench) define() {
 	mns := &postgres.Menus{Pool: b.pool}
 	pays := &postgres.Payments{Pool: b.pool}
 	cards := &postgres.Cards{Pool: b.pool}
+	profiles := &postgres.Profiles{Pool: b.pool}
+	summaries := &postgres.Summaries{Pool: b.pool}
+	schoolVersions := postgres.CacheVersions{Pool: b.pool, Scope: postgres.SchoolVersions}
 	today, _ := time.Parse(time.DateOnly, b.d.Today)
 	orderDate, _ := time.Parse(time.DateOnly, b.d.OrderDate)
 	parent := func(i int) mix.Parent { return b.d.Parents[(i*7919)%len(b.d.Parents)] }
@@ -186,6 +190,28 @@ func (b *dbBench) define() {
 			_, err := ords.ListByUser(ctx, parent(i).UserID, page, 21)
 			return err
 		}},
+		{name: "orders.count", function: routes.OrdersList, call: func(ctx context.Context, i int) error {
+			_, err := ords.CountByUser(ctx, parent(i).UserID)
+			return err
+		}},
+		{name: "profiles.get", function: routes.Profile, call: func(ctx context.Context, i int) error {
+			_, err := profiles.Profile(ctx, parent(i).UserID)
+			return err
+		}},
+		{name: "cache_versions.read", function: routes.AnalyticsDaily, call: func(ctx context.Context, i int) error {
+			_, err := schoolVersions.Version(ctx, b.d.Schools[pick.Draw(b.rng)].ID)
+			return err
+		}},
+		{name: "analytics.daily", function: routes.AnalyticsDaily, call: func(ctx context.Context, i int) error {
+			// The mix's week to today, and every third call the longest
+			// range a summary may cover.
+			days := 7
+			if i%3 == 0 {
+				days = analytics.MaxDays
+			}
+			_, err := summaries.Daily(ctx, b.d.Schools[pick.Draw(b.rng)].ID, today.AddDate(0, 0, 1-days), today)
+			return err
+		}},
 		{name: "orders.by_idempotency_key", function: routes.OrdersCreate, call: func(ctx context.Context, i int) error {
 			_, _, err := ords.ByIdempotencyKey(ctx, parent(i).UserID, fmt.Sprintf("bench-db-%d", i))
 			return err
@@ -215,6 +241,10 @@ func (b *dbBench) define() {
 		{name: "menus.daily", function: routes.MenusDaily, call: func(ctx context.Context, i int) error {
 			d, _ := time.Parse(time.DateOnly, b.d.ViewDates[dates.Draw(b.rng)])
 			_, err := mns.Daily(ctx, b.d.Schools[pick.Draw(b.rng)].ID, d)
+			return err
+		}},
+		{name: "menus.items", function: routes.MenusDaily, call: func(ctx context.Context, i int) error {
+			_, err := mns.Catalogue(ctx, b.d.Schools[pick.Draw(b.rng)].ID)
 			return err
 		}},
 		{name: "payments.payable_order", function: routes.PaymentsCreateOrder, call: func(ctx context.Context, i int) error {

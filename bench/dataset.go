@@ -54,6 +54,10 @@ type manifest struct {
 		UserID   string `json:"userId"`
 		SchoolID string `json:"schoolId"`
 	} `json:"staff"`
+	Admins []struct {
+		UserID   string `json:"userId"`
+		SchoolID string `json:"schoolId"`
+	} `json:"admins"`
 	RFIDCards []struct {
 		CardNumber string `json:"cardNumber"`
 		SchoolID   string `json:"schoolId"`
@@ -71,6 +75,8 @@ func (m *manifest) check() error {
 		return errors.New("the manifest lists no schools, parents or menu dates")
 	case len(m.Staff) == 0 || m.Staff[0].UserID == "":
 		return errors.New("the manifest's staff have no user ids (seeded by an older generator)")
+	case len(m.Admins) != len(m.Schools):
+		return errors.New("the manifest lists no school administrators (seeded by an older generator)")
 	case len(m.UnpaidOrders) == 0 || m.UnpaidOrders[0].UserID == "":
 		return errors.New("the manifest's unpaid orders have no owners (seeded by an older generator)")
 	case len(m.RFIDCards) == 0:

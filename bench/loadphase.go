@@ -134,6 +134,26 @@ func cacheColdWarm(ctx context.Context, srv *server, r *load.Runner, g *mix.Gene
 	return out, nil
 }
 
+// routeLatencies is the recorded load's latency per route, in the order
+// of routes.
+func routeLatencies(results []load.Result, routes []string) []report.Latency {
+	rec := load.Select(results, func(r load.Result) bool { return r.Record })
+	var out []report.Latency
+	for _, route := range routes {
+		rs := load.Select(rec, func(r load.Result) bool { return r.Route == route })
+		l := report.Latency{Function: route, Client: stats.Summarize(load.Latencies(rs)), Requests: len(rs)}
+		for _, r := range rs {
+			if r.ServerError() {
+				l.ServerErrors++
+			} else if r.ClientFault() {
+				l.ClientFaults++
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // loadResults turns the mixed load's results and the functions' metrics
 // into the report's warm latency, API, cache and per-query figures.
 func loadResults(results []load.Result, windows []load.Window, stages []load.Stage, col *emf.Collector,

@@ -58,6 +58,7 @@ import (
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/ist"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
+	lambdaredis "github.com/hasivu/infra/lambda/redis"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
@@ -292,6 +293,12 @@ func (h *harness) run(ctx context.Context) int {
 	defer h.p.Close()
 
 	h.res.Expect = report.Expect{Stages: cfg.stages, Functions: routes.Deployed(), Routed: routes.Functions()}
+	for _, r := range routes.Table {
+		h.res.Expect.Routes = append(h.res.Expect.Routes, r.Key())
+	}
+	for _, k := range lambdaredis.Kinds {
+		h.res.Expect.CacheKinds = append(h.res.Expect.CacheKinds, k.Name)
+	}
 	h.meta()
 
 	var err error
@@ -564,7 +571,8 @@ func showSetting(ctx context.Context, c *pgx.Conn, name string) string {
 // menu items on the next school day from the database.
 func (h *harness) mixData(ctx context.Context) (mix.Data, error) {
 	m := h.m
-	d := mix.Data{Today: m.Today, Password: m.Password, MenuItems: map[string][]string{}, Staff: map[string]string{}}
+	d := mix.Data{Today: m.Today, Password: m.Password, MenuItems: map[string][]string{}, Staff: map[string]string{},
+		Admins: map[string]string{}}
 	for _, day := range m.MenuDates {
 		if day < m.Today {
 			continue
@@ -591,6 +599,9 @@ func (h *harness) mixData(ctx context.Context) (mix.Data, error) {
 	}
 	for _, s := range m.Staff {
 		d.Staff[s.SchoolID] = s.UserID
+	}
+	for _, a := range m.Admins {
+		d.Admins[a.SchoolID] = a.UserID
 	}
 	for _, c := range m.RFIDCards {
 		d.Cards = append(d.Cards, mix.Card{Number: c.CardNumber, SchoolID: c.SchoolID})
@@ -733,7 +744,7 @@ func (h *harness) coldStart(ctx context.Context) {
 			if err != nil {
 				return invocation{}, err
 			}
-			return apiInvocation(mix.Request{Function: fn, Method: "GET", Path: "/orders",
+			return apiInvocation(mix.Request{Function: fn, Route: mix.OrdersListRoute, Method: "GET", Path: "/orders",
 				Header: map[string][]string{"Authorization": {"Bearer " + t}}, Expect: []int{200}})
 		case routes.OrdersCreate:
 			p := parent(i)
@@ -750,6 +761,19 @@ func (h *harness) coldStart(ctx context.Context) {
 				d.OrderDate, items[:1]))
 		case routes.MenusDaily:
 			return apiInvocation(mix.MenuRequest(d.Schools[i%min(len(d.Schools), 20)].ID, d.ViewDates[i%len(d.ViewDates)]))
+		case routes.Profile:
+			t, err := h.sign(parent(i).UserID, "parent", "")
+			if err != nil {
+				return invocation{}, err
+			}
+			return apiInvocation(mix.ProfileRequest(t))
+		case routes.AnalyticsDaily:
+			school := d.Schools[i%min(len(d.Schools), 20)].ID
+			t, err := h.sign(d.Admins[school], "school_admin", school)
+			if err != nil {
+				return invocation{}, err
+			}
+			return apiInvocation(mix.AnalyticsRequest(t, school, d.Today, d.Today))
 		case routes.PaymentsCreateOrder:
 			o := h.coldUnpaid[i%len(h.coldUnpaid)]
 			t, err := h.sign(o.UserID, "parent", "")
@@ -894,6 +918,7 @@ func (h *harness) load(ctx context.Context) {
 	warm, api, cache, queries := loadResults(results, windows, stages, srv.EMF, routes.Functions())
 	if api.Requests > 0 {
 		h.res.Warm, h.res.API, h.underLoad = warm, api, queries
+		h.res.Routes = routeLatencies(results, h.res.Expect.Routes)
 		cache.ColdWarm = cw
 		h.res.Cache = cache
 		h.p.Log("mixed load: %d requests, p95 %s, error rate %s, cache hit rate %s (%d cards tapped)", api.Requests,

@@ -226,7 +226,7 @@ var badFiles = []badFile{
 		`config/x.yaml:32: api.cacheSizeGiB must be 0 (off) or a size API Gateway offers (0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237), got 2`},
 	{"unknown function", func(t *testing.T) string {
 		return strings.Replace(base, "rfid-verify-card:", "rfid-verify:", 1)
-	}, `config/x.yaml:30: unknown key "functions.each.rfid-verify" (keys in functions.each: auth-login, menus-daily, migrate, orders-create, orders-list, payments-create-order, payments-webhook, rfid-verify-card)`},
+	}, `config/x.yaml:30: unknown key "functions.each.rfid-verify" (keys in functions.each: analytics-daily, auth-login, menus-daily, migrate, orders-create, orders-list, payments-create-order, payments-webhook, profile, rfid-verify-card)`},
 	{"peak scaled to zero", func(t *testing.T) string {
 		return strings.Replace(base, "provisionedConcurrency: 1, maxProvisionedConcurrency: 4,", "", 1)
 	}, `config/x.yaml:30: functions.each.rfid-verify-card.provisionedConcurrency must be at least 1 when the function has peaks, got 0`},

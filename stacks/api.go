@@ -227,7 +227,7 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 	var apiRoutes []cachedapi.Route
 	for _, r := range routes.Table {
 		route := cachedapi.Route{
-			Method: r.Method, Path: r.Path, Handler: s.Functions[r.Function].Alias,
+			Method: r.Method, Path: r.Path, Handler: s.Functions[r.Function].Alias, Public: r.Public,
 			CacheKey: r.CacheKey, Query: r.Query, Headers: r.Headers, Body: jsonSchema(r.Body),
 		}
 		if r.CacheTTL > 0 && !r.Auth {
@@ -314,7 +314,7 @@ func api5xxAlarm(stack awscdk.Stack, env Env, s awsapigateway.Stage, r config.Ro
 // publicRoutes says why each route without a signed-in user needs none.
 var publicRoutes = map[string]string{
 	routes.AuthLogin:       "it is where a user signs in.",
-	routes.MenusDaily:      "a school's daily menu is public, and only a public answer may be served from the gateway cache.",
+	routes.MenusDaily:      "a school's daily menus and menu items are public, and only a public answer may be served from the gateway cache.",
 	routes.PaymentsWebhook: "Razorpay calls it; the function verifies Razorpay's HMAC signature and rejects a bad one with 401.",
 }
 
@@ -346,12 +346,17 @@ func jsonSchema(b *routes.Body) *awsapigateway.JsonSchema {
 		}
 		fields[name] = schema
 	}
-	return &awsapigateway.JsonSchema{
+	schema := &awsapigateway.JsonSchema{
 		Schema:     awsapigateway.JsonSchemaVersion_DRAFT4,
 		Type:       awsapigateway.JsonSchemaType_OBJECT,
-		Required:   jsii.Strings(b.Required...),
 		Properties: &fields,
 	}
+	// Draft 4 wants at least one name in required, or no required at all
+	// (a body whose fields are all optional, as a partial update's).
+	if len(b.Required) > 0 {
+		schema.Required = jsii.Strings(b.Required...)
+	}
+	return schema
 }
 
 // weeklyAt is a cron schedule at hh:mm on the given cron days.

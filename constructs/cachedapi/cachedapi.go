@@ -33,9 +33,16 @@ type Route struct {
 	// Handler answers the route through a Lambda proxy integration; pass
 	// an alias.
 	Handler awslambda.IFunction
+	// Public says the route's answer is the same for every caller, so a
+	// cache may serve it to callers it was not made for, and it lets every
+	// web origin read it: the handler answers
+	// Access-Control-Allow-Origin: *, and the route's resource answers
+	// the CORS preflight for any origin too. Default false: the preflight
+	// names CorsOrigins.
+	Public bool
 	// CacheTTL caches responses at the gateway for this long, when the
-	// API has a cache cluster; nil or zero means never. Only routes whose answer is the same for every caller
-	// may be cached: the key holds only CacheKey's parameters.
+	// API has a cache cluster; nil or zero means never. Only a Public
+	// route may be cached: the key holds only CacheKey's parameters.
 	CacheTTL awscdk.Duration
 	// CacheKey lists the parameters ("path.schoolId", "querystring.date")
 	// the cache key is made of.
@@ -168,6 +175,7 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 		CloudWatchRole:              jsii.Bool(true),
 		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	}
+	var anyOrigin *awsapigateway.CorsOptions
 	if len(p.CorsOrigins) > 0 {
 		rest.DefaultCorsPreflightOptions = &awsapigateway.CorsOptions{
 			AllowOrigins: jsii.Strings(p.CorsOrigins...),
@@ -175,9 +183,12 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 			AllowHeaders: jsii.Strings(p.CorsHeaders...),
 			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
 		}
+		o := *rest.DefaultCorsPreflightOptions
+		o.AllowOrigins = awsapigateway.Cors_ALL_ORIGINS()
+		anyOrigin = &o
 	}
 	a.Api = awsapigateway.NewRestApi(this, jsii.String("Api"), rest)
-	errorResponses(a.Api, p.CorsOrigins)
+	errorResponses(a.Api, len(p.CorsOrigins) > 0)
 
 	// One validator checks both bodies and required parameters.
 	var validator awsapigateway.RequestValidator
@@ -221,7 +232,7 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 			})
 			method.RequestModels = &map[string]awsapigateway.IModel{"application/json": model}
 		}
-		a.Methods[r.Method+" "+r.Path] = a.Api.Root().ResourceForPath(jsii.String(r.Path)).AddMethod(jsii.String(r.Method), integration, method)
+		a.Methods[r.Method+" "+r.Path] = resourceFor(a.Api, r, anyOrigin).AddMethod(jsii.String(r.Method), integration, method)
 	}
 	return a
 }
@@ -238,15 +249,37 @@ const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identi
 	`"error":"$context.error.message",` +
 	`"xrayTraceId":"$context.xrayTraceId","requestTime":"$context.requestTimeEpoch"}`
 
+// resourceFor returns the resource of r's path, creating what is
+// missing. A public route's resource (a leaf: validate sees to it) is
+// created with a CORS preflight for any origin (anyOrigin, when the API
+// has CORS), as its answers allow: the preflight of a resource the edge
+// may cache must not depend on the caller either. Resources above it,
+// and every other route's, keep the API's preflight.
+func resourceFor(api awsapigateway.RestApi, r Route, anyOrigin *awsapigateway.CorsOptions) awsapigateway.IResource {
+	if !r.Public || anyOrigin == nil {
+		return api.Root().ResourceForPath(jsii.String(r.Path))
+	}
+	parts := strings.Split(strings.Trim(r.Path, "/"), "/")
+	parent := api.Root().ResourceForPath(jsii.String("/" + strings.Join(parts[:len(parts)-1], "/")))
+	leaf := jsii.String(parts[len(parts)-1])
+	if res := parent.GetResource(leaf); res != nil {
+		return res // another public method of the same path made it
+	}
+	return parent.AddResource(leaf, &awsapigateway.ResourceOptions{DefaultCorsPreflightOptions: anyOrigin})
+}
+
 // errorResponses makes API Gateway's own errors (validation, throttling,
-// timeouts) JSON in the functions' error shape, with CORS headers so a
-// browser can read them.
-func errorResponses(api awsapigateway.RestApi, origins []string) {
+// timeouts) JSON in the functions' error shape, with a CORS header when
+// the API has origins, so that a browser can read them. A gateway
+// response is the API's, not a route's, and cannot echo the caller's
+// origin: it allows any origin, as public routes do (it tells nothing
+// but what went wrong, and carries no credentials), so that every
+// configured origin, not only the first, can read it, and the same
+// answer is right for every caller of a cache that keeps errors.
+func errorResponses(api awsapigateway.RestApi, cors bool) {
 	headers := map[string]*string{}
-	if len(origins) > 0 {
-		// A gateway response cannot echo one of several origins, so it
-		// names the first; the functions' own responses echo the caller's.
-		headers["Access-Control-Allow-Origin"] = jsii.String("'" + origins[0] + "'")
+	if cors {
+		headers["Access-Control-Allow-Origin"] = jsii.String("'*'")
 	}
 	for _, r := range []struct {
 		name, code, message string
@@ -346,6 +379,20 @@ func validate(p *CachedApiProps) error {
 		if r.CacheTTL != nil {
 			if s := *r.CacheTTL.ToSeconds(nil); s < 0 || s > 3600 {
 				add("route %s: CacheTTL must be at most 3600 s, got %s", key, strconv.FormatFloat(s, 'f', -1, 64))
+			} else if s > 0 && !r.Public {
+				add("route %s: a CacheTTL needs Public: a cached answer is served to every caller", key)
+			}
+		}
+		if r.Public && r.Path == "/" {
+			add("route %s: the root resource cannot be Public", key)
+		}
+		for _, o := range p.Routes {
+			switch {
+			case !r.Public:
+			case o.Path == r.Path && !o.Public:
+				add("route %s is Public but route %s %s on its resource is not: they would share its preflight", key, o.Method, o.Path)
+			case strings.HasPrefix(o.Path, r.Path+"/"):
+				add("route %s is Public but route %s %s lies under its resource: a public route's resource must be a leaf", key, o.Method, o.Path)
 			}
 		}
 	}

@@ -38,7 +38,7 @@ func handler(stack awscdk.Stack) awslambda.IFunction {
 // its own throttle, and a per-user one.
 func routes(fn awslambda.IFunction) []Route {
 	return []Route{
-		{Method: "GET", Path: "/items/{itemId}", Handler: fn, CacheTTL: awscdk.Duration_Minutes(jsii.Number(5)),
+		{Method: "GET", Path: "/items/{itemId}", Handler: fn, Public: true, CacheTTL: awscdk.Duration_Minutes(jsii.Number(5)),
 			CacheKey: []string{"path.itemId"}, Query: []string{"fields"}},
 		{Method: "POST", Path: "/items", Handler: fn, Headers: []string{"Idempotency-Key"}, Throttle: &Throttle{RateLimit: 5, BurstLimit: 10},
 			Body: &awsapigateway.JsonSchema{Type: awsapigateway.JsonSchemaType_OBJECT, Required: jsii.Strings("name")}},
@@ -180,13 +180,30 @@ func TestCachedApi(t *testing.T) {
 		})
 	})
 	check(t, "CORS preflight for the routes' methods", func() {
-		method(cached, "OPTIONS", "", map[string]interface{}{
+		for _, res := range []string{"", "me", "items"} {
+			method(cached, "OPTIONS", res, map[string]interface{}{
+				"Integration": map[string]interface{}{"IntegrationResponses": []interface{}{map[string]interface{}{
+					"ResponseParameters": map[string]interface{}{
+						"method.response.header.Access-Control-Allow-Origin":  "'https://shop.example'",
+						"method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS,POST'",
+						"method.response.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
+						"method.response.header.Vary":                         "'Origin'",
+					},
+				}}},
+			})
+		}
+	})
+	// The public route's preflight, like its answers, is the same for
+	// every caller: any origin, no Vary.
+	check(t, "CORS preflight of the public route for any origin", func() {
+		method(cached, "OPTIONS", "itemsitemId", map[string]interface{}{
 			"Integration": map[string]interface{}{"IntegrationResponses": []interface{}{map[string]interface{}{
-				"ResponseParameters": map[string]interface{}{
-					"method.response.header.Access-Control-Allow-Origin":  "'https://shop.example'",
+				"ResponseParameters": assertions.Match_ObjectEquals(&map[string]interface{}{
+					"method.response.header.Access-Control-Allow-Origin":  "'*'",
 					"method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS,POST'",
 					"method.response.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
-				},
+					"method.response.header.Access-Control-Max-Age":       "'3600'",
+				}),
 			}}},
 		})
 	})
@@ -197,7 +214,7 @@ func TestCachedApi(t *testing.T) {
 		check(t, "gateway response "+r.name, func() {
 			cached.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), map[string]interface{}{
 				"ResponseType":       r.code,
-				"ResponseParameters": map[string]interface{}{"gatewayresponse.header.Access-Control-Allow-Origin": "'https://shop.example'"},
+				"ResponseParameters": map[string]interface{}{"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
 				"ResponseTemplates":  map[string]interface{}{"application/json": assertions.Match_StringLikeRegexp(jsii.String(`^\{"error":\{"code":`))},
 			})
 		})
@@ -297,6 +314,15 @@ func TestValidation(t *testing.T) {
 				`route GET /items/{itemId}: cache key "itemId" must be path.<a path parameter>, querystring.<name> or header.<name>`}},
 		{"CacheTTL", func(p *CachedApiProps) { p.Routes[0].CacheTTL = awscdk.Duration_Hours(jsii.Number(2)) },
 			[]string{"route GET /items/{itemId}: CacheTTL must be at most 3600 s, got 7200"}},
+		{"CacheTTL on a route that is not public", func(p *CachedApiProps) { p.Routes[0].Public = false },
+			[]string{"route GET /items/{itemId}: a CacheTTL needs Public: a cached answer is served to every caller"}},
+		{"a public route sharing its resource", func(p *CachedApiProps) {
+			p.Routes = append(p.Routes, Route{Method: "DELETE", Path: "/items/{itemId}", Handler: fn})
+		}, []string{"route GET /items/{itemId} is Public but route DELETE /items/{itemId} on its resource is not: they would share its preflight"}},
+		{"a route under a public one", func(p *CachedApiProps) { p.Routes[2].Path = "/items/{itemId}/reviews" },
+			[]string{"route GET /items/{itemId} is Public but route GET /items/{itemId}/reviews lies under its resource: a public route's resource must be a leaf"}},
+		{"a public root", func(p *CachedApiProps) { p.Routes[2].Path, p.Routes[2].Public = "/", true },
+			[]string{"route GET /: the root resource cannot be Public"}},
 		{"several at once", func(p *CachedApiProps) {
 			p.Name, p.Throttle = nil, nil
 			p.Routes[1].Handler = nil

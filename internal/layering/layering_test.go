@@ -45,11 +45,13 @@ var cdk = under("github.com/aws/aws-cdk-go", "github.com/aws/constructs-go", "gi
 	"github.com/cdklabs", module+"/constructs", module+"/stacks", module+"/config")
 
 // domainMay is all a domain package may link beyond the standard library:
-// the module's dependency-free helpers, another domain package, and auth's
-// token and password libraries. An allow-list, so that a new or renamed
-// adapter (API Gateway events, pgx, go-redis, Razorpay) is caught too.
+// the module's dependency-free helpers (freshness: the rule of versioned
+// cache-aside), another domain package, and auth's token and password
+// libraries. An allow-list, so that a new or renamed adapter (API Gateway
+// events, pgx, go-redis, Razorpay) is caught too.
 var domainMay = under(module+"/lambda/apperr", module+"/lambda/ids", module+"/lambda/ist", module+"/lambda/plaintext",
-	module+"/lambda/auth", "github.com/golang-jwt/jwt/v5", "golang.org/x/crypto/bcrypt", "golang.org/x/crypto/blowfish")
+	module+"/lambda/freshness", module+"/lambda/auth", "github.com/golang-jwt/jwt/v5", "golang.org/x/crypto/bcrypt",
+	"golang.org/x/crypto/blowfish")
 
 // standard reports whether a package is the standard library's: its path
 // has no domain name.
@@ -69,7 +71,8 @@ var rules = []rule{
 	{"constructs import neither config, stacks nor lambda", under(module + "/constructs"),
 		under(module+"/config", module+"/stacks", module+"/lambda")},
 	{"domain packages import no adapter", in(module+"/lambda/orders", module+"/lambda/menus", module+"/lambda/payments",
-		module+"/lambda/rfid", module+"/lambda/auth"), func(dep string) bool { return !standard(dep) && !domainMay(dep) }},
+		module+"/lambda/rfid", module+"/lambda/auth", module+"/lambda/profiles", module+"/lambda/analytics",
+		module+"/lambda/freshness"), func(dep string) bool { return !standard(dep) && !domainMay(dep) }},
 }
 
 // violations lists, for the packages and their dependencies deps, every
@@ -130,6 +133,9 @@ func TestRulesCatchABreak(t *testing.T) {
 		{module + "/lambda/orders", "github.com/aws/aws-lambda-go/events"},
 		{module + "/lambda/menus", module + "/lambda/redis"},
 		{module + "/lambda/rfid", "github.com/jackc/pgx/v5"},
+		{module + "/lambda/profiles", module + "/lambda/redis"},
+		{module + "/lambda/analytics", module + "/lambda/postgres"},
+		{module + "/lambda/freshness", "github.com/redis/go-redis/v9"},
 	} {
 		if got := violations(map[string][]string{tc.pkg: {tc.dep}}); len(got) == 0 {
 			t.Errorf("%s depending on %s breaks no rule", tc.pkg, tc.dep)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/hasivu/infra/lambda/analytics"
+	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/emf"
 	"github.com/hasivu/infra/lambda/menus"
@@ -14,6 +16,8 @@ import (
 	"github.com/hasivu/infra/lambda/orders"
 	"github.com/hasivu/infra/lambda/payments"
 	"github.com/hasivu/infra/lambda/postgres"
+	"github.com/hasivu/infra/lambda/profiles"
+	"github.com/hasivu/infra/lambda/razorpay"
 	"github.com/hasivu/infra/lambda/redis"
 	"github.com/hasivu/infra/lambda/restapi"
 	"github.com/hasivu/infra/lambda/rfid"
@@ -36,22 +40,47 @@ func authLogin(d *Deps) restapi.Endpoint {
 }
 
 // OrdersService returns the orders service the orders functions run:
-// PostgreSQL behind versioned cached pages.
+// PostgreSQL behind versioned cached pages; a placed order retires its
+// school's cached summaries.
 func (d *Deps) OrdersService() *orders.Service {
-	return &orders.Service{Store: &postgres.Orders{Pool: d.Pool}, Cache: d.orderPages(), Now: d.Now}
+	return &orders.Service{Store: &postgres.Orders{Pool: d.Pool}, Cache: d.orderPages(), Schools: d.summaries(), Now: d.Now}
 }
 
 func (d *Deps) orderPages() redis.OrderPages {
 	return redis.OrderPages{Cache: d.Cache, Versions: &postgres.Orders{Pool: d.Pool}}
 }
 
+// summaries are the schools' cached summaries, at the version of each
+// school's (postgres.SchoolVersions), which the writes that change them
+// raise.
+func (d *Deps) summaries() redis.Versioned[analytics.Summary] {
+	return redis.Versioned[analytics.Summary]{Cache: d.Cache, Kind: redis.Analytics,
+		Versions: postgres.CacheVersions{Pool: d.Pool, Scope: postgres.SchoolVersions}}
+}
+
+// ProfilesService returns the profile service the profile functions run:
+// PostgreSQL behind profiles cached at each user's profile version.
+func (d *Deps) ProfilesService() *profiles.Service {
+	return &profiles.Service{Store: &postgres.Profiles{Pool: d.Pool}, Cache: redis.Versioned[profiles.Profile]{
+		Cache: d.Cache, Kind: redis.Profile, Versions: postgres.CacheVersions{Pool: d.Pool, Scope: postgres.ProfileVersions}}}
+}
+
+// AnalyticsService returns the analytics service analytics-daily runs.
+func (d *Deps) AnalyticsService() *analytics.Service {
+	return &analytics.Service{Store: &postgres.Summaries{Pool: d.Pool}, Cache: d.summaries()}
+}
+
 // ordersPage is the orders-list response: a page whose data may be cut
-// down to the requested fields.
+// down to the requested fields, and where it stands in the whole list.
 type ordersPage struct {
-	Data    json.RawMessage `json:"data"`
-	Page    int             `json:"page"`
-	Limit   int             `json:"limit"`
-	HasMore bool            `json:"hasMore"`
+	Data       json.RawMessage `json:"data"`
+	Page       int             `json:"page"`
+	Limit      int             `json:"limit"`
+	Total      int             `json:"total"`
+	TotalPages int             `json:"totalPages"`
+	HasNext    bool            `json:"hasNext"`
+	HasPrev    bool            `json:"hasPrev"`
+	HasMore    bool            `json:"hasMore"`
 }
 
 // ordersList serves GET /orders?page=&limit=&fields=.
@@ -78,7 +107,8 @@ func ordersList(d *Deps) restapi.Endpoint {
 		if err != nil {
 			return nil, fmt.Errorf("select fields: %w", err)
 		}
-		return restapi.OK(ordersPage{Data: data, Page: p.Page, Limit: p.Limit, HasMore: p.HasMore}), nil
+		return restapi.OK(ordersPage{Data: data, Page: p.Page, Limit: p.Limit, Total: p.Total, TotalPages: p.TotalPages,
+			HasNext: p.HasNext, HasPrev: p.HasPrev, HasMore: p.HasMore}), nil
 	}
 }
 
@@ -107,6 +137,15 @@ func ordersCreate(d *Deps) restapi.Endpoint {
 	}
 }
 
+// menuRoutes serves the menus-daily function's routes: a school's menu for a
+// day and its menu item catalogue, both public.
+func menuRoutes(d *Deps) restapi.Endpoint {
+	return byRoute(map[string]restapi.Endpoint{
+		"GET /schools/{schoolId}/menus/{date}": menusDaily(d),
+		"GET /schools/{schoolId}/menu-items":   menusItems(d),
+	})
+}
+
 // menusDaily serves GET /schools/{schoolId}/menus/{date}.
 func menusDaily(d *Deps) restapi.Endpoint {
 	svc := &menus.Service{Store: &postgres.Menus{Pool: d.Pool}, Cache: redis.Menus{Cache: d.Cache}}
@@ -117,6 +156,115 @@ func menusDaily(d *Deps) restapi.Endpoint {
 		}
 		return restapi.OK(m), nil
 	}
+}
+
+// menusItems serves GET /schools/{schoolId}/menu-items: the school's menu
+// item catalogue.
+func menusItems(d *Deps) restapi.Endpoint {
+	svc := &menus.Catalogues{Store: &postgres.Menus{Pool: d.Pool}, Cache: redis.Menus{Cache: d.Cache}}
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
+		c, err := svc.Get(ctx, r.PathParameters["schoolId"])
+		if err != nil {
+			return nil, err
+		}
+		return restapi.OK(c), nil
+	}
+}
+
+// profile serves the profile function's routes: GET and PATCH /me.
+func profile(d *Deps) restapi.Endpoint {
+	return byRoute(map[string]restapi.Endpoint{"GET /me": profileGet(d), "PATCH /me": profileUpdate(d)})
+}
+
+// profileGet serves GET /me: the caller's profile with their students.
+func profileGet(d *Deps) restapi.Endpoint {
+	svc := d.ProfilesService()
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
+		who, err := claims(r)
+		if err != nil {
+			return nil, err
+		}
+		p, err := svc.Get(ctx, who.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return restapi.OK(p), nil
+	}
+}
+
+// profileUpdate serves PATCH /me {"firstName","lastName","phone"}, each
+// optional: the caller's profile as it now is.
+func profileUpdate(d *Deps) restapi.Endpoint {
+	svc := d.ProfilesService()
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
+		who, err := claims(r)
+		if err != nil {
+			return nil, err
+		}
+		var c profiles.Change
+		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &c); err != nil {
+			return nil, err
+		}
+		p, err := svc.Update(ctx, who.UserID, c)
+		if err != nil {
+			return nil, err
+		}
+		return restapi.OK(p), nil
+	}
+}
+
+// paymentsMethods serves GET /payments/methods: the payment methods
+// Razorpay offers the platform's account, for the checkout. A cached
+// answer is served whatever Razorpay's state; without one, a Razorpay
+// outage or missing credentials answer 503.
+func paymentsMethods(d *Deps) restapi.Endpoint {
+	cache := redis.Methods{Cache: d.Cache}
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
+		if _, err := claims(r); err != nil {
+			return nil, err
+		}
+		rp, err := d.razorpay.get(ctx)
+		if err != nil {
+			secretFailed(ctx)
+			return nil, apperr.Wrap(apperr.Unavailable, err, "%s", noRazorpay)
+		}
+		svc := &payments.MethodsService{Cache: cache, KeyID: rp.KeyID,
+			Gateway: &razorpay.Client{BaseURL: d.razorpayBaseURL, KeyID: rp.KeyID, HTTP: d.httpClient}}
+		m, err := svc.Get(ctx)
+		if err != nil {
+			countRefusedKeys(ctx, err)
+			return nil, err
+		}
+		return restapi.OK(m), nil
+	}
+}
+
+// analyticsDaily serves GET /schools/{schoolId}/analytics?from=&to=: the
+// school's daily summary, for its staff.
+func analyticsDaily(d *Deps) restapi.Endpoint {
+	svc := d.AnalyticsService()
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
+		who, err := claims(r)
+		if err != nil {
+			return nil, err
+		}
+		from, _ := restapi.Query(&r.APIGatewayProxyRequest, "from")
+		to, _ := restapi.Query(&r.APIGatewayProxyRequest, "to")
+		sum, err := svc.Daily(ctx, who, r.PathParameters["schoolId"], from, to)
+		if err != nil {
+			return nil, err
+		}
+		return restapi.OK(sum), nil
+	}
+}
+
+// checkout serves the payments-create-order function's routes, which a
+// parent's checkout calls: the payment methods, then the payment order.
+func checkout(d *Deps) restapi.Endpoint {
+	return byRoute(map[string]restapi.Endpoint{
+		"GET /payments/methods": paymentsMethods(d),
+		"POST /payments/orders": paymentsCreateOrder(d),
+	})
 }
 
 // paymentsCreateOrder serves POST /payments/orders {"orderId"}: 201 with
@@ -150,11 +298,11 @@ func paymentsCreateOrder(d *Deps) restapi.Endpoint {
 // paymentsWebhook serves POST /payments/webhook from Razorpay: the
 // Razorpay adapter checks the delivery's signature and reads its event,
 // and the payments service applies it. A change to an order's payment
-// status raises its owner's order-list version in the cache before
-// Razorpay is answered. A capture owed back is counted as
+// status raises its owner's order-list version and its school's summary
+// version in the cache before Razorpay is answered. A capture owed back is counted as
 // metrics.PaymentsRefundDue, which an alarm watches, and logged.
 func paymentsWebhook(d *Deps) restapi.Endpoint {
-	pages := d.orderPages()
+	pages, schools := d.orderPages(), d.summaries()
 	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		body, err := restapi.Body(&r.APIGatewayProxyRequest)
 		if err != nil {
@@ -175,6 +323,9 @@ func paymentsWebhook(d *Deps) restapi.Endpoint {
 		if res.ListVersion > 0 {
 			pages.Changed(ctx, res.UserID, res.ListVersion)
 		}
+		if res.SchoolVersion > 0 {
+			schools.Changed(ctx, res.SchoolID, res.SchoolVersion)
+		}
 		switch res.Status {
 		case payments.RefundDue:
 			emf.FromContext(ctx).Add(metrics.PaymentsRefundDue, 1, metrics.DimReason, res.Reason)
@@ -186,9 +337,10 @@ func paymentsWebhook(d *Deps) restapi.Endpoint {
 	}
 }
 
-// rfidVerifyCard serves POST /rfid/verify {"cardNumber","readerId"}.
+// rfidVerifyCard serves POST /rfid/verify {"cardNumber","readerId"}: a
+// meal it records retires its school's cached summaries.
 func rfidVerifyCard(d *Deps) restapi.Endpoint {
-	svc := &rfid.Service{Store: &postgres.Cards{Pool: d.Pool}, Now: d.Now}
+	svc := &rfid.Service{Store: &postgres.Cards{Pool: d.Pool}, Schools: d.summaries(), Now: d.Now}
 	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		who, err := claims(r)
 		if err != nil {

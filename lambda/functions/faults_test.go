@@ -48,13 +48,35 @@ func TestRedisDown(t *testing.T) {
 	if r := f.call(routes.RFIDVerifyCard, request{method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`}); r.status != 200 {
 		t.Fatalf("rfid-verify-card: %d %s", r.status, r.raw)
 	}
+	admin := f.login("admin@test.example")
+	for i := range 2 {
+		for _, read := range []struct {
+			fn  string
+			req request
+		}{
+			{routes.Profile, request{method: "GET", token: token}},
+			{routes.MenusDaily, request{method: "GET", params: map[string]string{"schoolId": schoolID}}},
+			{routes.PaymentsCreateOrder, request{method: "GET", token: token}},
+			{routes.AnalyticsDaily, request{method: "GET", token: admin, params: map[string]string{"schoolId": schoolID},
+				query: map[string]string{"from": f.today, "to": f.today}}},
+		} {
+			if r := f.call(read.fn, read.req); r.status != 200 {
+				t.Fatalf("%s %s, read %d: %d %s", read.fn, read.req.method, i+1, r.status, r.raw)
+			}
+		}
+	}
+	if r := f.call(routes.Profile, request{method: "PATCH", token: token, body: `{"firstName":"Patricia"}`}); r.status != 200 ||
+		r.body["firstName"] != "Patricia" {
+		t.Fatalf("profile-update: %d %s", r.status, r.raw)
+	}
 	// Without fast-failing client settings go-redis spends ~1.7 s per call
 	// in retries; ten calls here would take many seconds.
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("with Redis down the calls took %s in all, want fast failure", d)
 	}
 	m := f.metrics.String()
-	for _, cache := range []string{`"Cache":"orders"`, `"Cache":"menu"`} {
+	for _, cache := range []string{`"Cache":"orders"`, `"Cache":"menu"`, `"Cache":"profile"`, `"Cache":"menu-items"`,
+		`"Cache":"payment-methods"`, `"Cache":"analytics"`} {
 		if !strings.Contains(m, cache) || !strings.Contains(m, `"CacheErrors":[`) {
 			t.Errorf("no CacheErrors recorded for %s", cache)
 		}
@@ -82,14 +104,31 @@ func TestDatabaseDown(t *testing.T) {
 		routes.PaymentsCreateOrder: {method: "POST", token: token, body: `{"orderId":"` + unknownID + `"}`},
 		routes.PaymentsWebhook:     {method: "POST", body: string(body), headers: map[string]string{"X-Razorpay-Signature": razorpaytest.Sign(body, webhookSecret)}},
 		routes.RFIDVerifyCard:      {method: "POST", token: staff, body: `{"cardNumber":"CARD0001"}`},
+		routes.Profile:             {method: "PATCH", token: token, body: `{"firstName":"Patricia"}`},
+		routes.AnalyticsDaily: {method: "GET", token: signedToken(t, adminID, "school_admin", schoolID),
+			params: map[string]string{"schoolId": schoolID}, query: map[string]string{"from": f.today, "to": f.today}},
 	} {
 		r := f.call(fn, req)
 		if r.status != 503 || r.errorCode() != "unavailable" {
 			t.Errorf("%s with the database down: %d %s, want 503 unavailable", fn, r.status, r.raw)
 		}
 	}
+	for fn, req := range map[string]request{
+		routes.Profile:    {method: "GET", token: token},
+		routes.MenusDaily: {method: "GET", params: map[string]string{"schoolId": schoolID}},
+	} {
+		if r := f.call(fn, req); r.status != 503 || r.errorCode() != "unavailable" {
+			t.Errorf("%s %s with the database down: %d %s, want 503 unavailable", fn, req.method, r.status, r.raw)
+		}
+	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("with the database down the calls took %s in all", d)
+	}
+	// The payment methods need no database beyond the account's standing,
+	// which a down database leaves to the token's signature: Razorpay
+	// answers.
+	if r := f.call(routes.PaymentsCreateOrder, request{method: "GET", token: token}); r.status != 200 {
+		t.Errorf("payments-methods with the database down: %d %s, want Razorpay's methods", r.status, r.raw)
 	}
 	// The real schema saw nothing.
 	if n := f.count(`SELECT count(*) FROM orders`) + f.count(`SELECT count(*) FROM payments`) + f.count(`SELECT count(*) FROM meal_verifications`); n != 0 {

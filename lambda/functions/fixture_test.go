@@ -39,6 +39,7 @@ const (
 	inactiveID    = "00000000-0000-4000-8000-000000000013"
 	staffID       = "00000000-0000-4000-8000-000000000014"
 	otherStaffID  = "00000000-0000-4000-8000-000000000015"
+	adminID       = "00000000-0000-4000-8000-000000000016"
 	studentID     = "00000000-0000-4000-8000-000000000021"
 	otherStudent  = "00000000-0000-4000-8000-000000000022"
 	lunchID       = "00000000-0000-4000-8000-000000000031"
@@ -230,8 +231,9 @@ func (f *fixture) seed() {
 		($2, 'other@test.example', $6, 'Olly', 'Other', 'parent', 'active', NULL),
 		($3, 'inactive@test.example', $6, 'Ina', 'Active', 'parent', 'inactive', NULL),
 		($4, 'kitchen@test.example', $6, 'Kay', 'Cook', 'kitchen_staff', 'active', $7),
-		($5, 'kitchen2@test.example', $6, 'Kim', 'Cook', 'kitchen_staff', 'active', $8)`,
-		parentID, otherParentID, inactiveID, staffID, otherStaffID, h, schoolID, otherSchoolID)
+		($5, 'kitchen2@test.example', $6, 'Kim', 'Cook', 'kitchen_staff', 'active', $8),
+		($9, 'admin@test.example', $6, 'Ada', 'Head', 'school_admin', 'active', $7)`,
+		parentID, otherParentID, inactiveID, staffID, otherStaffID, h, schoolID, otherSchoolID, adminID)
 	f.exec(`INSERT INTO students (id, school_id, parent_id, first_name, last_name, grade, section) VALUES
 		($1, $3, $4, 'Sam', 'Parent', '4', 'B'), ($2, $3, $5, 'Oz', 'Other', '5', 'A')`,
 		studentID, otherStudent, schoolID, parentID, otherParentID)

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +41,8 @@ import (
 // declared with its name in package routes (routes.NeedsOf), where the API
 // stack reads it too.
 type Function struct {
-	// HTTP builds the endpoint of a routed function.
+	// HTTP builds the endpoint of a routed function; one that serves
+	// several routes tells them apart by restapi.Request.Route (byRoute).
 	HTTP func(d *Deps) restapi.Endpoint
 	// Invoke builds the handler of a function invoked directly with a
 	// JSON payload (migrate).
@@ -53,10 +55,12 @@ var Table = map[string]Function{
 	routes.AuthLogin:           {HTTP: authLogin},
 	routes.OrdersList:          {HTTP: ordersList},
 	routes.OrdersCreate:        {HTTP: ordersCreate},
-	routes.MenusDaily:          {HTTP: menusDaily},
-	routes.PaymentsCreateOrder: {HTTP: paymentsCreateOrder},
+	routes.MenusDaily:          {HTTP: menuRoutes},
+	routes.PaymentsCreateOrder: {HTTP: checkout},
 	routes.PaymentsWebhook:     {HTTP: paymentsWebhook},
 	routes.RFIDVerifyCard:      {HTTP: rfidVerifyCard},
+	routes.Profile:             {HTTP: profile},
+	routes.AnalyticsDaily:      {HTTP: analyticsDaily},
 	routes.Migrate:             {Invoke: migrate},
 	routes.DeployCheck:         {Invoke: deployCheck},
 }
@@ -233,20 +237,61 @@ func Union(names ...string) routes.Needs {
 // APIHandler is the Lambda handler of a routed function.
 type APIHandler func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 
-// routeOf returns the route served by the function.
-func routeOf(name string) (routes.Route, bool) {
-	i := slices.IndexFunc(routes.Table, func(r routes.Route) bool { return r.Function == name })
-	if i < 0 {
-		return routes.Route{}, false
+// routeOf returns the route of the function's that req came by: the one
+// API Gateway names (Resource and method); failing that (a request built
+// by hand), the one with the request's method and path parameters; and
+// for a function of one route, that route. ok is false when none fits.
+func routeOf(served []routes.Route, req *events.APIGatewayProxyRequest) (routes.Route, bool) {
+	if len(served) == 1 {
+		return served[0], true
 	}
-	return routes.Table[i], true
+	for _, r := range served {
+		if r.Method == req.HTTPMethod && r.Path == req.Resource {
+			return r, true
+		}
+	}
+	for _, r := range served {
+		if r.Method == req.HTTPMethod && samePathParameters(r.Path, req.PathParameters) {
+			return r, true
+		}
+	}
+	return routes.Route{}, false
+}
+
+// samePathParameters reports whether params has exactly the parameters
+// of path.
+func samePathParameters(path string, params map[string]string) bool {
+	n := 0
+	for _, part := range strings.Split(path, "/") {
+		if name, ok := strings.CutPrefix(part, "{"); ok {
+			if _, ok := params[strings.TrimSuffix(name, "}")]; !ok {
+				return false
+			}
+			n++
+		}
+	}
+	return n == len(params)
+}
+
+// byRoute is the endpoint of a function that serves several routes: each
+// request goes to the endpoint of its route, by Route.
+func byRoute(endpoints map[string]restapi.Endpoint) restapi.Endpoint {
+	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
+		e, ok := endpoints[r.Route]
+		if !ok {
+			return nil, fmt.Errorf("no endpoint for route %q", r.Route)
+		}
+		return e(ctx, r)
+	}
 }
 
 // HTTP returns the API Gateway handler of the named routed function (which
 // answers the pre-traffic hook's deploycheck.Request with its health):
 // authentication when its route needs it, the endpoint, JSON encoding of
-// the answer or the coded error, and the invocation's metrics flushed as
-// EMF lines when it ends. Client faults are 4xx responses and server
+// the answer or the coded error, CORS headers as the route says (any
+// origin for a public route, whose answers caches share between callers;
+// the configured origins otherwise), and the invocation's metrics flushed
+// as EMF lines when it ends. Client faults are 4xx responses and server
 // faults 5xx responses, both with a nil error, so that API Gateway passes
 // our JSON through instead of a bare 502.
 func (d *Deps) HTTP(name string) (APIHandler, error) {
@@ -254,11 +299,11 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 	if !ok || f.HTTP == nil {
 		return nil, fmt.Errorf("%q is not a routed function", name)
 	}
-	route, ok := routeOf(name)
-	if !ok {
+	served := routes.Of(name)
+	if len(served) == 0 {
 		return nil, fmt.Errorf("function %q has no route in routes.Table", name)
 	}
-	if route.Auth && (d.Tokens == nil || d.Standing == nil) {
+	if slices.ContainsFunc(served, func(r routes.Route) bool { return r.Auth }) && (d.Tokens == nil || d.Standing == nil) {
 		return nil, fmt.Errorf("function %q needs a JWT key and the database", name)
 	}
 	endpoint := f.HTTP(d)
@@ -270,8 +315,19 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 		rec := emf.NewRecorder(d.Stage, name)
 		ctx = emf.NewContext(ctx, rec)
 		defer d.finish(ctx, rec, start)
-		resp := d.serve(ctx, endpoint, route.Auth, req)
-		restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+		route, ok := routeOf(served, &req)
+		if !ok {
+			// Only a request built by hand, not API Gateway's, can miss.
+			resp := restapi.Error(ctx, apperr.New(apperr.NotFound, "%s serves no route %s %s", name, req.HTTPMethod, req.Resource))
+			restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+			return resp, nil
+		}
+		resp := d.serve(ctx, endpoint, route, req)
+		if route.Public {
+			restapi.AllowAnyOrigin(&resp)
+		} else {
+			restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+		}
 		return resp, nil
 	}, nil
 }
@@ -279,9 +335,9 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 // serve authenticates the caller where the route needs one (a valid token
 // of an account still active) and runs the endpoint; every outcome,
 // failures included, is a response.
-func (d *Deps) serve(ctx context.Context, endpoint restapi.Endpoint, auth bool, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	r := &restapi.Request{APIGatewayProxyRequest: req}
-	if auth {
+func (d *Deps) serve(ctx context.Context, endpoint restapi.Endpoint, route routes.Route, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	r := &restapi.Request{APIGatewayProxyRequest: req, Route: route.Key()}
+	if route.Auth {
 		claims, err := restapi.Authenticate(&req, d.Tokens)
 		if err != nil {
 			return restapi.Error(ctx, err)

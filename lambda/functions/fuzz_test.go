@@ -578,3 +578,132 @@ func FuzzRFIDVerifyCard(f *testing.F) {
 		fx.serve(t, routes.RFIDVerifyCard, req(how, token, body, encoding))
 	})
 }
+
+// FuzzProfileGet fuzzes GET /me (the profile function): its bearer token,
+// which decides whose profile is read.
+func FuzzProfileGet(f *testing.F) {
+	fx := newFuzzFixture(f)
+	good := claims(parentID, "parent", "")
+	req := func(how uint8, token string) events.APIGatewayProxyRequest {
+		r := gatewayRequest("GET", "", 0)
+		r.Resource = "/me"
+		setAuthorization(&r, how, token)
+		return r
+	}
+	fx.reach(f, routes.Profile, req(3, good))
+	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token) })
+	for _, c := range []string{claims(staffID, "kitchen_staff", schoolID), claims(inactiveID, "parent", ""), claims(adminID, "admin", "")} {
+		f.Add(uint8(3), c)
+	}
+	f.Fuzz(func(t *testing.T, how uint8, token string) {
+		fx.serve(t, routes.Profile, req(how, token))
+	})
+}
+
+// FuzzProfileUpdate fuzzes PATCH /me (the profile function): its bearer
+// token and body.
+func FuzzProfileUpdate(f *testing.F) {
+	fx := newFuzzFixture(f)
+	good := claims(parentID, "parent", "")
+	body := `{"firstName":"Pat","lastName":"Parent","phone":"+919876543210"}`
+	req := func(how uint8, token, body string, encoding uint8) events.APIGatewayProxyRequest {
+		r := gatewayRequest("PATCH", body, encoding)
+		r.Resource = "/me"
+		setAuthorization(&r, how, token)
+		return r
+	}
+	fx.reach(f, routes.Profile, req(3, good, body, 0))
+	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, body, uint8(0)) })
+	f.Add(uint8(3), good, body, uint8(1))
+	f.Add(uint8(3), good, body, uint8(2))
+	for _, b := range append([]string{
+		`{"firstName":"Patricia"}`, `{"lastName":" Rao "}`, `{"phone":""}`, `{"phone":null}`, `{"firstName":null}`,
+		`{"firstName":""}`, `{"firstName":"` + strings.Repeat("é", 50) + `"}`, `{"firstName":"` + strings.Repeat("é", 51) + `"}`,
+		`{"firstName":"Pat\u0000"}`, "{\"firstName\":\"\xff\"}", `{"firstName":"\u202e"}`, `{"lastName":"` + noise(70_000) + `"}`,
+		`{"phone":"+1234567890123456"}`, `{"phone":"0000000000"}`, `{"phone":"+91 98765"}`, `{"phone":12345678901}`,
+		`{"firstName":"a","firstName":"b"}`, `{"role":"admin"}`, `{"email":"x@y.z"}`, `{"firstName":["Pat"]}`,
+	}, badJSON...) {
+		f.Add(uint8(3), good, b, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, how uint8, token, body string, encoding uint8) {
+		fx.serve(t, routes.Profile, req(how, token, body, encoding))
+	})
+}
+
+// FuzzMenusItems fuzzes GET /schools/{schoolId}/menu-items (the
+// menus-daily function): its path parameter and query string.
+func FuzzMenusItems(f *testing.F) {
+	fx := newFuzzFixture(f)
+	req := func(school, query string) events.APIGatewayProxyRequest {
+		r := gatewayRequest("GET", "", 0)
+		r.Resource = "/schools/{schoolId}/menu-items"
+		r.PathParameters = map[string]string{"schoolId": school}
+		setQuery(&r, query)
+		return r
+	}
+	fx.reach(f, routes.MenusDaily, req(schoolID, ""))
+	for _, s := range []string{schoolID, strings.ToUpper(schoolID), otherSchoolID, unknownID, "not-an-id", "", "\x00", schoolID + "\x00",
+		"\xff", strings.ReplaceAll(schoolID, "-", ""), "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz", strings.Repeat("a", 10_000)} {
+		f.Add(s, "")
+	}
+	f.Add(schoolID, "schoolId=x&fields=id")
+	f.Fuzz(func(t *testing.T, school, query string) {
+		fx.serve(t, routes.MenusDaily, req(school, query))
+	})
+}
+
+// FuzzPaymentsMethods fuzzes GET /payments/methods (the
+// payments-create-order function): its bearer token.
+func FuzzPaymentsMethods(f *testing.F) {
+	fx := newFuzzFixture(f)
+	good := claims(parentID, "parent", "")
+	req := func(how uint8, token string) events.APIGatewayProxyRequest {
+		r := gatewayRequest("GET", "", 0)
+		r.Resource = "/payments/methods"
+		setAuthorization(&r, how, token)
+		return r
+	}
+	fx.reach(f, routes.PaymentsCreateOrder, req(3, good))
+	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token) })
+	f.Fuzz(func(t *testing.T, how uint8, token string) {
+		fx.serve(t, routes.PaymentsCreateOrder, req(how, token))
+	})
+}
+
+// FuzzAnalyticsDaily fuzzes analytics-daily's bearer token, which
+// decides the caller's role and school, path parameter and query string.
+func FuzzAnalyticsDaily(f *testing.F) {
+	fx := newFuzzFixture(f)
+	good := claims(adminID, "school_admin", schoolID)
+	span := "from=" + fx.today + "&to=" + fx.tomorrow
+	req := func(how uint8, token, school, query string) events.APIGatewayProxyRequest {
+		r := gatewayRequest("GET", "", 0)
+		r.Resource = "/schools/{schoolId}/analytics"
+		setAuthorization(&r, how, token)
+		r.PathParameters = map[string]string{"schoolId": school}
+		setQuery(&r, query)
+		return r
+	}
+	fx.reach(f, routes.AnalyticsDaily, req(3, good, schoolID, span))
+	addTokenSeeds(good, func(how uint8, token string) { f.Add(how, token, schoolID, span) })
+	for _, c := range []string{
+		claims(staffID, "kitchen_staff", schoolID), claims(otherStaffID, "kitchen_staff", otherSchoolID), claims(parentID, "parent", ""),
+		claims(adminID, "admin", ""), claims(adminID, "school_admin", strings.ToUpper(schoolID)), claims(adminID, "school_admin", ""),
+	} {
+		f.Add(uint8(3), c, schoolID, span)
+	}
+	for _, s := range []string{strings.ToUpper(schoolID), otherSchoolID, unknownID, "not-an-id", "", "\x00", schoolID + "\x00"} {
+		f.Add(uint8(3), good, s, span)
+	}
+	for _, q := range []string{
+		"", "from=" + fx.today, "to=" + fx.today, "from=" + fx.tomorrow + "&to=" + fx.today, "from=0000-01-01&to=0000-01-31",
+		"from=9999-12-01&to=9999-12-31", "from=0001-01-01&to=9999-12-31", "from=1999-12-31&to=2000-01-31", "from=2026-02-30&to=2026-03-01",
+		"from=2026-03-01T00:00:00Z&to=2026-03-02", "from=%00&to=%00", "from=" + fx.today + "&from=2001-01-01&to=" + fx.today,
+		"from=-0001-01-01&to=0001-01-01", "from=+2026-03-01&to=2026-03-01",
+	} {
+		f.Add(uint8(3), good, schoolID, q)
+	}
+	f.Fuzz(func(t *testing.T, how uint8, token, school, query string) {
+		fx.serve(t, routes.AnalyticsDaily, req(how, token, school, query))
+	})
+}

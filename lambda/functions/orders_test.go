@@ -25,7 +25,8 @@ func TestOrdersList(t *testing.T) {
 		t.Fatalf("list: %d %s", r.status, r.raw)
 	}
 	data := r.body["data"].([]any)
-	if len(data) != 2 || r.body["hasMore"] != true || r.body["page"] != 1.0 || r.body["limit"] != 2.0 {
+	if len(data) != 2 || r.body["hasMore"] != true || r.body["page"] != 1.0 || r.body["limit"] != 2.0 ||
+		r.body["total"] != 3.0 || r.body["totalPages"] != 2.0 || r.body["hasNext"] != true || r.body["hasPrev"] != false {
 		t.Fatalf("page 1 = %s", r.raw)
 	}
 	first := data[0].(map[string]any)
@@ -41,7 +42,8 @@ func TestOrdersList(t *testing.T) {
 	}
 
 	r = f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"limit": "2", "page": "2"}})
-	if data := r.body["data"].([]any); len(data) != 1 || r.body["hasMore"] != false || data[0].(map[string]any)["id"] != ids[0] {
+	if data := r.body["data"].([]any); len(data) != 1 || r.body["hasMore"] != false || data[0].(map[string]any)["id"] != ids[0] ||
+		r.body["total"] != 3.0 || r.body["totalPages"] != 2.0 || r.body["hasNext"] != false || r.body["hasPrev"] != true {
 		t.Errorf("page 2 = %s", r.raw)
 	}
 	r = f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"page": "9"}})
@@ -51,7 +53,8 @@ func TestOrdersList(t *testing.T) {
 
 	// Sparse fields: exactly the named ones, in the struct's order.
 	r = f.call(routes.OrdersList, request{method: "GET", token: token, query: map[string]string{"fields": "status,id", "limit": "1"}})
-	if r.status != 200 || !strings.Contains(r.raw, `"data":[{"id":"`+ids[2]+`","status":"confirmed"}]`) {
+	if r.status != 200 || !strings.Contains(r.raw, `"data":[{"id":"`+ids[2]+`","status":"confirmed"}]`) ||
+		r.body["total"] != 3.0 || r.body["totalPages"] != 3.0 || r.body["hasNext"] != true {
 		t.Errorf("fields=status,id: %s", r.raw)
 	}
 

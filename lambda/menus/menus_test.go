@@ -128,3 +128,72 @@ func TestDailyKeepsTheStoresError(t *testing.T) {
 		t.Error("a failed read was cached")
 	}
 }
+
+// catalogues is an in-memory menus.CatalogueStore and CatalogueCache.
+type catalogues struct {
+	stored map[string]*menus.Catalogue
+	cached map[string]menus.Catalogue
+	reads  int
+	down   error
+}
+
+func (c *catalogues) Catalogue(_ context.Context, schoolID string) (*menus.Catalogue, error) {
+	c.reads++
+	if c.down != nil {
+		return nil, c.down
+	}
+	got, ok := c.stored[schoolID]
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "no school")
+	}
+	cp := *got
+	return &cp, nil
+}
+
+// catalogueCache adapts catalogues' cache side to menus.CatalogueCache.
+type catalogueCache struct{ c *catalogues }
+
+func (k catalogueCache) Catalogue(_ context.Context, schoolID string, dst *menus.Catalogue) bool {
+	got, ok := k.c.cached[schoolID]
+	if ok {
+		*dst = got
+	}
+	return ok
+}
+
+func (k catalogueCache) StoreCatalogue(_ context.Context, c *menus.Catalogue) {
+	k.c.cached[c.SchoolID] = *c
+}
+
+// TestCatalogueIsCacheAside: a school's catalogue is read once and then
+// served from the cache, whatever the case of its id; an invalid id
+// reaches neither; what the store does not find, or fails to read, is
+// not cached.
+func TestCatalogueIsCacheAside(t *testing.T) {
+	ctx := context.Background()
+	c := &catalogues{stored: map[string]*menus.Catalogue{school: {SchoolID: school, SchoolName: "Sunrise",
+		Items: []menus.Item{{ID: "i1", Name: "Idli"}}}}, cached: map[string]menus.Catalogue{}}
+	svc := &menus.Catalogues{Store: c, Cache: catalogueCache{c}}
+	for _, id := range []string{school, strings.ToUpper(school)} {
+		got, err := svc.Get(ctx, id)
+		if err != nil || got.SchoolName != "Sunrise" || len(got.Items) != 1 || c.reads != 1 {
+			t.Errorf("%s: %+v, %v after %d reads", id, got, err, c.reads)
+		}
+	}
+	if _, err := svc.Get(ctx, "sunrise"); apperr.As(err) == nil || apperr.As(err).Field != "schoolId" || c.reads != 1 {
+		t.Errorf("invalid id: %v after %d reads", err, c.reads)
+	}
+	unknown := "0191e2a4-7b1c-7c3d-8e4f-0000000000ff"
+	for range 2 {
+		if _, err := svc.Get(ctx, unknown); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("unknown school: %v", err)
+		}
+	}
+	c.down = apperr.New(apperr.Unavailable, "down")
+	if _, err := svc.Get(ctx, unknown); apperr.CodeOf(err) != apperr.Unavailable {
+		t.Errorf("store down: %v", err)
+	}
+	if c.reads != 4 || len(c.cached) != 1 {
+		t.Errorf("%d reads, %d cached, want every miss read and only the found catalogue cached", c.reads, len(c.cached))
+	}
+}

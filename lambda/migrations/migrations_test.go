@@ -114,6 +114,11 @@ func TestPlanIndexes(t *testing.T) {
 		"invoices_school_status_idx":           "(school_id, status)",
 		"invoices_status_due_idx":              "(status, due_date)",
 		"invoices_number_idx":                  "(invoice_number)",
+		"orders_school_date_totals_idx":        "(school_id, delivery_date) INCLUDE (status, payment_status, total_paise)",
+		"meal_verifications_school_date_idx":   "(school_id, service_date)",
+		"students_parent_idx":                  "(parent_id)",
+		"students_user_idx":                    "(user_id) WHERE (user_id IS NOT NULL)",
+		"menu_items_school_idx":                "(school_id)",
 	}
 	rows, err := pool.Query(context.Background(), `
 		SELECT indexname, substring(indexdef from '\((.*)$')

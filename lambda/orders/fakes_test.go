@@ -18,6 +18,8 @@ type store struct {
 	menus    map[string]*orders.MenuRecord
 	placed   []placed
 	versions map[string]int64
+	// schoolVersions are the schools' summary versions Insert raises.
+	schoolVersions map[string]int64
 	// history is each user's order list, newest first, for ListByUser.
 	history map[string][]orders.Order
 	// beforeInsert, when set, runs once as Insert starts: where a
@@ -49,6 +51,11 @@ func (s *store) ListByUser(_ context.Context, userID string, offset, limit int) 
 		return nil, nil
 	}
 	return slices.Clone(h[offset:min(len(h), offset+limit)]), nil
+}
+
+func (s *store) CountByUser(_ context.Context, userID string) (int, error) {
+	s.calls = append(s.calls, "CountByUser")
+	return len(s.history[userID]), nil
 }
 
 func (s *store) ByIdempotencyKey(_ context.Context, userID, key string) (*orders.Order, []byte, error) {
@@ -91,20 +98,21 @@ func (t *tx) Load(_ context.Context, studentID, schoolID string, date time.Time)
 	return st, t.s.menus[schoolID+"/"+date.Format(time.DateOnly)], nil
 }
 
-func (t *tx) Insert(_ context.Context, o *orders.Order, userID, key string, hash []byte) (int64, error) {
+func (t *tx) Insert(_ context.Context, o *orders.Order, userID, key string, hash []byte) (orders.Bumped, error) {
 	if f := t.s.beforeInsert; f != nil {
 		t.s.beforeInsert = nil
 		f()
 	}
 	for _, p := range t.s.placed {
 		if p.userID == userID && p.key == key {
-			return 0, nil
+			return orders.Bumped{}, nil
 		}
 	}
 	o.ID = fmt.Sprintf("00000000-0000-4000-8000-%012d", len(t.s.placed)+1)
 	o.CreatedAt = time.Date(2026, 3, 1, 19, 0, 0, 0, time.UTC)
 	t.pending = append(t.pending, placed{userID: userID, key: key, hash: hash, order: *o})
-	return t.s.versions[userID] + 1, nil
+	t.s.schoolVersions[o.SchoolID]++
+	return orders.Bumped{List: t.s.versions[userID] + 1, School: t.s.schoolVersions[o.SchoolID]}, nil
 }
 
 // pageCache is an in-memory orders.PageCache: pages kept with the
@@ -146,4 +154,12 @@ func (c *pageCache) StorePage(_ context.Context, userID string, v orders.Version
 func (c *pageCache) Changed(_ context.Context, userID string, version int64) {
 	c.changed = append(c.changed, fmt.Sprintf("%s@%d", userID, version))
 	c.versions[userID] = max(c.versions[userID], version)
+}
+
+// changes is an in-memory freshness.Changes: it lists what it was told,
+// as "scope@version".
+type changes struct{ told []string }
+
+func (c *changes) Changed(_ context.Context, scope string, version int64) {
+	c.told = append(c.told, fmt.Sprintf("%s@%d", scope, version))
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hasivu/infra/lambda/apperr"
+	"github.com/hasivu/infra/lambda/freshness"
 	"github.com/hasivu/infra/lambda/ids"
 	"github.com/hasivu/infra/lambda/ist"
 	"github.com/hasivu/infra/lambda/plaintext"
@@ -62,12 +63,21 @@ type Item struct {
 	UnitPricePaise int64  `json:"unitPricePaise"`
 }
 
-// Page is one page of a user's order history, newest first.
+// Page is one page of a user's order history, newest first, with where
+// it stands in the whole history: the plan's pagination answer.
 type Page struct {
-	Orders  []Order `json:"data"`
-	Page    int     `json:"page"`
-	Limit   int     `json:"limit"`
-	HasMore bool    `json:"hasMore"`
+	Orders []Order `json:"data"`
+	Page   int     `json:"page"`
+	Limit  int     `json:"limit"`
+	// Total is the number of the user's orders, TotalPages the pages of
+	// Limit they fill.
+	Total      int  `json:"total"`
+	TotalPages int  `json:"totalPages"`
+	HasNext    bool `json:"hasNext"`
+	HasPrev    bool `json:"hasPrev"`
+	// HasMore is HasNext under the name the first release answered with,
+	// kept for the clients built against it.
+	HasMore bool `json:"hasMore"`
 }
 
 // NewOrder is a request to place an order.
@@ -114,6 +124,9 @@ type Store interface {
 	// skipping offset, each with its items and student. Errors:
 	// Unavailable.
 	ListByUser(ctx context.Context, userID string, offset, limit int) ([]Order, error)
+	// CountByUser returns how many orders the user has. Errors:
+	// Unavailable.
+	CountByUser(ctx context.Context, userID string) (int, error)
 	// ByIdempotencyKey returns the user's order placed with key and the
 	// hash of its request, or a nil order. Errors: Unavailable.
 	ByIdempotencyKey(ctx context.Context, userID, key string) (*Order, []byte, error)
@@ -129,21 +142,30 @@ type Tx interface {
 	// school does not exist), in one round trip.
 	Load(ctx context.Context, studentID, schoolID string, date time.Time) (*StudentRecord, *MenuRecord, error)
 	// Insert stores o with its items, setting o.ID and o.CreatedAt, and
-	// bumps the user's order-list version, returning the new one. It
-	// returns 0 without storing anything if the user already has an order
+	// bumps the user's order-list version and the school's summary version
+	// (package analytics), returning the new ones. It returns zero
+	// versions without storing anything if the user already has an order
 	// with the idempotency key.
-	Insert(ctx context.Context, o *Order, userID, key string, requestHash []byte) (int64, error)
+	Insert(ctx context.Context, o *Order, userID, key string, requestHash []byte) (Bumped, error)
+}
+
+// Bumped are the versions a placed order raised (package freshness).
+type Bumped struct {
+	// List is the user's order-list version.
+	List int64
+	// School is the version of the school's summaries.
+	School int64
 }
 
 // Version is the order-list version of a user a page was read at. Every
 // write that changes what a user's list shows raises it, in the write's
 // transaction; a page is served only at the version it was read at, so no
-// page read before a write is served after it.
-type Version int64
+// page read before a write is served after it (package freshness).
+type Version = freshness.Version
 
 // NoVersion means the version could not be learnt: the page read next is
 // not cached.
-const NoVersion Version = -1
+const NoVersion = freshness.Unknown
 
 // PageCache caches pages of order history per user and version.
 type PageCache interface {
@@ -163,12 +185,17 @@ type PageCache interface {
 type Service struct {
 	Store Store
 	Cache PageCache
+	// Schools hears that a placed order changed its school's summaries
+	// (package analytics), by school id.
+	Schools freshness.Changes
 	// Now returns the current time; tests move it.
 	Now func() time.Time
 }
 
-// List returns one page of the user's order history. page starts at 1;
-// limit is 1 to MaxPageSize. Errors: Invalid, Unavailable.
+// List returns one page of the user's order history with the count of
+// the whole of it, cached together under the user's order-list version.
+// page starts at 1; limit is 1 to MaxPageSize. A page past the end is
+// empty and costs the count only. Errors: Invalid, Unavailable.
 func (s *Service) List(ctx context.Context, userID string, page, limit int) (*Page, error) {
 	if page < 1 || page > MaxPage {
 		return nil, apperr.Field("page", "page must be between 1 and %d", MaxPage)
@@ -181,16 +208,21 @@ func (s *Service) List(ctx context.Context, userID string, page, limit int) (*Pa
 	if hit {
 		return &p, nil
 	}
-	list, err := s.Store.ListByUser(ctx, userID, (page-1)*limit, limit+1)
+	total, err := s.Store.CountByUser(ctx, userID)
 	if err != nil {
-		return nil, fmt.Errorf("list orders of user %s: %w", userID, err)
+		return nil, fmt.Errorf("count orders of user %s: %w", userID, err)
 	}
-	p = Page{Orders: list, Page: page, Limit: limit}
-	if len(list) > limit {
-		p.Orders, p.HasMore = list[:limit], true
-	}
-	if p.Orders == nil {
-		p.Orders = []Order{}
+	p = Page{Orders: []Order{}, Page: page, Limit: limit, Total: total, TotalPages: (total + limit - 1) / limit,
+		HasNext: page*limit < total, HasPrev: page > 1}
+	p.HasMore = p.HasNext
+	if offset := (page - 1) * limit; offset < total {
+		list, err := s.Store.ListByUser(ctx, userID, offset, limit)
+		if err != nil {
+			return nil, fmt.Errorf("list orders of user %s: %w", userID, err)
+		}
+		if list != nil {
+			p.Orders = list
+		}
 	}
 	s.Cache.StorePage(ctx, userID, v, page, limit, &p)
 	return &p, nil
@@ -215,7 +247,7 @@ func (s *Service) Create(ctx context.Context, userID, key string, req NewOrder) 
 	}
 
 	var placed *Order
-	var version int64
+	var version Bumped
 	err = s.Store.InTx(ctx, func(tx Tx) error {
 		st, menu, err := tx.Load(ctx, req.StudentID, req.SchoolID, date)
 		if err != nil {
@@ -234,7 +266,7 @@ func (s *Service) Create(ctx context.Context, userID, key string, req NewOrder) 
 	if err != nil {
 		return nil, false, err
 	}
-	if version == 0 {
+	if version.List == 0 {
 		// A concurrent request with the same key won the race.
 		o, h, err := s.Store.ByIdempotencyKey(ctx, userID, key)
 		if err != nil {
@@ -245,7 +277,10 @@ func (s *Service) Create(ctx context.Context, userID, key string, req NewOrder) 
 		}
 		return replay(o, h, hash)
 	}
-	s.Cache.Changed(ctx, userID, version)
+	s.Cache.Changed(ctx, userID, version.List)
+	if s.Schools != nil {
+		s.Schools.Changed(ctx, placed.SchoolID, version.School)
+	}
 	return placed, true, nil
 }
 

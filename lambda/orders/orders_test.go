@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,12 +42,13 @@ func newService() (*orders.Service, *store, *pageCache) {
 		students: map[string]*orders.StudentRecord{student: {
 			Student:  orders.Student{ID: student, FirstName: "Asha", LastName: "Rao", Grade: "4", Section: "B"},
 			ParentID: parent, SchoolID: school, Active: true}},
-		menus:    map[string]*orders.MenuRecord{school + "/" + today: menu, school + "/2026-04-01": menu},
-		versions: map[string]int64{},
-		history:  map[string][]orders.Order{},
+		menus:          map[string]*orders.MenuRecord{school + "/" + today: menu, school + "/2026-04-01": menu},
+		versions:       map[string]int64{},
+		schoolVersions: map[string]int64{},
+		history:        map[string][]orders.Order{},
 	}
 	c := &pageCache{versions: map[string]int64{}, pages: map[string]cachedPage{}}
-	return &orders.Service{Store: st, Cache: c, Now: func() time.Time { return now }}, st, c
+	return &orders.Service{Store: st, Cache: c, Schools: &changes{}, Now: func() time.Time { return now }}, st, c
 }
 
 func request() orders.NewOrder {
@@ -142,6 +144,10 @@ func TestCreatePricesFromTheMenu(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cache.changed, []string{parent + "@1"}) {
 		t.Errorf("cache told %v, want %s@1", cache.changed, parent)
+	}
+	// The school's summaries learn of it too, before it is answered.
+	if got := svc.Schools.(*changes).told; !reflect.DeepEqual(got, []string{school + "@1"}) {
+		t.Errorf("school summaries told %v, want %s@1", got, school)
 	}
 }
 
@@ -275,23 +281,27 @@ func TestListValidatesThePage(t *testing.T) {
 	}
 }
 
-// TestListPages: a page reads one row more than it shows, to know whether
-// another follows, and an empty page is an empty list, not null.
+// TestListPages: a page says where it stands in the whole history (the
+// plan's total, totalPages, hasNext, hasPrev) from one count, a page past
+// the end is an empty list, not null, and costs no list read.
 func TestListPages(t *testing.T) {
 	svc, st, _ := newService()
 	for i := range 5 {
 		st.history[parent] = append(st.history[parent], orders.Order{ID: fmt.Sprint(i)})
 	}
 	for _, tc := range []struct {
-		page, limit int
-		ids         []string
-		more        bool
+		page, limit     int
+		ids             []string
+		pages           int
+		hasNext, hasPre bool
+		read            bool
 	}{
-		{1, 2, []string{"0", "1"}, true},
-		{2, 2, []string{"2", "3"}, true},
-		{3, 2, []string{"4"}, false},
-		{4, 2, []string{}, false},
-		{1, 5, []string{"0", "1", "2", "3", "4"}, false},
+		{1, 2, []string{"0", "1"}, 3, true, false, true},
+		{2, 2, []string{"2", "3"}, 3, true, true, true},
+		{3, 2, []string{"4"}, 3, false, true, true},
+		{4, 2, []string{}, 3, false, true, false},
+		{1, 5, []string{"0", "1", "2", "3", "4"}, 1, false, false, true},
+		{1, 6, []string{"0", "1", "2", "3", "4"}, 1, false, false, true},
 	} {
 		st.lists = nil
 		p, err := svc.List(context.Background(), parent, tc.page, tc.limit)
@@ -302,12 +312,27 @@ func TestListPages(t *testing.T) {
 		for _, o := range p.Orders {
 			ids = append(ids, o.ID)
 		}
-		if p.Orders == nil || !reflect.DeepEqual(ids, tc.ids) || p.HasMore != tc.more || p.Page != tc.page || p.Limit != tc.limit {
-			t.Errorf("page %d limit %d: %+v, want %v more %v", tc.page, tc.limit, p, tc.ids, tc.more)
+		if p.Orders == nil || !reflect.DeepEqual(ids, tc.ids) || p.Page != tc.page || p.Limit != tc.limit || p.Total != 5 ||
+			p.TotalPages != tc.pages || p.HasNext != tc.hasNext || p.HasMore != tc.hasNext || p.HasPrev != tc.hasPre {
+			t.Errorf("page %d limit %d: %+v, want %v of 5 in %d pages, next %v, previous %v", tc.page, tc.limit, p, tc.ids,
+				tc.pages, tc.hasNext, tc.hasPre)
 		}
-		if want := [][2]int{{(tc.page - 1) * tc.limit, tc.limit + 1}}; !reflect.DeepEqual(st.lists, want) {
+		var want [][2]int
+		if tc.read {
+			want = [][2]int{{(tc.page - 1) * tc.limit, tc.limit}}
+		}
+		if !reflect.DeepEqual(st.lists, want) {
 			t.Errorf("page %d limit %d: store asked for %v, want %v", tc.page, tc.limit, st.lists, want)
 		}
+	}
+	// No history: no pages, nothing before or after, one count.
+	st.calls = nil
+	p, err := svc.List(context.Background(), "0191e2a4-7b1c-7c3d-8e4f-0000000000ff", 1, 20)
+	if err != nil || p.Total != 0 || p.TotalPages != 0 || p.HasNext || p.HasPrev || p.Orders == nil || len(p.Orders) != 0 {
+		t.Errorf("empty history: %+v (%v)", p, err)
+	}
+	if !reflect.DeepEqual(st.calls, []string{"CountByUser"}) {
+		t.Errorf("empty history: store calls %v, want the count only", st.calls)
 	}
 }
 
@@ -318,11 +343,11 @@ func TestListServesCachedPagesUntilAWrite(t *testing.T) {
 	svc, st, _ := newService()
 	list := func() int {
 		t.Helper()
-		before := len(st.lists)
+		before := len(st.calls)
 		if _, err := svc.List(ctx, parent, 1, 20); err != nil {
 			t.Fatal(err)
 		}
-		return len(st.lists) - before
+		return len(slices.DeleteFunc(slices.Clone(st.calls[before:]), func(c string) bool { return c != "CountByUser" }))
 	}
 	if n := list(); n != 1 {
 		t.Errorf("first read: %d store reads, want 1", n)

@@ -55,7 +55,9 @@
 //	paid   → refunded  the payment that settled it is refunded in full
 //
 // Every change of an order's payment status also bumps its owner's order
-// list version (Applied.ListVersion), which retires their cached pages.
+// list version (Applied.ListVersion), which retires their cached pages,
+// and the version of its school's summaries (Applied.SchoolVersion, see
+// package analytics), which retires the school's cached summaries.
 package payments
 
 import (

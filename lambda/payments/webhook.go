@@ -84,6 +84,11 @@ type Applied struct {
 	// ListVersion is the owner's order-list version after this change, or
 	// zero if the order list did not change.
 	ListVersion int64
+	// SchoolID is the order's school and SchoolVersion the version of
+	// its summaries (package analytics) after this change, zero if they
+	// did not change.
+	SchoolID      string
+	SchoolVersion int64
 }
 
 // Target is what a capture applies to, as read under its order's lock.
@@ -138,6 +143,10 @@ type WebhookResult struct {
 	// after the change (zero: no change).
 	UserID      string `json:"-"`
 	ListVersion int64  `json:"-"`
+	// SchoolID is the order's school, and SchoolVersion the version of
+	// its summaries after the change (zero: no change).
+	SchoolID      string `json:"-"`
+	SchoolVersion int64  `json:"-"`
 }
 
 // EventKind is what a webhook event reports.
@@ -207,5 +216,5 @@ func (s *Service) Apply(ctx context.Context, ev Event) (*WebhookResult, error) {
 		return &WebhookResult{Status: Ignored}, nil
 	}
 	return &WebhookResult{Status: applied.Outcome, Reason: applied.RefundReason, UserID: applied.UserID,
-		ListVersion: applied.ListVersion}, nil
+		ListVersion: applied.ListVersion, SchoolID: applied.SchoolID, SchoolVersion: applied.SchoolVersion}, nil
 }

@@ -118,6 +118,18 @@ func (s *Orders) ListByUser(ctx context.Context, userID string, offset, limit in
 	return list, nil
 }
 
+// CountByUser implements orders.Store: an index-only scan of the user's
+// entries in orders_user_created_idx, which a parent has a few dozen of
+// a term, whatever the size of the table.
+func (s *Orders) CountByUser(ctx context.Context, userID string) (int, error) {
+	defer observe(ctx, "orders.count", time.Now())
+	var n int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE user_id = $1`, userID).Scan(&n); err != nil {
+		return 0, classify(err, "count orders")
+	}
+	return n, nil
+}
+
 // ByIdempotencyKey implements orders.Store.
 func (s *Orders) ByIdempotencyKey(ctx context.Context, userID, key string) (*orders.Order, []byte, error) {
 	defer observe(ctx, "orders.by_idempotency_key", time.Now())
@@ -214,10 +226,10 @@ func (t *orderTx) Load(ctx context.Context, studentID, schoolID string, date tim
 	return stp, menu, nil
 }
 
-// Insert implements orders.Tx: the order, its items and the user's
-// order-list version in one statement, the version raised only when the
-// order was inserted.
-func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key string, hash []byte) (int64, error) {
+// Insert implements orders.Tx: the order, its items, the user's
+// order-list version and the school's summary version in one statement,
+// the versions raised only when the order was inserted.
+func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key string, hash []byte) (orders.Bumped, error) {
 	defer observe(ctx, "orders.insert", time.Now())
 	itemIDs := make([]string, len(o.Items))
 	qty := make([]int32, len(o.Items))
@@ -225,7 +237,7 @@ func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key strin
 	for i, it := range o.Items {
 		itemIDs[i], qty[i], price[i] = it.MenuItemID, int32(it.Quantity), it.UnitPricePaise
 	}
-	var version int64
+	var bumped orders.Bumped
 	err := t.tx.QueryRow(ctx, `
 		WITH o AS (
 			INSERT INTO orders (user_id, student_id, school_id, delivery_date, total_paise, currency, idempotency_key, request_hash)
@@ -239,18 +251,22 @@ func (t *orderTx) Insert(ctx context.Context, o *orders.Order, userID, key strin
 		v AS (
 			INSERT INTO order_list_versions (user_id, version) SELECT $1, 1 FROM o
 			ON CONFLICT (user_id) DO UPDATE SET version = order_list_versions.version + 1
+			RETURNING version),
+		sv AS (
+			INSERT INTO cache_versions (scope, id, version) SELECT $12, $3, 1 FROM o
+			ON CONFLICT (scope, id) DO UPDATE SET version = cache_versions.version + 1
 			RETURNING version)
-		SELECT o.id::text, o.created_at, v.version FROM o, v`,
+		SELECT o.id::text, o.created_at, v.version, sv.version FROM o, v, sv`,
 		userID, o.Student.ID, o.SchoolID, o.DeliveryDate, o.TotalPaise, o.Currency, key, hash,
-		itemIDs, qty, price).Scan(&o.ID, &o.CreatedAt, &version)
+		itemIDs, qty, price, SchoolVersions).Scan(&o.ID, &o.CreatedAt, &bumped.List, &bumped.School)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
+		return orders.Bumped{}, nil
 	}
 	if err != nil {
-		return 0, classify(err, "insert order")
+		return orders.Bumped{}, classify(err, "insert order")
 	}
 	o.CreatedAt = o.CreatedAt.UTC()
-	return version, nil
+	return bumped, nil
 }
 
 // OrderListVersion implements cache.ListVersions: a primary-key read, 0
@@ -318,6 +334,31 @@ func (s *Menus) Daily(ctx context.Context, schoolID string, date time.Time) (*me
 		return nil, apperr.New(apperr.NotFound, "school %s has no menu for %s", schoolID, m.Date)
 	}
 	return m, nil
+}
+
+var _ menus.CatalogueStore = (*Menus)(nil)
+
+// Catalogue implements menus.CatalogueStore: the school and its items
+// through menu_items' school_id, in one round trip (a school has a few
+// dozen items).
+func (s *Menus) Catalogue(ctx context.Context, schoolID string) (*menus.Catalogue, error) {
+	defer observe(ctx, "menus.items", time.Now())
+	c := &menus.Catalogue{SchoolID: schoolID}
+	err := s.Pool.QueryRow(ctx, `
+		SELECT sc.name, (
+			SELECT coalesce(json_agg(json_build_object(
+			        'id', mi.id, 'name', mi.name, 'description', mi.description, 'category', mi.category,
+			        'pricePaise', mi.price_paise, 'vegetarian', mi.is_vegetarian, 'allergens', mi.allergens,
+			        'available', mi.is_available) ORDER BY mi.category, mi.name, mi.id), '[]')
+			FROM menu_items mi WHERE mi.school_id = sc.id)
+		FROM schools sc WHERE sc.id = $1`, schoolID).Scan(&c.SchoolName, &c.Items)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "school %s not found", schoolID)
+	}
+	if err != nil {
+		return nil, classify(err, "load menu items")
+	}
+	return c, nil
 }
 
 // Payments adapts the payment tables to payments.Store.
@@ -525,14 +566,13 @@ func (s *Payments) ApplyCapture(ctx context.Context, p payments.Captured) (*paym
 		if v.Outcome != payments.Paid {
 			return nil
 		}
-		res.ListVersion, err = changeOrder(ctx, tx, userID,
+		return changeOrder(ctx, tx, res, userID, po.OrderID,
 			statement{`UPDATE payment_orders SET status = 'superseded', updated_at = now()
 				WHERE order_id = $1 AND status = 'created' AND id <> $2`, []any{po.OrderID, po.ID}},
 			statement{`UPDATE payment_orders SET status = 'paid', updated_at = now() WHERE id = $1`, []any{po.ID}},
 			statement{`UPDATE orders SET payment_status = 'paid', updated_at = now(),
 				       status = CASE WHEN status = 'pending' THEN 'confirmed' ELSE status END
 				WHERE id = $1`, []any{po.OrderID}})
-		return err
 	})
 	if err != nil {
 		return nil, classify(err, "apply capture")
@@ -613,10 +653,9 @@ func (s *Payments) ApplyRefund(ctx context.Context, r payments.Refund) (*payment
 		if reason != nil || t.Recorded != "captured" {
 			return nil // owed back anyway: it never settled the order
 		}
-		res.ListVersion, err = changeOrder(ctx, tx, userID, statement{
+		return changeOrder(ctx, tx, res, userID, orderID, statement{
 			`UPDATE orders SET payment_status = 'refunded', updated_at = now() WHERE id = $1 AND payment_status = 'paid'`,
 			[]any{orderID}})
-		return err
 	})
 	if err != nil {
 		return nil, classify(err, "apply refund")
@@ -631,9 +670,10 @@ type statement struct {
 }
 
 // changeOrder runs the statements that change a user's order, then
-// raises the user's order-list version by one (creating it at 1), all in
-// one round trip, and returns the new version.
-func changeOrder(ctx context.Context, tx pgx.Tx, userID string, stmts ...statement) (int64, error) {
+// raises the user's order-list version and the version of the order's
+// school's summaries by one (creating them at 1), all in one round trip,
+// and records the new versions in res.
+func changeOrder(ctx context.Context, tx pgx.Tx, res *payments.Applied, userID, orderID string, stmts ...statement) error {
 	b := &pgx.Batch{}
 	for _, st := range stmts {
 		b.Queue(st.sql, st.args...)
@@ -642,18 +682,24 @@ func changeOrder(ctx context.Context, tx pgx.Tx, userID string, stmts ...stateme
 		INSERT INTO order_list_versions (user_id, version) VALUES ($1, 1)
 		ON CONFLICT (user_id) DO UPDATE SET version = order_list_versions.version + 1
 		RETURNING version`, userID)
+	b.Queue(`
+		INSERT INTO cache_versions (scope, id, version) SELECT $1, school_id, 1 FROM orders WHERE id = $2
+		ON CONFLICT (scope, id) DO UPDATE SET version = cache_versions.version + 1
+		RETURNING id::text, version`, SchoolVersions, orderID)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	for range stmts {
 		if _, err := br.Exec(); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	var v int64
-	if err := br.QueryRow().Scan(&v); err != nil {
-		return 0, err
+	if err := br.QueryRow().Scan(&res.ListVersion); err != nil {
+		return err
 	}
-	return v, br.Close()
+	if err := br.QueryRow().Scan(&res.SchoolID, &res.SchoolVersion); err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 // Cards adapts the RFID tables to rfid.Store.
@@ -665,9 +711,9 @@ var _ rfid.Store = (*Cards)(nil)
 // the active card (index-only scan of rfid_cards_number_active_idx), the
 // student's paid order for the day (orders_student_date_idx), and insert
 // the verification unless the order has one (the unique order_id turns a
-// second tap into a no-op). The final SELECT reads the snapshot from
-// before the insert, so an existing verification there means "already
-// served".
+// second tap into a no-op), raising the school's summary version when it
+// inserted. The final SELECT reads the snapshot from before the insert,
+// so an existing verification there means "already served".
 func (s *Cards) Verify(ctx context.Context, l rfid.Lookup) (*rfid.Outcome, error) {
 	defer observe(ctx, "rfid.verify", time.Now())
 	var school any
@@ -692,18 +738,24 @@ func (s *Cards) Verify(ctx context.Context, l rfid.Lookup) (*rfid.Outcome, error
 			INSERT INTO meal_verifications (order_id, card_id, student_id, school_id, reader_id, service_date, verified_at)
 			SELECT ord.id, card.id, card.student_id, card.school_id, $3, $2, $5 FROM ord, card
 			ON CONFLICT (order_id) DO NOTHING
-			RETURNING verified_at)
+			RETURNING verified_at, school_id),
+		sv AS (
+			INSERT INTO cache_versions (scope, id, version) SELECT $6, ins.school_id, 1 FROM ins
+			ON CONFLICT (scope, id) DO UPDATE SET version = cache_versions.version + 1
+			RETURNING id, version)
 		SELECT card.id IS NOT NULL, coalesce(card.expired, false), coalesce(card.other_school, false),
 		       st.id::text, st.first_name || ' ' || st.last_name, st.grade, ord.id::text,
-		       ins.verified_at, mv.verified_at
+		       ins.verified_at, mv.verified_at, coalesce(sv.id::text, ''), coalesce(sv.version, 0)
 		FROM (SELECT 1) one
 		LEFT JOIN card ON true
 		LEFT JOIN students st ON st.id = card.student_id
 		LEFT JOIN ord ON true
 		LEFT JOIN ins ON true
+		LEFT JOIN sv ON true
 		LEFT JOIN meal_verifications mv ON mv.order_id = ord.id`,
-		l.CardNumber, l.Date, l.ReaderID, school, l.At).
-		Scan(&out.CardFound, &out.Expired, &out.OtherSchool, &studentID, &name, &grade, &orderID, &inserted, &existing)
+		l.CardNumber, l.Date, l.ReaderID, school, l.At, SchoolVersions).
+		Scan(&out.CardFound, &out.Expired, &out.OtherSchool, &studentID, &name, &grade, &orderID, &inserted, &existing,
+			&out.SchoolID, &out.SchoolVersion)
 	if err != nil {
 		return nil, classify(err, "verify card")
 	}

@@ -1,7 +1,8 @@
 // Package redis is the Redis adapter: cache-aside storage with the plan's
-// TTLs behind the domain's cache interfaces (orders.PageCache with
-// versioned pages, menus.Cache), and the go-redis client options for a
-// Lambda function. The cache-aside policy itself (read, fall back to the
+// TTLs behind the domain's cache interfaces (freshness.Cache with
+// versioned entries, orders.PageCache over them, menus.Cache,
+// menus.CatalogueCache, payments.MethodsCache), and the go-redis client
+// options for a Lambda function. The cache-aside policy itself (read, fall back to the
 // database, store) is the domain packages'; everything here speaks Redis.
 // A Redis failure is never the user's problem: reads report a miss (so the
 // caller answers from the database), writes are dropped, and each failed
@@ -38,21 +39,29 @@ type Kind struct {
 	TTL  time.Duration
 }
 
-// The plan's TTL strategy. Entries that change rarely live longest.
+// The plan's TTL strategy, one kind per row of its cache table, each read
+// by one route. Entries that change rarely live longest.
 var (
-	// Profile is a user's profile.
+	// Profile is a user's profile with their students (GET /me), valid
+	// at one profile version (Versioned).
 	Profile = Kind{Name: "profile", TTL: time.Hour}
 	// OrderList is a page of a user's order history, valid at one
 	// order-list version (see OrderPages).
 	OrderList = Kind{Name: "orders", TTL: 5 * time.Minute}
 	// MenuItems is a school's menu item catalogue.
 	MenuItems = Kind{Name: "menu-items", TTL: 30 * time.Minute}
+	// PaymentMethods is the payment methods Razorpay offers the
+	// platform's account.
+	PaymentMethods = Kind{Name: "payment-methods", TTL: 30 * time.Minute}
+	// Analytics is a school's daily summary for a date range, valid at
+	// one version of the school's summaries (Versioned).
+	Analytics = Kind{Name: "analytics", TTL: time.Hour}
 	// DailyMenu is a school's menu for one date.
 	DailyMenu = Kind{Name: "menu", TTL: 2 * time.Hour}
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{Profile, OrderList, MenuItems, DailyMenu}
+var Kinds = []Kind{Profile, OrderList, MenuItems, PaymentMethods, Analytics, DailyMenu}
 
 // Timeouts that make a dead or unreachable Redis cost tens of
 // milliseconds, not go-redis's default seconds of retries.
@@ -118,8 +127,8 @@ type Config struct {
 	// Cooldown is how long the open breaker skips calls before it lets
 	// one probe through. Default DefaultCooldown.
 	Cooldown time.Duration
-	// VersionTTL is how long Redis keeps its copy of a user's order-list
-	// version (see OrderPages). Default ListVersionTTL.
+	// VersionTTL is how long Redis keeps its copy of a scope's version
+	// (see Versioned). Default ListVersionTTL.
 	VersionTTL time.Duration
 }
 

@@ -10,14 +10,15 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hasivu/infra/lambda/emf"
+	"github.com/hasivu/infra/lambda/freshness"
 	"github.com/hasivu/infra/lambda/orders"
 	"github.com/hasivu/infra/lambda/redis"
 	"github.com/hasivu/infra/lambda/testsupport"
 )
 
 func TestKindsFollowThePlan(t *testing.T) {
-	want := map[string]time.Duration{"profile": time.Hour, "orders": 5 * time.Minute,
-		"menu-items": 30 * time.Minute, "menu": 2 * time.Hour}
+	want := map[string]time.Duration{"profile": time.Hour, "orders": 5 * time.Minute, "menu-items": 30 * time.Minute,
+		"payment-methods": 30 * time.Minute, "analytics": time.Hour, "menu": 2 * time.Hour}
 	for _, k := range redis.Kinds {
 		if want[k.Name] != k.TTL {
 			t.Errorf("%s TTL %s, want %s", k.Name, k.TTL, want[k.Name])
@@ -133,6 +134,50 @@ func TestOrderPagesServeOnlyTheCurrentVersion(t *testing.T) {
 	// Pages keep the plan's five minutes.
 	if ttl := rdb.TTL(ctx, prefix+"orders:{u1}:p1:l20").Val(); ttl <= 290*time.Second || ttl > 300*time.Second {
 		t.Errorf("page TTL %s, want 300 s", ttl)
+	}
+}
+
+// scopeVersions is an in-memory stand-in for cache_versions, one scope.
+type scopeVersions map[string]int64
+
+func (s scopeVersions) Version(_ context.Context, id string) (int64, error) { return s[id], nil }
+
+// TestVersionedKindsKeepTheirOwnVersions: two kinds versioned by the same
+// id (a user's profile, a school's summaries share no id, but nothing
+// stops them) keep separate copies of the version and separate entries,
+// each with its kind's TTL, so a write announced for one retires nothing
+// of the other.
+func TestVersionedKindsKeepTheirOwnVersions(t *testing.T) {
+	t.Parallel()
+	addr, prefix := testsupport.Redis(t)
+	c := newCache(t, addr, prefix, redis.Config{})
+	ctx, _ := recorderCtx()
+	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rdb.Close()
+	type answer struct{ V string }
+	profiles := redis.Versioned[answer]{Cache: c, Kind: redis.Profile, Versions: scopeVersions{"x": 3}}
+	summaries := redis.Versioned[answer]{Cache: c, Kind: redis.Analytics, Versions: scopeVersions{"x": 7}}
+	for _, k := range []struct {
+		cache redis.Versioned[answer]
+		want  freshness.Version
+	}{{profiles, 3}, {summaries, 7}} {
+		var a answer
+		v, hit := k.cache.Get(ctx, "x", "k", &a)
+		if hit || v != k.want {
+			t.Fatalf("%s: first read %d %v, want a miss at %d", k.cache.Kind.Name, v, hit, k.want)
+		}
+		k.cache.Put(ctx, "x", "k", v, &answer{k.cache.Kind.Name})
+	}
+	profiles.Changed(ctx, "x", 4)
+	var a answer
+	if v, hit := profiles.Get(ctx, "x", "k", &a); hit || v != 4 {
+		t.Errorf("profile after its write: %d %v, want a miss at 4", v, hit)
+	}
+	if v, hit := summaries.Get(ctx, "x", "k", &a); !hit || v != 7 || a.V != "analytics" {
+		t.Errorf("summary after the profile's write: %d %v %q, want its own entry at 7", v, hit, a.V)
+	}
+	if ttl := rdb.TTL(ctx, prefix+"analytics:{x}:k").Val(); ttl <= time.Hour-10*time.Second || ttl > time.Hour {
+		t.Errorf("summary TTL %s, want an hour", ttl)
 	}
 }
 

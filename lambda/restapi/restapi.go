@@ -61,6 +61,9 @@ func Status(code apperr.Code) int {
 // Request is one API request with its authenticated caller.
 type Request struct {
 	events.APIGatewayProxyRequest
+	// Route is the route the request came by, as "METHOD /path", which
+	// tells apart the routes of a function that serves several.
+	Route string
 	// Claims is the verified caller of a route that needs one, else nil.
 	Claims *auth.Claims
 }
@@ -132,19 +135,39 @@ func Error(ctx context.Context, err error) events.APIGatewayProxyResponse {
 
 // AllowOrigin lets a browser read resp: when the request comes from one of
 // origins, it names that origin in Access-Control-Allow-Origin (API
-// Gateway answers the preflight; the response itself must carry it).
+// Gateway answers the preflight; the response itself must carry it). The
+// answer then depends on the caller's Origin, which Vary says: for routes
+// no cache keeps (API Gateway's and CloudFront's caches ignore Vary).
 func AllowOrigin(resp *events.APIGatewayProxyResponse, req *events.APIGatewayProxyRequest, origins []string) {
 	origin := Header(req, "Origin")
 	if origin == "" || !slices.Contains(origins, origin) {
 		return
 	}
-	h := make(map[string]string, len(resp.Headers)+3)
+	setHeaders(resp, map[string]string{
+		"Access-Control-Allow-Origin":   origin,
+		"Access-Control-Expose-Headers": "Idempotent-Replayed",
+		"Vary":                          "Origin",
+	})
+}
+
+// AllowAnyOrigin lets every browser read resp, whoever asked: the CORS
+// header of a public answer, which a cache serves to callers it was not
+// made for (routes.Route.Public). It carries no credentials, so any
+// origin may read it, as any client without a browser can.
+func AllowAnyOrigin(resp *events.APIGatewayProxyResponse) {
+	setHeaders(resp, map[string]string{"Access-Control-Allow-Origin": "*"})
+}
+
+// setHeaders adds headers to resp's, copying them: Encode shares one map
+// between responses.
+func setHeaders(resp *events.APIGatewayProxyResponse, add map[string]string) {
+	h := make(map[string]string, len(resp.Headers)+len(add))
 	for k, v := range resp.Headers {
 		h[k] = v
 	}
-	h["Access-Control-Allow-Origin"] = origin
-	h["Access-Control-Expose-Headers"] = "Idempotent-Replayed"
-	h["Vary"] = "Origin"
+	for k, v := range add {
+		h[k] = v
+	}
 	resp.Headers = h
 }
 

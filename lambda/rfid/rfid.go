@@ -12,6 +12,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/freshness"
 	"github.com/hasivu/infra/lambda/ist"
 	"github.com/hasivu/infra/lambda/plaintext"
 )
@@ -49,6 +50,11 @@ type Outcome struct {
 	OrderID string
 	// Recorded is true when this tap recorded the verification.
 	Recorded bool
+	// SchoolID is the card's school and SchoolVersion the version of its
+	// summaries (package analytics) the recorded meal raised, zero when
+	// nothing was recorded.
+	SchoolID      string
+	SchoolVersion int64
 	// ServedAt is when the meal was (or had been) served.
 	ServedAt time.Time
 }
@@ -56,8 +62,9 @@ type Outcome struct {
 // Store records verifications.
 type Store interface {
 	// Verify finds the card, its student and today's paid order and
-	// records the verification unless one exists, in one round trip.
-	// Errors: Unavailable.
+	// records the verification unless one exists, raising the version of
+	// the school's summaries when it does, in one round trip. Errors:
+	// Unavailable.
 	Verify(ctx context.Context, l Lookup) (*Outcome, error)
 }
 
@@ -74,6 +81,9 @@ type Verification struct {
 // Service verifies taps.
 type Service struct {
 	Store Store
+	// Schools hears that a recorded meal changed its school's summaries
+	// (package analytics), by school id, before the tap is answered.
+	Schools freshness.Changes
 	// Now returns the current time; tests move it.
 	Now func() time.Time
 }
@@ -113,6 +123,9 @@ func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*V
 	out, err := s.Store.Verify(ctx, Lookup{CardNumber: strings.ToUpper(card), ReaderID: req.ReaderID, Date: today, SchoolID: school, At: now})
 	if err != nil {
 		return nil, fmt.Errorf("verify card %s: %w", card, err)
+	}
+	if out.Recorded && out.SchoolVersion > 0 && s.Schools != nil {
+		s.Schools.Changed(ctx, out.SchoolID, out.SchoolVersion)
 	}
 	switch {
 	case !out.CardFound:

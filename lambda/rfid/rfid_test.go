@@ -2,6 +2,7 @@ package rfid_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,15 @@ type store struct {
 	// the verification neither inserted nor there before it.
 	simultaneous bool
 	lookups      []rfid.Lookup
+	// schoolVersion is the school's summary version a recorded meal raises.
+	schoolVersion int64
+}
+
+// told lists the summary changes announced, as "school@version".
+type told []string
+
+func (t *told) Changed(_ context.Context, scope string, version int64) {
+	*t = append(*t, fmt.Sprintf("%s@%d", scope, version))
 }
 
 type cardRecord struct {
@@ -63,7 +73,8 @@ func (s *store) Verify(_ context.Context, l rfid.Lookup) (*rfid.Outcome, error) 
 		return out, nil
 	}
 	s.served[out.OrderID] = l.At
-	out.Recorded, out.ServedAt = true, l.At
+	s.schoolVersion++
+	out.Recorded, out.ServedAt, out.SchoolID, out.SchoolVersion = true, l.At, c.school, s.schoolVersion
 	return out, nil
 }
 
@@ -80,7 +91,20 @@ func newService(at time.Time) (*rfid.Service, *store) {
 		orders: map[string]string{"s1/2026-03-02": "o1"},
 		served: map[string]time.Time{},
 	}
-	return &rfid.Service{Store: st, Now: func() time.Time { return at }}, st
+	return &rfid.Service{Store: st, Schools: &told{}, Now: func() time.Time { return at }}, st
+}
+
+// TestVerifyRetiresTheSchoolsSummaries: a recorded meal tells the
+// school's summaries (package analytics) before the tap is answered; a
+// second tap, which records nothing, tells nothing.
+func TestVerifyRetiresTheSchoolsSummaries(t *testing.T) {
+	svc, _ := newService(lunch)
+	for range 2 {
+		_, _ = svc.Verify(context.Background(), staff, rfid.Request{CardNumber: card})
+	}
+	if got := *svc.Schools.(*told); len(got) != 1 || got[0] != school+"@1" {
+		t.Errorf("summaries told %v, want %s@1 once", got, school)
+	}
 }
 
 func TestVerifyChecksTheCaller(t *testing.T) {

@@ -32,9 +32,11 @@ var needs = map[string]Needs{
 	OrdersList:          {DB: true, Cache: true, JWT: true},
 	OrdersCreate:        {DB: true, Cache: true, JWT: true},
 	MenusDaily:          {DB: true, Cache: true},
-	PaymentsCreateOrder: {DB: true, JWT: true, Razorpay: true},
+	PaymentsCreateOrder: {DB: true, Cache: true, JWT: true, Razorpay: true},
 	PaymentsWebhook:     {DB: true, Cache: true, Webhook: true},
-	RFIDVerifyCard:      {DB: true, JWT: true},
+	RFIDVerifyCard:      {DB: true, Cache: true, JWT: true},
+	Profile:             {DB: true, Cache: true, JWT: true},
+	AnalyticsDaily:      {DB: true, Cache: true, JWT: true},
 	Migrate:             {DB: true, LongStatements: true},
 	DeployCheck:         {DeployCheck: true},
 }

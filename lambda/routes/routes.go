@@ -23,8 +23,19 @@ type Route struct {
 	// Auth says the route needs a signed-in user (a Bearer JWT). Such a
 	// route answers per user, so it is never cached at API Gateway.
 	Auth bool
+	// Public says the route gives every caller the same answer for the
+	// same CacheKey parameters: no signed-in user, and nothing taken from
+	// the caller, the Origin header included. Only a public route may be
+	// cached by a layer between the caller and the function (API Gateway,
+	// CloudFront), and so its answers let any web origin read them
+	// (Access-Control-Allow-Origin: *, without Vary: Origin): a cached
+	// answer is served to callers it was not made for, and a CORS header
+	// that depended on the first caller would break every browser after
+	// it. The other routes name only the configured origins.
+	Public bool
 	// CacheTTL is how long API Gateway may serve a cached response; zero
-	// means the method is not cached at the gateway.
+	// means the method is not cached at the gateway. Only a public route
+	// may have one.
 	CacheTTL time.Duration
 	// CacheKey lists the request parameters that make up the gateway cache
 	// key, in API Gateway's notation without the "method.request." prefix:
@@ -69,10 +80,18 @@ const (
 	PaymentsCreateOrder = "payments-create-order"
 	PaymentsWebhook     = "payments-webhook"
 	RFIDVerifyCard      = "rfid-verify-card"
+	Profile             = "profile"
+	AnalyticsDaily      = "analytics-daily"
 )
 
-// Table lists every route of the API. Cached routes must be public (Auth
-// false) and name in CacheKey every parameter that changes the answer.
+// Table lists every route of the API. Cached routes must be Public and
+// name in CacheKey every parameter that changes the answer. A function may
+// serve several related routes (one Lambda function, one init, one
+// rollout): the function's handler tells them apart by the route API
+// Gateway names in each request. Every function adds an alarm metric to
+// sums capped at ten metrics (constructs/monitoring) and some twenty
+// resources to the api stack, so routes share a function rather than add
+// one where they belong together.
 var Table = []Route{
 	{Method: "POST", Path: "/auth/login", Function: AuthLogin, Body: &Body{
 		Required: []string{"email", "password"},
@@ -90,8 +109,21 @@ var Table = []Route{
 			}},
 		},
 	}},
-	{Method: "GET", Path: "/schools/{schoolId}/menus/{date}", Function: MenusDaily,
+	{Method: "GET", Path: "/schools/{schoolId}/menus/{date}", Function: MenusDaily, Public: true,
 		CacheTTL: time.Hour, CacheKey: []string{"path.schoolId", "path.date"}},
+	// A school's menu item catalogue: public, and nothing in the platform
+	// writes it (the school's tools do, straight to the database), so the
+	// gateway keeps it as long as Redis does (redis.MenuItems).
+	{Method: "GET", Path: "/schools/{schoolId}/menu-items", Function: MenusDaily, Public: true,
+		CacheTTL: 30 * time.Minute, CacheKey: []string{"path.schoolId"}},
+	{Method: "GET", Path: "/me", Function: Profile, Auth: true},
+	{Method: "PATCH", Path: "/me", Function: Profile, Auth: true, Body: &Body{
+		Fields: map[string]Field{"firstName": {Type: "string"}, "lastName": {Type: "string"}, "phone": {Type: "string"}},
+	}},
+	// The payment methods Razorpay offers, which the checkout shows.
+	{Method: "GET", Path: "/payments/methods", Function: PaymentsCreateOrder, Auth: true},
+	{Method: "GET", Path: "/schools/{schoolId}/analytics", Function: AnalyticsDaily, Auth: true,
+		Query: []string{"from", "to"}},
 	{Method: "POST", Path: "/payments/orders", Function: PaymentsCreateOrder, Auth: true, Body: &Body{
 		Required: []string{"orderId"},
 		Fields:   map[string]Field{"orderId": {Type: "string"}},
@@ -121,6 +153,21 @@ const DeployCheck = "deploy-check"
 // Deployed returns every function the API stack deploys: the routed ones
 // in table order, then the invoked ones.
 func Deployed() []string { return append(Functions(), Invoked...) }
+
+// Key is the route's name: "METHOD /path", as stage files name it
+// (api.routeThrottles).
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Of returns the routes the named function serves, in table order.
+func Of(function string) []Route {
+	var out []Route
+	for _, r := range Table {
+		if r.Function == function {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // Functions returns the distinct function names that serve routes, in
 // table order.

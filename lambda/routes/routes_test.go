@@ -54,6 +54,39 @@ func TestTableRules(t *testing.T) {
 	}
 }
 
+// TestCachedRoutesArePublic: an answer a cache between the caller and
+// the function may keep (a gateway CacheTTL, which the edge follows) is
+// served to callers it was not made for, so it must be the same for every
+// caller: a public route, which needs no signed-in user, requires no
+// header of the caller's and only reads.
+func TestCachedRoutesArePublic(t *testing.T) {
+	cached := 0
+	for _, r := range Table {
+		key := r.Method + " " + r.Path
+		if r.CacheTTL > 0 {
+			cached++
+			if !r.Public {
+				t.Errorf("%s is cached for %v but not Public: its answer (and its CORS headers) may depend on the caller", key, r.CacheTTL)
+			}
+		}
+		if !r.Public {
+			continue
+		}
+		if r.Auth {
+			t.Errorf("%s is Public but needs a signed-in user", key)
+		}
+		if r.Method != "GET" {
+			t.Errorf("%s is Public but not a GET: only reads may be shared", key)
+		}
+		if len(r.Headers) > 0 {
+			t.Errorf("%s is Public but requires the caller's headers %v", key, r.Headers)
+		}
+	}
+	if cached == 0 {
+		t.Error("no route is cached: the rule checks nothing")
+	}
+}
+
 func checkBody(t *testing.T, key string, b *Body) {
 	t.Helper()
 	for _, f := range b.Required {

@@ -40,8 +40,10 @@ type Window struct {
 // Result is one request.
 type Result struct {
 	Function string
-	Stage    string
-	Record   bool
+	// Route is the route it went by, "METHOD /path".
+	Route  string
+	Stage  string
+	Record bool
 	// Status is the HTTP status, 0 when the request failed in transport
 	// (Err says why).
 	Status int
@@ -94,7 +96,7 @@ func (r *Runner) Do(ctx context.Context, req mix.Request) Result {
 }
 
 func (r *Runner) send(ctx context.Context, req mix.Request, scheduled time.Time) Result {
-	res := Result{Function: req.Function, Scheduled: scheduled}
+	res := Result{Function: req.Function, Route: req.Route, Scheduled: scheduled}
 	var body io.Reader
 	if req.Body != nil {
 		body = bytes.NewReader(req.Body)

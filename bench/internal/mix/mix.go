@@ -3,12 +3,12 @@
 //
 // Popularity is skewed as in real traffic. Schools are drawn by their
 // share of students, which the data generator makes Zipf-distributed
-// (weight ∝ rank^-0.8), so a few big schools take most menu views;
-// parents' activity follows a Zipf law too (a few check their orders
-// often, most rarely). Two phases of the day differ in what is asked:
-// the normal mix, dominated by menu views and order lists, and the
-// lunchtime burst, when kitchen staff tap RFID cards as students collect
-// their meals.
+// (weight ∝ rank^-0.8), so a few big schools take most menu views (and
+// their administrators most analytics views); parents' activity follows a
+// Zipf law too (a few check their orders and profile often, most rarely).
+// Two phases of the day differ in what is asked: the normal mix,
+// dominated by menu views and order lists, and the lunchtime burst, when
+// kitchen staff tap RFID cards as students collect their meals.
 package mix
 
 import (
@@ -37,27 +37,53 @@ const (
 	Lunch  Phase = "lunch"
 )
 
-// Weights are the share of each function's requests in each phase. The
-// normal mix is read-heavy (menus and order lists, which the cache
-// serves); at lunch RFID taps dominate.
+// The routes of the mix, by their routes.Route key.
+const (
+	MenuRoute       = "GET /schools/{schoolId}/menus/{date}"
+	MenuItemsRoute  = "GET /schools/{schoolId}/menu-items"
+	OrdersListRoute = "GET /orders"
+	OrdersRoute     = "POST /orders"
+	ProfileRoute    = "GET /me"
+	ProfilePatch    = "PATCH /me"
+	MethodsRoute    = "GET /payments/methods"
+	PaymentRoute    = "POST /payments/orders"
+	WebhookRoute    = "POST /payments/webhook"
+	LoginRoute      = "POST /auth/login"
+	TapRoute        = "POST /rfid/verify"
+	AnalyticsRoute  = "GET /schools/{schoolId}/analytics"
+)
+
+// Weights are the share of each route's requests in each phase. The
+// normal mix is read-heavy (menus, order lists and profiles, which the
+// cache serves; the payment methods at each checkout; a school
+// administrator's analytics now and then); at lunch RFID taps dominate.
 var Weights = map[Phase]map[string]float64{
 	Normal: {
-		routes.MenusDaily:          40,
-		routes.OrdersList:          30,
-		routes.RFIDVerifyCard:      10,
-		routes.OrdersCreate:        8,
-		routes.PaymentsCreateOrder: 5,
-		routes.PaymentsWebhook:     4,
-		routes.AuthLogin:           3,
+		MenuRoute:       34,
+		OrdersListRoute: 24,
+		TapRoute:        10,
+		ProfileRoute:    8,
+		OrdersRoute:     8,
+		MenuItemsRoute:  5,
+		PaymentRoute:    5,
+		MethodsRoute:    4,
+		WebhookRoute:    4,
+		LoginRoute:      3,
+		AnalyticsRoute:  2,
+		ProfilePatch:    1,
 	},
 	Lunch: {
-		routes.RFIDVerifyCard:      70,
-		routes.MenusDaily:          12,
-		routes.OrdersList:          12,
-		routes.OrdersCreate:        2,
-		routes.PaymentsCreateOrder: 2,
-		routes.PaymentsWebhook:     1,
-		routes.AuthLogin:           1,
+		TapRoute:        70,
+		MenuRoute:       10,
+		OrdersListRoute: 10,
+		ProfileRoute:    2,
+		MenuItemsRoute:  2,
+		OrdersRoute:     2,
+		PaymentRoute:    2,
+		MethodsRoute:    1,
+		WebhookRoute:    1,
+		LoginRoute:      1,
+		AnalyticsRoute:  1,
 	},
 }
 
@@ -76,8 +102,9 @@ type Data struct {
 	Password  string
 	Schools   []School
 	Parents   []Parent
-	// Staff maps a school id to the user id of its kitchen staff.
-	Staff map[string]string
+	// Staff maps a school id to the user id of its kitchen staff, Admins
+	// to its administrator's.
+	Staff, Admins map[string]string
 	// Cards are RFID cards of students with a paid order today.
 	Cards []Card
 	// Unpaid are future orders awaiting payment.
@@ -107,9 +134,10 @@ type Order struct{ ID, UserID string }
 
 // Request is one HTTP request of the mix.
 type Request struct {
-	// Function is the handler-table name of the function that serves it.
-	Function string
-	Method   string
+	// Function is the handler-table name of the function that serves it,
+	// Route the route it goes by ("METHOD /path").
+	Function, Route string
+	Method          string
 	// Path is the request path (and query), e.g. /orders?page=2.
 	Path   string
 	Header http.Header
@@ -289,7 +317,7 @@ func (s *Sampler) Draw(rng *rand.Rand) int {
 	return sort.SearchFloat64s(s.cum, 1-rng.Float64())
 }
 
-// Pick draws the function of the next request of phase p.
+// Pick draws the route of the next request of phase p.
 func (g *Generator) Pick(p Phase) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -311,28 +339,113 @@ func (g *Generator) School() string {
 func (g *Generator) Next(p Phase) (Request, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	fn := g.pick(p)
-	switch fn {
-	case routes.MenusDaily:
+	route := g.pick(p)
+	switch route {
+	case MenuRoute:
 		return g.menu(), nil
-	case routes.OrdersList:
+	case MenuItemsRoute:
+		return MenuItemsRequest(g.d.Schools[g.schools.Draw(g.rng)].ID), nil
+	case OrdersListRoute:
 		return g.ordersList()
-	case routes.OrdersCreate:
+	case OrdersRoute:
 		return g.ordersCreate()
-	case routes.PaymentsCreateOrder:
+	case ProfileRoute, ProfilePatch:
+		return g.profile(route == ProfilePatch)
+	case MethodsRoute:
+		return g.methods()
+	case PaymentRoute:
 		return g.paymentsCreate()
-	case routes.PaymentsWebhook:
+	case WebhookRoute:
 		if len(g.toHook) == 0 {
 			// Nothing awaits payment yet: the parent pays first.
 			return g.paymentsCreate()
 		}
 		return g.webhook()
-	case routes.AuthLogin:
+	case LoginRoute:
 		return g.login()
-	case routes.RFIDVerifyCard:
+	case TapRoute:
 		return g.tap()
+	case AnalyticsRoute:
+		return g.analytics()
 	}
-	return Request{}, fmt.Errorf("mix names function %q, which it cannot build requests for", fn)
+	return Request{}, fmt.Errorf("mix names route %q, which it cannot build requests for", route)
+}
+
+// MenuItemsRequest is the menu item catalogue of school.
+func MenuItemsRequest(school string) Request {
+	return Request{Function: routes.MenusDaily, Route: MenuItemsRoute, Method: "GET", Path: "/schools/" + school + "/menu-items",
+		Expect: []int{200}}
+}
+
+// profile is a parent reading their profile, or (patch) changing their
+// phone number, which retires the cached profile.
+func (g *Generator) profile(patch bool) (Request, error) {
+	p := g.d.Parents[g.parents.Draw(g.rng)]
+	t, err := g.token(p.UserID, "parent", "")
+	if err != nil {
+		return Request{}, err
+	}
+	if !patch {
+		return ProfileRequest(t), nil
+	}
+	h := bearer(t)
+	h.Set("Content-Type", "application/json")
+	body := fmt.Appendf(nil, `{"phone":"+9197%08d"}`, g.rng.IntN(100_000_000))
+	return Request{Function: routes.Profile, Route: ProfilePatch, Method: "PATCH", Path: "/me", Header: h, Body: body,
+		Expect: []int{200}}, nil
+}
+
+// ProfileRequest is a signed-in user reading their profile.
+func ProfileRequest(token string) Request {
+	return Request{Function: routes.Profile, Route: ProfileRoute, Method: "GET", Path: "/me", Header: bearer(token),
+		Expect: []int{200}}
+}
+
+// methods is a parent's checkout asking which payment methods it offers.
+func (g *Generator) methods() (Request, error) {
+	p := g.d.Parents[g.parents.Draw(g.rng)]
+	t, err := g.token(p.UserID, "parent", "")
+	if err != nil {
+		return Request{}, err
+	}
+	return MethodsRequest(t), nil
+}
+
+// MethodsRequest is a checkout asking for the payment methods.
+func MethodsRequest(token string) Request {
+	return Request{Function: routes.PaymentsCreateOrder, Route: MethodsRoute, Method: "GET", Path: "/payments/methods",
+		Header: bearer(token), Expect: []int{200}}
+}
+
+// analytics is a school administrator reading the school's summary: the
+// week to today most often, otherwise today alone. Schools are drawn by
+// popularity, as big schools' administrators look more often.
+func (g *Generator) analytics() (Request, error) {
+	school := g.d.Schools[g.schools.Draw(g.rng)].ID
+	admin, ok := g.d.Admins[school]
+	if !ok {
+		return Request{}, fmt.Errorf("no administrator for school %s", school)
+	}
+	t, err := g.token(admin, "school_admin", school)
+	if err != nil {
+		return Request{}, err
+	}
+	from := g.d.Today
+	if g.rng.Float64() < 0.7 {
+		today, err := time.Parse(time.DateOnly, g.d.Today)
+		if err != nil {
+			return Request{}, fmt.Errorf("today %q: %w", g.d.Today, err)
+		}
+		from = today.AddDate(0, 0, -6).Format(time.DateOnly)
+	}
+	return AnalyticsRequest(t, school, from, g.d.Today), nil
+}
+
+// AnalyticsRequest is a school's staff member reading its summary from
+// from to to.
+func AnalyticsRequest(token, school, from, to string) Request {
+	return Request{Function: routes.AnalyticsDaily, Route: AnalyticsRoute, Method: "GET",
+		Path: "/schools/" + school + "/analytics?from=" + from + "&to=" + to, Header: bearer(token), Expect: []int{200}}
 }
 
 // Menu returns a menu view (for the cache measurements).
@@ -350,7 +463,7 @@ func (g *Generator) menu() Request {
 
 // MenuRequest is the menu view of school on date.
 func MenuRequest(school, date string) Request {
-	return Request{Function: routes.MenusDaily, Method: "GET", Path: "/schools/" + school + "/menus/" + date,
+	return Request{Function: routes.MenusDaily, Route: MenuRoute, Method: "GET", Path: "/schools/" + school + "/menus/" + date,
 		Expect: []int{200}}
 }
 
@@ -403,7 +516,8 @@ func (g *Generator) ordersListFor(userID string, page int) (Request, error) {
 	if page > 1 {
 		path = fmt.Sprintf("/orders?page=%d", page)
 	}
-	return Request{Function: routes.OrdersList, Method: "GET", Path: path, Header: bearer(t), Expect: []int{200}}, nil
+	return Request{Function: routes.OrdersList, Route: OrdersListRoute, Method: "GET", Path: path, Header: bearer(t),
+		Expect: []int{200}}, nil
 }
 
 // ParentUserIDs returns the parents in order of activity, most active
@@ -497,7 +611,8 @@ func createRequest(c createReq, expect []int) Request {
 	h := bearer(c.token)
 	h.Set("Idempotency-Key", c.key)
 	h.Set("Content-Type", "application/json")
-	return Request{Function: routes.OrdersCreate, Method: "POST", Path: "/orders", Header: h, Body: c.body, Expect: expect}
+	return Request{Function: routes.OrdersCreate, Route: OrdersRoute, Method: "POST", Path: "/orders", Header: h, Body: c.body,
+		Expect: expect}
 }
 
 func (g *Generator) paymentsCreate() (Request, error) {
@@ -538,8 +653,8 @@ func PaymentRequest(token, orderID string) Request {
 	body, _ := json.Marshal(map[string]string{"orderId": orderID})
 	h := bearer(token)
 	h.Set("Content-Type", "application/json")
-	return Request{Function: routes.PaymentsCreateOrder, Method: "POST", Path: "/payments/orders", Header: h, Body: body,
-		Expect: []int{201, 200}}
+	return Request{Function: routes.PaymentsCreateOrder, Route: PaymentRoute, Method: "POST", Path: "/payments/orders", Header: h,
+		Body: body, Expect: []int{201, 200}}
 }
 
 // PaymentOrderOf reads the Razorpay order id and amount of a
@@ -574,7 +689,7 @@ func WebhookRequest(secret, paymentID, razorpayOrderID string, amount int64, at 
 	}
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
-	return Request{Function: routes.PaymentsWebhook, Method: "POST", Path: "/payments/webhook",
+	return Request{Function: routes.PaymentsWebhook, Route: WebhookRoute, Method: "POST", Path: "/payments/webhook",
 		Header: http.Header{"X-Razorpay-Signature": {hex.EncodeToString(mac.Sum(nil))}, "Content-Type": {"application/json"}},
 		Body:   body, Expect: []int{200}}, nil
 }
@@ -587,7 +702,7 @@ func (g *Generator) login() (Request, error) {
 // LoginRequest is a sign-in.
 func LoginRequest(email, password string) Request {
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
-	return Request{Function: routes.AuthLogin, Method: "POST", Path: "/auth/login",
+	return Request{Function: routes.AuthLogin, Route: LoginRoute, Method: "POST", Path: "/auth/login",
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: body, Expect: []int{200}}
 }
 
@@ -631,7 +746,7 @@ func TapRequest(token, card string) Request {
 	body, _ := json.Marshal(map[string]string{"cardNumber": card, "readerId": "bench-reader"})
 	h := bearer(token)
 	h.Set("Content-Type", "application/json")
-	return Request{Function: routes.RFIDVerifyCard, Method: "POST", Path: "/rfid/verify", Header: h, Body: body,
+	return Request{Function: routes.RFIDVerifyCard, Route: TapRoute, Method: "POST", Path: "/rfid/verify", Header: h, Body: body,
 		Expect: []int{200}}
 }
 

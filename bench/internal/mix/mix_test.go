@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hasivu/infra/lambda/auth"
@@ -17,12 +19,13 @@ const secret = "mix-test-jwt-secret-0123456789abcdef"
 func testData() Data {
 	d := Data{Today: "2026-11-27", OrderDate: "2026-11-28", Password: "pw",
 		ViewDates: []string{"2026-11-27", "2026-11-28", "2026-11-30", "2026-12-01"},
-		MenuItems: map[string][]string{}, Staff: map[string]string{}}
+		MenuItems: map[string][]string{}, Staff: map[string]string{}, Admins: map[string]string{}}
 	w := ZipfWeights(50, 0.8)
 	for i := range 50 {
 		id := fmt.Sprintf("00000000-0000-7000-8000-%012d", i)
 		d.Schools = append(d.Schools, School{ID: id, Popularity: w[i]})
 		d.Staff[id] = fmt.Sprintf("00000000-0000-7000-9000-%012d", i)
+		d.Admins[id] = fmt.Sprintf("00000000-0000-7000-9100-%012d", i)
 		d.MenuItems[id] = []string{"00000000-0000-7000-a000-000000000001", "00000000-0000-7000-a000-000000000002",
 			"00000000-0000-7000-a000-000000000003"}
 	}
@@ -77,7 +80,7 @@ func TestPhaseShares(t *testing.T) {
 			t.Errorf("%s: drew %v", phase, counts)
 		}
 	}
-	if Weights[Lunch][routes.RFIDVerifyCard] <= 3*Weights[Normal][routes.RFIDVerifyCard] {
+	if Weights[Lunch][TapRoute] <= 3*Weights[Normal][TapRoute] {
 		t.Error("the lunchtime burst should be dominated by RFID taps")
 	}
 }
@@ -163,7 +166,10 @@ func TestRequestsAreValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen[r.Function]++
+		seen[r.Route]++
+		if err := matchesRoute(r); err != nil {
+			t.Error(err)
+		}
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			c, err := tokens.Verify(auth[len("Bearer "):])
 			if err != nil {
@@ -172,9 +178,12 @@ func TestRequestsAreValid(t *testing.T) {
 			if r.Function == routes.RFIDVerifyCard && (c.Role != "kitchen_staff" || c.SchoolID == "") {
 				t.Errorf("RFID tap by %+v", c)
 			}
+			if r.Function == routes.AnalyticsDaily && (c.Role != "school_admin" || !strings.Contains(r.Path, "/schools/"+c.SchoolID+"/")) {
+				t.Errorf("analytics %s read by %+v", r.Path, c)
+			}
 		}
-		switch r.Function {
-		case routes.OrdersCreate:
+		switch r.Route {
+		case OrdersRoute:
 			var body struct {
 				StudentID, SchoolID, DeliveryDate string
 				Items                             []struct {
@@ -192,7 +201,7 @@ func TestRequestsAreValid(t *testing.T) {
 			if r.Done != nil {
 				r.Done(201, fmt.Appendf(nil, `{"id":"00000000-0000-7000-e000-%012d"}`, created))
 			}
-		case routes.PaymentsCreateOrder:
+		case PaymentRoute:
 			var body struct{ OrderID string }
 			_ = json.Unmarshal(r.Body, &body)
 			if body.OrderID == "" {
@@ -200,20 +209,57 @@ func TestRequestsAreValid(t *testing.T) {
 			}
 			paid++
 			r.Done(201, fmt.Appendf(nil, `{"razorpayOrderId":"order_%d","amountPaise":4500}`, paid))
-		case "payments-webhook":
+		case WebhookRoute:
 			hook := razorpay.Webhook{Secret: []byte("hook-secret")}
 			if _, err := hook.Read(r.Body, r.Header.Get("X-Razorpay-Signature")); err != nil {
 				t.Errorf("webhook signature: %v", err)
 			}
 		}
 	}
-	for fn := range Weights[Normal] {
-		if seen[fn] == 0 {
-			t.Errorf("no %s request in 3000", fn)
+	for route := range Weights[Normal] {
+		if seen[route] == 0 {
+			t.Errorf("no %s request in 3000", route)
 		}
 	}
 	if g.CardsUsed() == 0 {
 		t.Error("no card tapped")
+	}
+}
+
+// matchesRoute checks that r goes by the route it names, which is served
+// by the function it names.
+func matchesRoute(r Request) error {
+	i := slices.IndexFunc(routes.Table, func(rt routes.Route) bool { return rt.Key() == r.Route })
+	if i < 0 {
+		return fmt.Errorf("request %s %s names no route: %q", r.Method, r.Path, r.Route)
+	}
+	rt := routes.Table[i]
+	path, _, _ := strings.Cut(r.Path, "?")
+	want, got := strings.Split(rt.Path, "/"), strings.Split(path, "/")
+	ok := rt.Function == r.Function && rt.Method == r.Method && len(want) == len(got)
+	for k := 0; ok && k < len(want); k++ {
+		ok = strings.HasPrefix(want[k], "{") || want[k] == got[k]
+	}
+	if !ok {
+		return fmt.Errorf("request %s %s of %s does not go by route %s of %s", r.Method, r.Path, r.Function, rt.Key(), rt.Function)
+	}
+	return nil
+}
+
+// TestMixCoversEveryRoute: the normal mix sends every route of the API
+// (so the bench measures each), and names only routes.
+func TestMixCoversEveryRoute(t *testing.T) {
+	for _, rt := range routes.Table {
+		if Weights[Normal][rt.Key()] <= 0 {
+			t.Errorf("route %s is not in the normal mix", rt.Key())
+		}
+	}
+	for _, phase := range []Phase{Normal, Lunch} {
+		for route := range Weights[phase] {
+			if !slices.ContainsFunc(routes.Table, func(rt routes.Route) bool { return rt.Key() == route }) {
+				t.Errorf("%s mix names %q, which is no route", phase, route)
+			}
+		}
 	}
 }
 

@@ -208,6 +208,20 @@ func (r *Results) Markdown(chart string) []byte {
 			"in function p95", "in function p99", "5xx", "unexpected 4xx"}, rows)
 	}
 
+	if len(r.Routes) > 0 {
+		b.p("## Warm latency per route")
+		b.p("")
+		b.p("The same load by route: a function that serves several routes (see the route table in the README) " +
+			"shows each of them here.")
+		b.p("")
+		rows = nil
+		for _, l := range r.Routes {
+			rows = append(rows, []string{"`" + l.Function + "`", fmt.Sprint(l.Requests), n(l.Client, p50), n(l.Client, p95),
+				n(l.Client, p99), fmt.Sprint(l.ServerErrors), fmt.Sprint(l.ClientFaults)})
+		}
+		b.table([]string{"route", "requests", "client p50", "client p95", "client p99", "5xx", "unexpected 4xx"}, rows)
+	}
+
 	if d := r.DB; d != nil {
 		b.p("## Database")
 		b.p("")
@@ -300,7 +314,9 @@ func (r *Results) Markdown(chart string) []byte {
 		}
 		b.table([]string{"cache", "hits", "misses", "hit rate"}, rows)
 		b.p("The cache starts empty at the warm-up; entries live %s (order lists) to %s (menus), longer than the run, so "+
-			"a day's steady state hits more often than a few minutes after a cold start.", "5 min", "2 h")
+			"a day's steady state hits more often than a few minutes after a cold start. Versioned kinds (orders, "+
+			"profile, analytics) also miss after every write that changes them: a school's analytics after each order, "+
+			"payment or meal of the school.", "5 min", "2 h")
 		b.p("")
 		if len(c.ColdWarm) > 0 {
 			b.p("Cold versus warm: the same requests, one at a time, first with the run's cache keys deleted (every " +

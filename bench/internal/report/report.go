@@ -51,11 +51,14 @@ type Results struct {
 	Synth  []SynthStage
 	Bundle *Bundle
 	Cold   []ColdStart
-	// Warm is the latency per function under the mixed load.
-	Warm  []Latency
-	DB    *Database
-	API   *API
-	Cache *Cache
+	// Warm is the latency per function under the mixed load; Routes per
+	// route (Latency.Function is then the route, "METHOD /path"), which
+	// tells apart the routes of a function that serves several.
+	Warm   []Latency
+	Routes []Latency
+	DB     *Database
+	API    *API
+	Cache  *Cache
 	// Outage is the cached functions with Redis answering, hung and down.
 	Outage *Outage
 	// Problems are failures that left figures out, with their reasons.
@@ -66,9 +69,13 @@ type Results struct {
 type Expect struct {
 	Stages []string
 	// Functions are every deployed function (cold start); Routed those
-	// behind the API (warm latency).
-	Functions, Routed []string
-	Queries           []string
+	// behind the API (warm latency); Routes the API's routes (warm
+	// latency per route).
+	Functions, Routed, Routes []string
+	Queries                   []string
+	// CacheKinds are the kinds of cached entries, each read by a route
+	// of the mix (hit rate per kind).
+	CacheKinds []string
 }
 
 // Meta describes the run.
@@ -398,6 +405,17 @@ func (r *Results) Rows() []Row {
 			targetWarm+" (p95)", verdict(l.Client.P95 < plan.Warm))
 	}
 
+	for _, route := range r.Expect.Routes {
+		i := slices.IndexFunc(r.Routes, func(l Latency) bool { return l.Function == route })
+		if i < 0 || r.Routes[i].Client.N == 0 {
+			missing("warm route", route, targetWarm)
+			continue
+		}
+		l := r.Routes[i]
+		add("warm route", route, fmt.Sprintf("p50 %s, p95 %s (n=%d)", Ms(l.Client.P50), Ms(l.Client.P95), l.Client.N),
+			targetWarm+" (p95)", verdict(l.Client.P95 < plan.Warm))
+	}
+
 	// Database.
 	for _, name := range r.Expect.Queries {
 		var q *Query
@@ -444,6 +462,18 @@ func (r *Results) Rows() []Row {
 		hr := c.HitRate()
 		add("cache", "hit rate, mixed load", fmt.Sprintf("%s (%s)", Pct(hr, 1), strings.Join(parts, ", ")), targetHitRate,
 			verdict(!math.IsNaN(hr) && hr > plan.CacheHitRatePercent/100))
+	}
+	for _, kind := range r.Expect.CacheKinds {
+		i := -1
+		if r.Cache != nil {
+			i = slices.IndexFunc(r.Cache.Kinds, func(k CacheKind) bool { return k.Name == kind })
+		}
+		if i < 0 || r.Cache.Kinds[i].Hits+r.Cache.Kinds[i].Misses == 0 {
+			missing("cache", "hit rate, "+kind, "-")
+			continue
+		}
+		k := r.Cache.Kinds[i]
+		add("cache", "hit rate, "+kind, fmt.Sprintf("%s (%d hits, %d misses)", Pct(k.HitRate(), 1), k.Hits, k.Misses), "-", Info)
 	}
 	if c := r.Cache; c == nil || len(c.ColdWarm) == 0 {
 		missing("cache", "cold vs warm cache", "-")

@@ -235,3 +235,31 @@ func TestFormats(t *testing.T) {
 		t.Errorf("MB(138) = %q", got)
 	}
 }
+
+// TestRoutesAndCacheKindsAreExpected: every route of the API has its warm
+// latency and every cache kind its hit rate, or the figure is missing.
+func TestRoutesAndCacheKindsAreExpected(t *testing.T) {
+	r := sample()
+	r.Expect.Routes = []string{"GET /schools/{schoolId}/menus/{date}", "GET /me"}
+	r.Expect.CacheKinds = []string{"menu", "orders", "profile"}
+	r.Routes = []Latency{{Function: "GET /schools/{schoolId}/menus/{date}", Client: summary(1, 2, 3), Requests: 3}}
+	rows := r.Rows()
+	if row := find(rows, "warm route", "GET /schools/{schoolId}/menus/{date}"); row == nil || row.Verdict != OK {
+		t.Errorf("measured route: %+v", row)
+	}
+	if row := find(rows, "warm route", "GET /me"); row == nil || row.Verdict != Missing {
+		t.Errorf("route not measured: %+v", row)
+	}
+	if row := find(rows, "cache", "hit rate, menu"); row == nil || row.Verdict != Info || !strings.HasPrefix(row.Result, "90.0 %") {
+		t.Errorf("cache kind measured: %+v", row)
+	}
+	if row := find(rows, "cache", "hit rate, profile"); row == nil || row.Verdict != Missing {
+		t.Errorf("cache kind not measured: %+v", row)
+	}
+	if r.Complete() {
+		t.Error("a run missing a route and a cache kind is complete")
+	}
+	if md := string(r.Markdown("")); !strings.Contains(md, "## Warm latency per route") || !strings.Contains(md, "`GET /schools/{schoolId}/menus/{date}`") {
+		t.Error("the report has no per-route latency")
+	}
+}

@@ -453,7 +453,7 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Manifest,
 	}
 	defer conn.Close(ctx)
 	tables := []string{"invoices", "meal_verifications", "rfid_cards", "refunds", "payments", "payment_orders", "subscriptions",
-		"order_list_versions",
+		"order_list_versions", "cache_versions",
 		"order_items", "orders", "daily_menu_items", "daily_menus", "menu_items", "students", "users", "schools"}
 	if cfg.Reset {
 		// Forget what the database held before changing any of it.
@@ -771,6 +771,9 @@ type Manifest struct {
 	InactiveParents []string `json:"inactiveParents"`
 	// Staff lists each school's kitchen staff, who may verify RFID taps.
 	Staff []ManifestStaff `json:"staff"`
+	// Admins lists each school's administrator, who may read its
+	// analytics.
+	Admins []ManifestStaff `json:"admins"`
 	// RFIDCards lists active, unexpired cards of students with a paid order
 	// today (the lunchtime burst), in random order.
 	RFIDCards []ManifestCard `json:"rfidCards"`
@@ -799,7 +802,7 @@ type ManifestStudent struct {
 	SchoolID string `json:"schoolId"`
 }
 
-// ManifestStaff is one kitchen staff account.
+// ManifestStaff is one staff account of a school.
 type ManifestStaff struct {
 	Email    string `json:"email"`
 	UserID   string `json:"userId"`
@@ -834,6 +837,9 @@ func (g *gen) manifest() *Manifest {
 			Students: len(s.students)})
 		k := s.staff[1]
 		m.Staff = append(m.Staff, ManifestStaff{Email: g.users[k].email, UserID: uuidString(g.users[k].id),
+			SchoolID: uuidString(s.id)})
+		a := s.staff[0]
+		m.Admins = append(m.Admins, ManifestStaff{Email: g.users[a].email, UserID: uuidString(g.users[a].id),
 			SchoolID: uuidString(s.id)})
 	}
 	rng := rand.New(rand.NewPCG(g.cfg.Seed, 42))

@@ -7,7 +7,8 @@
 // user shares is a constant, so even it does not vary).
 //
 // It also writes a manifest (-manifest) listing credentials, ids, dates
-// and card numbers a benchmark harness can use, and records the settings
+// and card numbers a benchmark harness can use (parents with their
+// students, each school's kitchen staff and administrator), and records the settings
 // and the manifest in the table seed_meta once the data set is complete
 // (the benchmark harness, bench/, reads it to tell whether a database
 // holds the data set it needs).

@@ -79,6 +79,28 @@ func TestSeedTiny(t *testing.T) {
 	if m.Today != "2030-03-04" || len(m.Schools) != 3 || len(m.Staff) != 3 || len(m.InactiveParents) == 0 && count(`SELECT count(*) FROM users WHERE status = 'inactive'`) > 0 {
 		t.Errorf("manifest = today %s, %d schools, %d staff", m.Today, len(m.Schools), len(m.Staff))
 	}
+	// What the cache table's routes read: each school's administrator
+	// (analytics), its menu items (catalogue), the parents' students
+	// (profile).
+	if len(m.Admins) != len(m.Schools) {
+		t.Fatalf("%d admins for %d schools", len(m.Admins), len(m.Schools))
+	}
+	for i, a := range m.Admins {
+		var role, school string
+		if err := pool.QueryRow(context.Background(), `SELECT role, school_id::text FROM users WHERE id = $1 AND email = $2 AND status = 'active'`,
+			a.UserID, a.Email).Scan(&role, &school); err != nil || role != "school_admin" || school != a.SchoolID || school != m.Schools[i].ID {
+			t.Errorf("admin %+v is %s of %s (%v), want the active school_admin of %s", a, role, school, err, m.Schools[i].ID)
+		}
+	}
+	if n := count(`SELECT count(*) FROM schools sc WHERE NOT EXISTS (SELECT FROM menu_items mi WHERE mi.school_id = sc.id)`); n != 0 {
+		t.Errorf("%d schools without menu items", n)
+	}
+	for _, p := range m.Parents {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM students WHERE parent_id = $1`, p.UserID).Scan(&n); err != nil || n != len(p.Students) {
+			t.Errorf("parent %s has %d students, the manifest %d (%v)", p.UserID, n, len(p.Students), err)
+		}
+	}
 }
 
 // TestSeedRecordsMeta: a finished run records its settings and manifest

@@ -1,8 +1,8 @@
-// Package razorpaytest is a local stand-in for Razorpay's Orders API and
-// webhook signing. Tests and the local server use it because Razorpay
-// cannot be called from here (no internet, no account); it answers
-// POST /v1/orders the way Razorpay documents, including its basic-auth
-// check and its error shape.
+// Package razorpaytest is a local stand-in for Razorpay's Orders API,
+// Methods API and webhook signing. Tests and the local server use it
+// because Razorpay cannot be called from here (no internet, no account);
+// it answers POST /v1/orders and GET /v1/methods the way Razorpay
+// documents, including its basic-auth check and its error shape.
 package razorpaytest
 
 import (
@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -40,6 +41,8 @@ type Server struct {
 	// BeforeCreate, when set, runs before an order is created: tests hold
 	// a request there to line others up behind it.
 	BeforeCreate func()
+	// MethodsCalls counts the GET /v1/methods requests answered.
+	MethodsCalls atomic.Int32
 
 	mu     sync.Mutex
 	orders []Order
@@ -68,6 +71,10 @@ func apiError(w http.ResponseWriter, status int, desc string) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if st := s.FailWith.Load(); st != 0 {
 		apiError(w, int(st), "simulated failure")
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/v1/methods" {
+		s.methods(w, r)
 		return
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/orders" {
@@ -108,6 +115,31 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(o)
+}
+
+// MethodsBody is the stand-in's answer to GET /v1/methods: an Indian
+// account's methods in the shape Razorpay's Methods API documents
+// (https://razorpay.com/docs/payments/payment-gateway/s2s-integration/payment-methods/methods-api),
+// trimmed to a few banks and wallets, with a card network and a wallet
+// that are off and a method (paylater) answered as an empty array, as
+// Razorpay does for one with nothing enabled.
+const MethodsBody = `{"entity":"methods","card":true,"debit_card":true,"credit_card":true,"prepaid_card":true,` +
+	`"card_networks":{"AMEX":0,"DICL":1,"MC":1,"MAES":1,"VISA":1,"JCB":0,"RUPAY":1,"BAJAJ":0},` +
+	`"card_subtype":{"consumer":1,"business":0,"premium":0},"amex":false,` +
+	`"netbanking":{"HDFC":"HDFC Bank","ICIC":"ICICI Bank","SBIN":"State Bank of India","UTIB":"Axis Bank"},` +
+	`"wallet":{"airtelmoney":true,"amazonpay":true,"freecharge":false,"mobikwik":true},` +
+	`"emi":true,"upi":true,"cardless_emi":[],"paylater":[],"google_pay_cards":false,"app":{"cred":0},"gpay":false}`
+
+// methods answers GET /v1/methods, which Razorpay authenticates with the
+// key id alone.
+func (s *Server) methods(w http.ResponseWriter, r *http.Request) {
+	if id, _, ok := r.BasicAuth(); !ok || id != s.KeyID {
+		apiError(w, http.StatusUnauthorized, "Authentication failed")
+		return
+	}
+	s.MethodsCalls.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, MethodsBody)
 }
 
 // Sign returns the X-Razorpay-Signature Razorpay sends with body.
