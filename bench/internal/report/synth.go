@@ -173,6 +173,14 @@ func (r *Results) synthMarkdown(b *md) {
 		baselineRow("same stacks in Node (`cdk synth --app \"node bench/jsreplay/replay.js …\"`)", bl.Node),
 		{"**Go ÷ Node, CPU**", "", "", fmt.Sprintf("**%.2f×**", bl.Ratio()), "target " + targetSynthRatio},
 	})
+	if len(bl.Go) == len(bl.Node) {
+		var rounds []string
+		for i := range bl.Go {
+			rounds = append(rounds, fmt.Sprintf("%.2f×", float64(bl.Go[i].CPU)/float64(bl.Node[i].CPU)))
+		}
+		b.p("Round by round, each Go run over the Node run made beside it: %s.", strings.Join(rounds, ", "))
+		b.p("")
+	}
 	if len(bl.Parts) == 0 {
 		return
 	}
