@@ -1,6 +1,6 @@
 STAGE ?= dev
 
-.PHONY: synth test diff bench bench-quick docs diagram cost fuzz preflight
+.PHONY: synth test diff bench bench-quick bench-synth docs diagram cost fuzz preflight
 
 # synth writes the templates of one stage (default dev) to cdk.out.
 synth:
@@ -10,7 +10,9 @@ synth:
 test:
 	scripts/test.sh
 
-# diff shows what the working tree changes in a stage's templates, offline.
+# diff shows what the working tree changes in a stage's templates, offline:
+# one synth, then every stack's cdk diff at once; a stage or stack without
+# golden templates shows as added.
 diff:
 	scripts/diff.sh $(STAGE)
 
@@ -28,6 +30,12 @@ bench:
 # report goes to a temporary directory unless -report says otherwise.
 bench-quick:
 	scripts/bench.sh -quick
+
+# bench-synth measures the synth phase alone (every stage; prod against the
+# same stacks in Node, and where its CPU goes), five runs each, and rewrites
+# the synth part of BENCHMARKS.md, keeping the rest of the last full run.
+bench-synth:
+	scripts/bench.sh -only synth -splice -synth-runs 5
 
 # docs regenerates what editors and the README show: the stage files' JSON
 # Schema (config/stage.schema.json), the README's prod cost estimate and

@@ -92,6 +92,11 @@ func pass(ctx context.Context, srv *server, r *load.Runner, reqs []mix.Request) 
 	return lat, srv.EMF.Slice(from, srv.settled()), nil
 }
 
+// coldWarmFunctions are the functions the cache comparison times, each
+// reading one kind of cached page: with the cache filled each must be
+// faster and hit it (report.Expect.ColdWarm).
+var coldWarmFunctions = []string{routes.MenusDaily, routes.OrdersList}
+
 // cacheColdWarm sends the same requests with the run's cache emptied and
 // then filled. A first pass warms PostgreSQL's buffers for the same
 // queries, so that the cold pass measures a cache miss, not a cold
@@ -126,7 +131,7 @@ func cacheColdWarm(ctx context.Context, srv *server, r *load.Runner, g *mix.Gene
 		return int(docs.Sum(emf.Filter{Metric: m.Name, Dims: map[string]string{metrics.DimCache: kinds[fn]}}))
 	}
 	var out []report.ColdWarm
-	for _, fn := range []string{routes.MenusDaily, routes.OrdersList} {
+	for _, fn := range coldWarmFunctions {
 		out = append(out, report.ColdWarm{Function: fn, Cold: stats.Summarize(cold[fn]), Warm: stats.Summarize(warm[fn]),
 			ColdHits: count(coldDocs, metrics.CacheHits, fn), ColdMiss: count(coldDocs, metrics.CacheMisses, fn),
 			WarmHits: count(warmDocs, metrics.CacheHits, fn), WarmMiss: count(warmDocs, metrics.CacheMisses, fn)})

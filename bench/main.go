@@ -4,6 +4,7 @@
 //
 //	make bench         # full run (about 10 minutes; seeds the data set when needed)
 //	make bench-quick   # quick run for CI (under 2 minutes)
+//	make bench-synth   # the synth phase alone, spliced into BENCHMARKS.md
 //
 // scripts/bench.sh finds or starts PostgreSQL and Redis (scripts/services.sh)
 // and runs this command with -postgres and -redis. A run:
@@ -13,7 +14,12 @@
 //     sure the data set is seeded for today (lambda/cmd/seed records what
 //     it seeded in seed_meta) and copies it into a scratch database that
 //     the run may write to and drop indexes in;
-//  2. times `cdk synth` per stage and counts each stack's resources;
+//  2. times `cdk synth` per stage (wall and CPU) and counts each stack's
+//     resources; for one stage (prod; quick: dev) compares the synth's CPU
+//     with the same stacks synthesised by aws-cdk-lib in Node (the app's
+//     jsii requests recorded and replayed natively, bench/jsreplay) and
+//     breaks it down (CLI, builds, Go, jsii kernel, aws-cdk-lib, cdk-nag,
+//     CloudFormation validation);
 //  3. zips the synthesised Lambda assets: size per function and in total;
 //  4. starts each function in fresh aws-lambda-rie processes: init
 //     duration and first invocation;
@@ -28,8 +34,10 @@
 //     queries again;
 //  9. prints the table, writes the Markdown report and the chart.
 //
-// It exits 1 when a figure is missing (a phase failed), whatever the
-// figures are: a slow machine is not a failure.
+// It exits 1 when a figure is missing (a phase failed) or a ratio that
+// does not depend on the machine points the wrong way (a query an index
+// exists for not slower without it, a function not faster with its cache
+// filled), whatever the figures are: a slow machine is not a failure.
 package main
 
 import (
@@ -77,6 +85,8 @@ type config struct {
 	scale         scale
 	stages        []string
 	synthRuns     int
+	baselineStage string
+	splice        bool
 	coldRuns      int
 	dbSamples     int
 	withoutMax    int
@@ -110,6 +120,10 @@ func parseFlags(now time.Time) (*config, error) {
 	database := flag.String("database", "", "database holding the data set (default hasivu_bench, quick: hasivu_bench_quick)")
 	synthRuns := flag.Int("synth-runs", 0, "cdk synth runs per stage (default 3, quick 1)")
 	stages := flag.String("stages", "", "stages to synthesise (default dev,staging,prod, quick dev)")
+	baseline := flag.String("baseline", "", "stage whose synth is compared with the same stacks in Node, and broken down "+
+		"(default prod, quick dev; \"none\" skips it)")
+	flag.BoolVar(&c.splice, "splice", false, "with -only synth: replace the synth rows and section of the existing report "+
+		"(-report, default BENCHMARKS.md) and keep the rest of it")
 	coldRuns := flag.Int("cold-runs", 0, "fresh emulator processes per function (default 20, quick 5)")
 	dbSamples := flag.Int("db-samples", 0, "calls per query with indexes (default 300, quick 40)")
 	rate := flag.Float64("rate", 0, "requests per second in the normal mix (default 100, quick 60); the lunchtime burst is twice that")
@@ -131,6 +145,7 @@ func parseFlags(now time.Time) (*config, error) {
 	c.scale = scale{Schools: 500, Students: 100_000, Orders: 2_000_000, DaysBack: 120, DaysAhead: 7, Seed: 1,
 		Today: ist.Today(now).Format(time.DateOnly)}
 	c.database, c.stages, c.synthRuns, c.coldRuns, c.dbSamples = "hasivu_bench", []string{"dev", "staging", "prod"}, 3, 20, 300
+	c.baselineStage = "prod"
 	c.withoutMax, c.withoutBudget, c.cacheKeys = 100, 6*time.Second, 200
 	c.warmup, c.normal, c.rate = 20*time.Second, 60*time.Second, 100
 	c.dbConns, c.redisPool, c.parentZipf = 16, 32, 1
@@ -138,6 +153,7 @@ func parseFlags(now time.Time) (*config, error) {
 	if c.quick {
 		c.scale.Schools, c.scale.Students, c.scale.Orders = 40, 8_000, 150_000
 		c.database, c.stages, c.synthRuns, c.coldRuns, c.dbSamples = "hasivu_bench_quick", []string{"dev"}, 1, 5, 40
+		c.baselineStage = "dev"
 		c.withoutMax, c.withoutBudget, c.cacheKeys = 20, time.Second, 40
 		c.warmup, c.normal, c.rate = 3*time.Second, 12*time.Second, 60
 		c.command = "make bench-quick"
@@ -147,6 +163,15 @@ func parseFlags(now time.Time) (*config, error) {
 	}
 	if *stages != "" {
 		c.stages = strings.Split(*stages, ",")
+	}
+	switch {
+	case *baseline == "none":
+		c.baselineStage = ""
+	case *baseline != "":
+		c.baselineStage = *baseline
+	}
+	if c.baselineStage != "" && !slices.Contains(c.stages, c.baselineStage) {
+		return nil, fmt.Errorf("-baseline %s is not among the stages synthesised (%s)", c.baselineStage, strings.Join(c.stages, ","))
 	}
 	for _, v := range []struct {
 		dst *int
@@ -183,6 +208,9 @@ func parseFlags(now time.Time) (*config, error) {
 				return nil, fmt.Errorf("-only: unknown phase %q", o)
 			}
 		}
+	}
+	if c.splice && !slices.Equal(c.only, []string{"synth"}) {
+		return nil, errors.New("-splice rewrites the synth part of a report: use it with -only synth")
 	}
 	return c, nil
 }
@@ -292,7 +320,8 @@ func (h *harness) run(ctx context.Context) int {
 	h.p = newProgress(os.Stderr, len(phases))
 	defer h.p.Close()
 
-	h.res.Expect = report.Expect{Stages: cfg.stages, Functions: routes.Deployed(), Routed: routes.Functions()}
+	h.res.Expect = report.Expect{Stages: cfg.stages, Baseline: cfg.baselineStage, Functions: routes.Deployed(),
+		Routed: routes.Functions(), ColdWarm: coldWarmFunctions}
 	for _, r := range routes.Table {
 		h.res.Expect.Routes = append(h.res.Expect.Routes, r.Key())
 	}
@@ -352,7 +381,7 @@ func (h *harness) run(ctx context.Context) int {
 			h.problem("database", err)
 		} else {
 			defer db.Close()
-			h.res.Expect.Queries = db.Names()
+			h.res.Expect.Queries, h.res.Expect.Indexed = db.Names(), db.Indexed()
 			h.queryFn = map[string]string{}
 			for _, q := range db.queries {
 				h.queryFn[q.name] = q.function
@@ -390,6 +419,9 @@ func (h *harness) run(ctx context.Context) int {
 
 // write prints the table and writes the report and the chart.
 func (h *harness) write() int {
+	if h.cfg.splice {
+		return h.writeSplice()
+	}
 	chartLink := ""
 	if err := h.res.Chart(h.cfg.chartPath); err != nil {
 		h.problem("chart", err)
@@ -414,11 +446,55 @@ func (h *harness) write() int {
 		h.explain.Close()
 	}
 	fmt.Printf("took %s\n", h.res.Meta.Duration.Round(time.Second))
-	if !h.res.Complete() {
+	return h.verdict(h.res.Complete(), h.res.Consistent())
+}
+
+// verdict prints why a run fails and returns its exit status: 1 when a
+// figure is missing or a ratio that does not depend on the machine
+// points the wrong way, never because a target is missed.
+func (h *harness) verdict(complete, consistent bool) int {
+	if !complete {
 		fmt.Println("bench: figures are missing (MISSING above)")
+	}
+	if !consistent {
+		fmt.Println("bench: a ratio that does not depend on the machine points the wrong way (FLIPPED above)")
+	}
+	if !complete || !consistent {
 		return 1
 	}
 	return 0
+}
+
+// writeSplice replaces the synth part of the existing report with this
+// run's (-only synth -splice) and prints the synth rows.
+func (h *harness) writeSplice() int {
+	old, err := os.ReadFile(h.cfg.reportPath)
+	if err == nil {
+		var spliced []byte
+		if spliced, err = report.SpliceSynth(old, h.res); err == nil {
+			err = os.WriteFile(h.cfg.reportPath, spliced, 0o644)
+		}
+	}
+	if err != nil {
+		h.problem("report", err)
+	}
+	h.p.Close()
+	fmt.Println()
+	complete, consistent := true, true
+	for _, row := range h.res.Rows() {
+		if row.Section != "synth" {
+			continue
+		}
+		fmt.Printf("%-50s %-70s %s\n", row.Figure, row.Result, row.Verdict)
+		complete = complete && row.Verdict != report.Missing
+		consistent = consistent && row.Verdict != report.Flipped
+	}
+	for _, pr := range h.res.Problems {
+		fmt.Println("problem:", pr)
+		complete = false
+	}
+	fmt.Printf("report: %s (synth part)\ntook %s\n", h.cfg.reportPath, h.res.Meta.Duration.Round(time.Second))
+	return h.verdict(complete, consistent)
 }
 
 // meta records the machine, the versions and the settings.
@@ -434,7 +510,7 @@ func (h *harness) meta() {
 	m.Versions = []report.KV{{Name: "Go", Value: runtime.Version()}}
 	m.Settings = []report.KV{
 		{Name: "data set", Value: cfg.scale.String()},
-		{Name: "synth", Value: fmt.Sprintf("%s each of %s", plural(cfg.synthRuns, "run"), strings.Join(cfg.stages, ", "))},
+		{Name: "synth", Value: synthSettings(cfg)},
 		{Name: "cold starts", Value: fmt.Sprintf("%d fresh emulator processes per function", cfg.coldRuns)},
 		{Name: "database", Value: fmt.Sprintf("%d calls per query with indexes; without, up to %d calls or %s per query",
 			cfg.dbSamples, cfg.withoutMax, cfg.withoutBudget)},
@@ -484,6 +560,11 @@ func (h *harness) prepare(ctx context.Context) error {
 		return err
 	}
 	h.versions(ctx)
+	// Synth and bundle need no data: a run of those alone leaves the
+	// data set alone.
+	if !slices.ContainsFunc([]string{"cold", "db", "load", "outage"}, cfg.runs) {
+		return nil
+	}
 	h.p.Detail("checking the data set in %s", cfg.database)
 	m, seeded, err := ensureDataset(ctx, cfg.postgres, cfg.database, cfg.scale, h.bins.Seed, h.p)
 	if err != nil {
@@ -655,6 +736,17 @@ func (h *harness) synth(ctx context.Context) string {
 	runs := map[string][]time.Duration{}
 	var last string
 	failed := map[string]bool{}
+	// A first synth builds the app and the Lambda binary if the tree
+	// changed since the last one; the runs then time the synth of an
+	// unchanged tree, which is what a reviewer's or a deploy's next synth
+	// costs.
+	h.p.Detail("building the app and the Lambda binary")
+	if _, err := cdkSynth(ctx, h.root, h.cfg.stages[0], filepath.Join(h.work, "cdk.out-build"), nil, nil); err != nil {
+		h.problem("synth "+h.cfg.stages[0], err)
+		return ""
+	}
+	os.RemoveAll(filepath.Join(h.work, "cdk.out-build"))
+	cpu := map[string][]time.Duration{}
 	for i := range h.cfg.synthRuns {
 		for _, stage := range h.cfg.stages {
 			if failed[stage] || ctx.Err() != nil {
@@ -662,13 +754,14 @@ func (h *harness) synth(ctx context.Context) string {
 			}
 			h.p.Detail("%s, run %d of %d", stage, i+1, h.cfg.synthRuns)
 			out := filepath.Join(h.work, fmt.Sprintf("cdk.out-%s-%d", stage, i))
-			d, err := synthOnce(ctx, h.root, stage, out)
+			run, err := cdkSynth(ctx, h.root, stage, out, nil, nil)
 			if err != nil {
 				h.problem("synth "+stage, err)
 				failed[stage] = true
 				continue
 			}
-			runs[stage] = append(runs[stage], d)
+			runs[stage] = append(runs[stage], run.Wall)
+			cpu[stage] = append(cpu[stage], run.CPU)
 			if i == 0 {
 				st, err := stacks(out)
 				if err != nil {
@@ -689,9 +782,13 @@ func (h *harness) synth(ctx context.Context) string {
 		}
 	}
 	for i := range h.res.Synth {
-		h.res.Synth[i].Runs = runs[h.res.Synth[i].Stage]
+		h.res.Synth[i].Runs, h.res.Synth[i].CPU = runs[h.res.Synth[i].Stage], cpu[h.res.Synth[i].Stage]
 		s := h.res.Synth[i]
-		h.p.Log("synth %-8s median %.1f s of %s, %d resources", s.Stage, s.Median().Seconds(), plural(len(s.Runs), "run"), s.Resources())
+		h.p.Log("synth %-8s median %.1f s (CPU %.1f s) of %s, %d resources", s.Stage, s.Median().Seconds(),
+			s.MedianCPU().Seconds(), plural(len(s.Runs), "run"), s.Resources())
+	}
+	if stage := h.cfg.baselineStage; stage != "" && !failed[stage] && ctx.Err() == nil {
+		h.baseline(ctx, stage)
 	}
 	return last
 }
@@ -703,7 +800,7 @@ func (h *harness) bundle(ctx context.Context, out string) {
 	if out == "" {
 		h.p.Detail("synthesising %s for its assets", stage)
 		out = filepath.Join(h.work, "cdk.out-bundle")
-		if _, err := synthOnce(ctx, h.root, stage, out); err != nil {
+		if _, err := cdkSynth(ctx, h.root, stage, out, nil, nil); err != nil {
 			h.problem("bundle", err)
 			return
 		}

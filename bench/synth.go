@@ -18,21 +18,49 @@ import (
 	"github.com/hasivu/infra/constructs/gofunction/assetsize"
 )
 
-// synthOnce runs `cdk synth` for stage into out, through scripts/env.sh
-// (the project's pinned Node.js and CDK CLI), and returns its wall time.
-func synthOnce(ctx context.Context, root, stage, out string) (time.Duration, error) {
-	cmd := exec.CommandContext(ctx, "bash", "-c", `source scripts/env.sh && exec cdk synth -q -c stage="$1" -o "$2"`,
-		"synth", stage, out)
+// cdkSynth runs `cdk synth -q -c stage=<stage> -o <out>`, with extra
+// arguments, through scripts/env.sh (the project's pinned Node.js and CDK
+// CLI), with env added to the environment, and returns its wall time and
+// the CPU time of every process it ran (the CLI, the app and what the app
+// starts: the jsii kernel, the builds). The command's standard error goes
+// to stderr when that is not nil.
+func cdkSynth(ctx context.Context, root, stage, out string, env []string, stderr io.Writer, extra ...string) (report.Run, error) {
+	script := `source scripts/env.sh && exec cdk synth -q -c stage="$1" -o "$2" "${@:3}"`
+	cmd := exec.CommandContext(ctx, "bash", append([]string{"-c", script, "synth", stage, out}, extra...)...)
 	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	cmd.Env = append(os.Environ(), env...)
+	var tail bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &tail
+	if stderr != nil {
+		cmd.Stderr = io.MultiWriter(stderr, &lastBytes{buf: &tail, max: 64 << 10})
+	}
 	start := time.Now()
 	err := cmd.Run()
-	d := time.Since(start)
+	wall := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("cdk synth -c stage=%s: %v\n%s", stage, err, lastLines(stderr.String(), 15))
+		return report.Run{}, fmt.Errorf("cdk synth -c stage=%s %s: %v\n%s", stage, strings.Join(extra, " "), err, lastLines(tail.String(), 15))
 	}
-	return d, nil
+	return report.Run{Wall: wall, CPU: cpuTime(cmd)}, nil
+}
+
+// cpuTime is the user and system CPU time of a finished command and of
+// the descendants it waited for.
+func cpuTime(cmd *exec.Cmd) time.Duration {
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// lastBytes keeps the last max bytes written to it.
+type lastBytes struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (l *lastBytes) Write(p []byte) (int, error) {
+	l.buf.Write(p)
+	if over := l.buf.Len() - l.max; over > 0 {
+		l.buf.Next(over)
+	}
+	return len(p), nil
 }
 
 func lastLines(s string, n int) string {

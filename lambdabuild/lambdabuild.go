@@ -3,17 +3,17 @@
 // layout the app deploys (the platform layer's bootstrap and the package
 // every function shares). It links nothing but the standard library, so
 // the CDK app and the benchmark harness build the same way without the
-// harness linking the CDK bindings.
+// harness linking the CDK bindings. A build is skipped while its content
+// key is unchanged (Cached), which the CDK app's own build uses too
+// (lambdabuild/cmd/cdkapp).
 package lambdabuild
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 )
 
 // Arch is the architecture Lambda runs the binary on (Graviton).
@@ -39,10 +39,16 @@ func env(goarch string) []string {
 // for the machine it runs the emulator on. The caller sets the command's
 // output streams.
 func Command(ctx context.Context, moduleDir, pkg, goarch, out string) *exec.Cmd {
+	return goBuild(ctx, moduleDir, pkg, out, env(goarch), flags)
+}
+
+// goBuild is `go build flags... -o out pkg` in moduleDir, with env added
+// to the caller's environment.
+func goBuild(ctx context.Context, moduleDir, pkg, out string, env, flags []string) *exec.Cmd {
 	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), env(goarch)...)
+	cmd.Env = append(os.Environ(), env...)
 	return cmd
 }
 
@@ -55,6 +61,9 @@ type Bundle struct {
 	// FunctionDir is every function's own package: one small file, so all
 	// functions share a single asset and the code ships only in the layer.
 	FunctionDir string
+	// Reused reports that the binary was not built again: the previous
+	// build into the same directory had the same content key (Key).
+	Reused bool
 }
 
 // functionReadme is the whole of each function's own package. Its bytes
@@ -64,9 +73,18 @@ const functionReadme = `This function's code is the platform layer's /opt/bootst
 Its Handler setting names its entry in the handler table (lambda/functions).
 `
 
+// stampName is the file beside the layer and function directories that
+// records the content key of the binary in the layer: outside both, since
+// their bytes are the assets' hashes.
+const stampName = "bootstrap.key"
+
 // Build compiles the Go package pkg of the module in moduleDir for
-// linux/Arch into outDir/layer/bootstrap and writes outDir/function. A
-// compile error is returned with the compiler's output.
+// linux/Arch into outDir/layer/bootstrap and writes outDir/function. When
+// the previous Build into outDir had the same content key (Key: the
+// sources, embedded files, go.mod, go.sum, flags, environment and Go
+// version) and left its binary in place, the binary is kept and the
+// compiler does not run. A compile error is returned with the compiler's
+// output.
 func Build(moduleDir, pkg, outDir string) (*Bundle, error) {
 	b := &Bundle{LayerDir: filepath.Join(outDir, "layer"), FunctionDir: filepath.Join(outDir, "function")}
 	for _, dir := range []string{b.LayerDir, b.FunctionDir} {
@@ -74,18 +92,18 @@ func Build(moduleDir, pkg, outDir string) (*Bundle, error) {
 			return nil, fmt.Errorf("bundle %s: %w", pkg, err)
 		}
 	}
-	out, err := filepath.Abs(filepath.Join(b.LayerDir, "bootstrap"))
+	build := Cached{ModuleDir: moduleDir, Package: pkg, Out: filepath.Join(b.LayerDir, "bootstrap"),
+		Stamp: filepath.Join(outDir, stampName), Env: env(Arch), Flags: flags}
+	reused, err := build.Build(context.Background())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build %s for linux/%s: %w", pkg, Arch, err)
 	}
-	cmd := Command(context.Background(), moduleDir, pkg, Arch, out)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("build %s for linux/%s: %v\n%s", pkg, Arch, err, strings.TrimSpace(stderr.String()))
-	}
-	if err := os.WriteFile(filepath.Join(b.FunctionDir, "README"), []byte(functionReadme), 0o644); err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", pkg, err)
+	b.Reused = reused
+	readme := filepath.Join(b.FunctionDir, "README")
+	if old, err := os.ReadFile(readme); err != nil || string(old) != functionReadme {
+		if err := os.WriteFile(readme, []byte(functionReadme), 0o644); err != nil {
+			return nil, fmt.Errorf("bundle %s: %w", pkg, err)
+		}
 	}
 	return b, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,5 +157,222 @@ func TestShippedSizeBudget(t *testing.T) {
 	t.Logf("layer + function package: %d bytes zipped", total)
 	if total > budget {
 		t.Errorf("functions ship %d bytes zipped, over the %d budget", total, budget)
+	}
+}
+
+// writeFiles writes files (path relative to dir → content) into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// depModule makes a module whose main package imports a package of the
+// same module and embeds a file, with a go.sum: an input of every kind the
+// content key covers.
+func depModule(t *testing.T) string {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"go.mod": "module example.com/fn\n\ngo 1.26\n",
+		"go.sum": "example.com/other v1.0.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"main.go": "package main\n\nimport (\n\t_ \"embed\"\n\t\"fmt\"\n\n\t\"example.com/fn/dep\"\n)\n\n" +
+			"//go:embed schema.sql\nvar schema string\n\nfunc main() { fmt.Println(dep.Name, schema) }\n",
+		"schema.sql": "CREATE TABLE t (id int);\n",
+		"dep/dep.go": "package dep\n\nconst Name = \"dep\"\n",
+	})
+	return dir
+}
+
+// TestKeyFollowsEveryInput changes each input of a build in turn, the way
+// a developer would between two synths, and checks that the content key
+// changes with it and comes back when the change is undone; an unchanged
+// tree keeps its key.
+func TestKeyFollowsEveryInput(t *testing.T) {
+	mod := depModule(t)
+	ctx := context.Background()
+	key := func(flags []string) string {
+		t.Helper()
+		k, err := Key(ctx, mod, ".", env(Arch), flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	base := key(flags)
+	if again := key(flags); again != base {
+		t.Fatalf("an unchanged tree changed key: %s then %s", base, again)
+	}
+	// Each change returns what undoes it.
+	edit := func(name, body string) func() func() {
+		return func() func() {
+			old, err := os.ReadFile(filepath.Join(mod, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFiles(t, mod, map[string]string{name: body})
+			return func() { writeFiles(t, mod, map[string]string{name: string(old)}) }
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func() func()
+	}{
+		{"a dependency's source", edit("dep/dep.go", "package dep\n\nconst Name = \"dep, changed\"\n")},
+		{"an embedded file", edit("schema.sql", "CREATE TABLE t (id bigint);\n")},
+		{"go.sum", edit("go.sum", "")},
+		{"go.mod", edit("go.mod", "module example.com/fn\n\ngo 1.26.0\n")},
+		{"a new file in a dependency", func() func() {
+			writeFiles(t, mod, map[string]string{"dep/more.go": "package dep\n\nconst More = 1\n"})
+			return func() { os.Remove(filepath.Join(mod, "dep/more.go")) }
+		}},
+	} {
+		undo := tc.change()
+		if key(flags) == base {
+			t.Errorf("changing %s kept the key", tc.name)
+		}
+		undo()
+		if key(flags) != base {
+			t.Errorf("undoing the change to %s did not restore the key", tc.name)
+		}
+	}
+	if key(append(slices.Clone(flags), "-gcflags=-N")) == base || key(flags[1:]) == base {
+		t.Error("changing the flags kept the key")
+	}
+	if k, err := Key(ctx, mod, ".", env("amd64"), flags); err != nil || k == base {
+		t.Errorf("building for another architecture kept the key (%v)", err)
+	}
+	in, err := gather(ctx, mod, ".", env(Arch), flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := in.key(); err != nil || k != base {
+		t.Fatalf("the gathered inputs give key %s (%v), Key gave %s", k, err, base)
+	}
+	in.goEnv["GOVERSION"] += ".1"
+	if k, _ := in.key(); k == base {
+		t.Error("another Go version kept the key")
+	}
+}
+
+// TestLambdaKeyCoversTheMigrations checks that the real Lambda build's key
+// reads the SQL migrations the binary embeds, and the route table's
+// sources: the inputs a change to the platform most often touches.
+func TestLambdaKeyCoversTheMigrations(t *testing.T) {
+	in, err := gather(context.Background(), "..", "./lambda", env(Arch), flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashed := map[string]bool{}
+	for _, p := range in.packages {
+		if !p.Standard && (p.Module == nil || p.Module.Main) {
+			for _, f := range p.files() {
+				hashed[filepath.ToSlash(filepath.Join(p.Dir, f))] = true
+			}
+		}
+	}
+	var sql, routes int
+	for f := range hashed {
+		switch {
+		case strings.Contains(f, "/lambda/migrations/sql/") && strings.HasSuffix(f, ".sql"):
+			sql++
+		case strings.Contains(f, "/lambda/routes/") && strings.HasSuffix(f, ".go"):
+			routes++
+		}
+	}
+	if sql == 0 || routes == 0 {
+		t.Errorf("the key reads %d migration files and %d route table files, want some of each", sql, routes)
+	}
+}
+
+// TestUnchangedTreeSkipsTheBuild builds twice into the same directory: the
+// second build reuses the binary without running the compiler (the file
+// is not even rewritten); a change to the source, or a binary replaced
+// behind the build's back, builds again.
+func TestUnchangedTreeSkipsTheBuild(t *testing.T) {
+	mod := depModule(t)
+	out := t.TempDir()
+	first, err := Build(mod, ".", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bootstrap := filepath.Join(first.LayerDir, "bootstrap")
+	before, err := os.Stat(bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Reused {
+		t.Fatal("the first build into an empty directory reused a binary")
+	}
+	second, err := Build(mod, ".", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.Reused || !after.ModTime().Equal(before.ModTime()) || !os.SameFile(before, after) {
+		t.Fatalf("an unchanged tree was built again (reused %v, modified %v → %v)", second.Reused, before.ModTime(), after.ModTime())
+	}
+	// The stamp lies beside the assets, not in them.
+	for _, dir := range []string{second.LayerDir, second.FunctionDir} {
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) != 1 {
+			t.Errorf("%s holds %d files (%v), want only the asset's own", dir, len(entries), err)
+		}
+	}
+
+	writeFiles(t, mod, map[string]string{"dep/dep.go": "package dep\n\nconst Name = \"a longer name than before\"\n"})
+	third, err := Build(mod, ".", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := os.ReadFile(bootstrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Reused || !bytes.Contains(changed, []byte("a longer name than before")) {
+		t.Errorf("a changed dependency did not rebuild the binary (reused %v)", third.Reused)
+	}
+
+	if err := os.WriteFile(bootstrap, []byte("not a binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fourth, err := Build(mod, ".", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fourth.Reused {
+		t.Error("a binary replaced since the last build was reused")
+	}
+	if f, err := elf.Open(bootstrap); err != nil {
+		t.Errorf("the rebuilt bootstrap is not an ELF binary: %v", err)
+	} else {
+		f.Close()
+	}
+}
+
+// TestFailedBuildLeavesNoStamp checks that a build that fails does not
+// leave the previous stamp behind, so that fixing the source and going
+// back to it rebuilds rather than trusting a binary of unknown origin.
+func TestFailedBuildLeavesNoStamp(t *testing.T) {
+	mod := depModule(t)
+	out := t.TempDir()
+	if _, err := Build(mod, ".", out); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, mod, map[string]string{"dep/dep.go": "package dep\n\nconst Name = undefinedThing\n"})
+	if _, err := Build(mod, ".", out); err == nil {
+		t.Fatal("a package that does not compile built")
+	}
+	if _, err := os.Stat(filepath.Join(out, stampName)); !os.IsNotExist(err) {
+		t.Errorf("a failed build left the stamp: %v", err)
 	}
 }

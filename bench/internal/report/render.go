@@ -115,24 +115,7 @@ func (r *Results) Markdown(chart string) []byte {
 	}
 	b.table([]string{"", ""}, rows)
 
-	b.p("## Synth")
-	b.p("")
-	b.p("Wall time of `cdk synth -q -c stage=<stage>` (the Go app's build from the build cache, the Lambda build, jsii, cdk-nag, " +
-		"CloudFormation validation), one run after the other.")
-	b.p("")
-	rows = nil
-	for _, s := range r.Synth {
-		var runs, stacks []string
-		for _, d := range s.Runs {
-			runs = append(runs, fmt.Sprintf("%.1f", d.Seconds()))
-		}
-		for _, st := range s.Stacks {
-			stacks = append(stacks, fmt.Sprintf("%s %d", strings.TrimPrefix(st.Name, "hasivu-"+s.Stage+"-"), st.Resources))
-		}
-		rows = append(rows, []string{s.Stage, fmt.Sprintf("%.1f s", s.Median().Seconds()), strings.Join(runs, ", ") + " s",
-			fmt.Sprint(s.Resources()), strings.Join(stacks, ", ")})
-	}
-	b.table([]string{"stage", "median", "runs", "resources", "per stack"}, rows)
+	r.synthMarkdown(&b)
 
 	if bu := r.Bundle; bu != nil {
 		b.p("## Bundle")

@@ -49,8 +49,10 @@ type Results struct {
 	Meta   Meta
 	Expect Expect
 	Synth  []SynthStage
-	Bundle *Bundle
-	Cold   []ColdStart
+	// Baseline compares a stage's synth with the same stacks in Node.
+	Baseline *Baseline
+	Bundle   *Bundle
+	Cold     []ColdStart
 	// Warm is the latency per function under the mixed load; Routes per
 	// route (Latency.Function is then the route, "METHOD /path"), which
 	// tells apart the routes of a function that serves several.
@@ -65,14 +67,24 @@ type Results struct {
 	Problems []string
 }
 
-// Expect names the figures a complete run has.
+// Expect names the figures a complete run has, and the ratios whose
+// direction does not depend on the machine.
 type Expect struct {
 	Stages []string
+	// Baseline is the stage whose synth is compared with the Node
+	// baseline; empty when the run does not compare.
+	Baseline string
 	// Functions are every deployed function (cold start); Routed those
 	// behind the API (warm latency); Routes the API's routes (warm
 	// latency per route).
 	Functions, Routed, Routes []string
 	Queries                   []string
+	// Indexed maps each query that a secondary index exists for to that
+	// index: without the indexes it must be slower than with them.
+	Indexed map[string]string
+	// ColdWarm are the functions timed with an empty and a filled cache:
+	// with the cache filled each must be faster and hit it.
+	ColdWarm []string
 	// CacheKinds are the kinds of cached entries, each read by a route
 	// of the mix (hit rate per kind).
 	CacheKinds []string
@@ -99,13 +111,17 @@ type KV struct{ Name, Value string }
 
 // SynthStage is one stage's synth timings.
 type SynthStage struct {
-	Stage  string
-	Runs   []time.Duration
-	Stacks []Stack
+	Stage string
+	// Runs are the wall times; CPU the CPU times of the same runs.
+	Runs, CPU []time.Duration
+	Stacks    []Stack
 }
 
 // Median is the median synth time.
 func (s SynthStage) Median() time.Duration { return stats.Median(s.Runs) }
+
+// MedianCPU is the median CPU time of the runs.
+func (s SynthStage) MedianCPU() time.Duration { return stats.Median(s.CPU) }
 
 // Resources is the stage's total resource count.
 func (s SynthStage) Resources() int {
@@ -282,12 +298,16 @@ type OutageLatency struct {
 // Verdict is how a figure compares with its target.
 type Verdict string
 
-// Verdicts.
+// Verdicts. Missing and Flipped fail a run: a figure it should have, or a
+// ratio that does not depend on the machine (with and without indexes,
+// cold and warm cache) pointing the wrong way. Missed does not: a slow
+// machine is not a failure.
 const (
 	OK      Verdict = "ok"
 	Missed  Verdict = "MISSED"
 	Info    Verdict = "-"
 	Missing Verdict = "MISSING"
+	Flipped Verdict = "FLIPPED"
 )
 
 // Row is one line of the summary table.
@@ -347,17 +367,7 @@ func (r *Results) Rows() []Row {
 	}
 	missing := func(section, figure, target string) { add(section, figure, "not measured", target, Missing) }
 
-	// Synth.
-	for _, stage := range r.Expect.Stages {
-		i := slices.IndexFunc(r.Synth, func(s SynthStage) bool { return s.Stage == stage })
-		if i < 0 || len(r.Synth[i].Runs) == 0 {
-			missing("synth", stage, "-")
-			continue
-		}
-		s := r.Synth[i]
-		add("synth", fmt.Sprintf("%s, median of %d", stage, len(s.Runs)),
-			fmt.Sprintf("%.1f s; %d resources in %d stacks", s.Median().Seconds(), s.Resources(), len(s.Stacks)), "-", Info)
-	}
+	r.synthRows(add)
 
 	// Bundle.
 	if b := r.Bundle; b == nil || len(b.Functions) == 0 {
@@ -436,8 +446,11 @@ func (r *Results) Rows() []Row {
 		if q.TimedOut > 0 {
 			without = fmt.Sprintf("%d of %d calls over the %s timeout", q.TimedOut, q.Without.N, Ms(r.DB.Timeout))
 		}
-		add("database", name, fmt.Sprintf("p95 %s (without indexes: %s)", Ms(q.With.P95), without),
-			targetQuery, verdict(q.With.P95 < plan.DatabaseP95))
+		result, v := fmt.Sprintf("p95 %s (without indexes: %s)", Ms(q.With.P95), without), verdict(q.With.P95 < plan.DatabaseP95)
+		if flip := r.indexFlip(*q); flip != "" {
+			result, v = result+"; "+flip, Flipped
+		}
+		add("database", name, result, targetQuery, v)
 	}
 
 	// API.
@@ -478,9 +491,21 @@ func (r *Results) Rows() []Row {
 	if c := r.Cache; c == nil || len(c.ColdWarm) == 0 {
 		missing("cache", "cold vs warm cache", "-")
 	} else {
+		for _, fn := range r.Expect.ColdWarm {
+			if !slices.ContainsFunc(c.ColdWarm, func(cw ColdWarm) bool { return cw.Function == fn && cw.Cold.N > 0 && cw.Warm.N > 0 }) {
+				missing("cache", fn+", cold vs warm cache", "-")
+			}
+		}
 		for _, cw := range c.ColdWarm {
-			add("cache", cw.Function+", cold vs warm cache", fmt.Sprintf("p50 %s -> %s, p95 %s -> %s", Ms(cw.Cold.P50), Ms(cw.Warm.P50),
-				Ms(cw.Cold.P95), Ms(cw.Warm.P95)), "-", Info)
+			result := fmt.Sprintf("p50 %s -> %s, p95 %s -> %s", Ms(cw.Cold.P50), Ms(cw.Warm.P50), Ms(cw.Cold.P95), Ms(cw.Warm.P95))
+			v := Info
+			if slices.Contains(r.Expect.ColdWarm, cw.Function) {
+				v = OK
+				if flip := coldWarmFlip(cw); flip != "" {
+					result, v = result+"; "+flip, Flipped
+				}
+			}
+			add("cache", cw.Function+", cold vs warm cache", result, "-", v)
 		}
 	}
 	if o := r.Outage; o == nil || len(o.Conditions) == 0 {
@@ -497,11 +522,41 @@ func (r *Results) Rows() []Row {
 }
 
 // Complete reports whether every expected figure was measured.
-func (r *Results) Complete() bool {
-	for _, row := range r.Rows() {
-		if row.Verdict == Missing {
-			return false
-		}
+func (r *Results) Complete() bool { return !r.has(Missing) }
+
+// Consistent reports whether every ratio that does not depend on the
+// machine points the way it must (no FLIPPED row).
+func (r *Results) Consistent() bool { return !r.has(Flipped) }
+
+func (r *Results) has(v Verdict) bool {
+	return slices.ContainsFunc(r.Rows(), func(row Row) bool { return row.Verdict == v })
+}
+
+// indexFlip says what is wrong when a query an index exists for is not
+// slower without the indexes, or its index was not among those dropped;
+// it is empty when nothing is, or the query relies on no index.
+func (r *Results) indexFlip(q Query) string {
+	index, ok := r.Expect.Indexed[q.Name]
+	if !ok {
+		return ""
 	}
-	return true
+	if !slices.Contains(r.DB.Dropped, index) {
+		return fmt.Sprintf("FLIPPED: its index %s was not among those dropped", index)
+	}
+	if q.Without.P95 <= q.With.P95 {
+		return fmt.Sprintf("FLIPPED: not slower without %s", index)
+	}
+	return ""
+}
+
+// coldWarmFlip says what is wrong when a function is not faster (p50) and
+// hitting the cache more with the cache filled than with it empty.
+func coldWarmFlip(cw ColdWarm) string {
+	switch {
+	case cw.WarmHits <= cw.ColdHits:
+		return fmt.Sprintf("FLIPPED: %d cache hits filled, %d empty", cw.WarmHits, cw.ColdHits)
+	case cw.Warm.P50 >= cw.Cold.P50:
+		return "FLIPPED: not faster with the cache filled"
+	}
+	return ""
 }
