@@ -1,11 +1,13 @@
 // Package cost estimates a stage's monthly AWS bill from the same typed
 // config the CDK app deploys (config.Stage): one line item per priced
-// resource the stacks create, with its quantity, unit price and monthly
-// amount, beside the performance plan's own cost table.
+// resource the stacks create and per charge the stage's traffic drives,
+// with its quantity, unit price and monthly amount, and line by line
+// beside the performance plan's own cost table (plan.go).
 //
 // Prices come from one dated table per region (prices.go); what the bill
-// depends on that config does not say, such as log volumes, comes from a
-// usage profile (usage.go). Both are printed under the estimate.
+// depends on that config does not say, such as traffic and log volumes,
+// comes from a usage profile (usage.go). Both are printed under the
+// estimate.
 package cost
 
 import (
@@ -46,12 +48,6 @@ const (
 	wafRules = 3 + 2
 )
 
-// The performance plan's cost table, per month.
-const (
-	PlanToday = 280.0
-	PlanAfter = 315.0
-)
-
 // Line is one item of the estimate.
 type Line struct {
 	Item string
@@ -62,6 +58,9 @@ type Line struct {
 	Price  Price
 	// USD is Amount × Price.USD, per month.
 	USD float64
+	// part is what the line belongs to, as the plan comparison groups
+	// the lines it does not compare one by one: "database", "network".
+	part string
 }
 
 // LogSource is one group of log groups and what it is assumed to ingest.
@@ -84,6 +83,11 @@ type Report struct {
 	Logs   []LogSource
 	// TimeZone is the zone the peak windows are written in.
 	TimeZone string
+	// Traffic is what each routed function's share of the requests
+	// bills, behind the Lambda duration lines.
+	Traffic []Invocation
+	// Plan sets this estimate beside the plan's cost table, line by line.
+	Plan []PlanLine
 }
 
 // Estimate prices what the stacks create for stage s at prices p, with
@@ -94,23 +98,65 @@ func Estimate(s *config.Stage, p Prices, u Usage) (Report, error) {
 		return Report{}, fmt.Errorf("stage %s deploys to %s but the price table is for %s", s.Name, s.Region, p.Region)
 	}
 	r := &Report{Stage: s.Name, Usage: u, Prices: p, TimeZone: s.Functions.TimeZone}
-	for _, step := range []func(*Report, *config.Stage) error{database, cache, api, functions} {
-		if err := step(r, s); err != nil {
+	for _, step := range []struct {
+		part string
+		add  func(*Report, *config.Stage) error
+	}{
+		{partDatabase, database}, {partCache, cache}, {partAPI, api}, {partProvisioned, functions},
+		{partLambda, traffic}, {partNetwork, noError(network)}, {partEdge, noError(edge)},
+		{partCloudWatch, noError(monitoring)}, {partCloudWatch, noError(logs)},
+	} {
+		first := len(r.Lines)
+		if err := step.add(r, s); err != nil {
 			return Report{}, err
 		}
+		for i := first; i < len(r.Lines); i++ {
+			if r.Lines[i].part == "" {
+				r.Lines[i].part = step.part
+			}
+		}
 	}
-	network(r, s)
-	edge(r, s)
-	monitoring(r, s)
-	logs(r, s)
 	for _, l := range r.Lines {
 		r.Total += l.USD
+	}
+	var err error
+	if r.Plan, err = comparePlan(r, s); err != nil {
+		return Report{}, err
 	}
 	return *r, nil
 }
 
+// What the lines belong to (Line.part).
+const (
+	partDatabase    = "database"
+	partCache       = "cache"
+	partAPI         = "API Gateway"
+	partProvisioned = "provisioned concurrency"
+	partLambda      = "Lambda execution"
+	partDataOut     = "data transfer"
+	partNetwork     = "network"
+	partEdge        = "CloudFront and WAF"
+	partCloudWatch  = "CloudWatch"
+)
+
+// noError adapts a step that cannot fail to the steps' signature.
+func noError(step func(*Report, *config.Stage)) func(*Report, *config.Stage) error {
+	return func(r *Report, s *config.Stage) error { step(r, s); return nil }
+}
+
 func (r *Report) add(item, quantity string, amount float64, price Price) {
 	r.Lines = append(r.Lines, Line{Item: item, Quantity: quantity, Amount: amount, Price: price, USD: amount * price.USD})
+}
+
+// sum is the total of the lines of one part.
+func (r *Report) sum(part string) float64 {
+	var usd float64
+	for _, l := range r.Lines {
+		if l.part == part {
+			usd += l.USD
+		}
+	}
+	return usd
 }
 
 // database prices the instance (a Multi-AZ standby bills as a second
@@ -176,24 +222,37 @@ func functions(r *Report, s *config.Stage) error {
 		if fn.ProvisionedConcurrency == 0 {
 			continue
 		}
-		hours := float64(fn.ProvisionedConcurrency * hoursPerMonth)
+		floor, peaks, err := provisionedHours(f, fn)
+		if err != nil {
+			return err
+		}
 		terms := []string{fmt.Sprintf("%d × %d h", fn.ProvisionedConcurrency, hoursPerMonth)}
 		for _, peak := range sortedKeys(fn.Peaks) {
-			h, err := windowHours(f.Peaks[peak])
-			if err != nil {
-				return fmt.Errorf("functions.peaks.%s: %w", peak, err)
-			}
-			extra := fn.Peaks[peak] - fn.ProvisionedConcurrency
-			hours += float64(extra) * h
-			terms = append(terms, fmt.Sprintf("%d × %s h %s", extra, num(h), peak))
+			h, _ := windowHours(f.Peaks[peak]) // provisionedHours has read every window
+			terms = append(terms, fmt.Sprintf("%d × %s h %s", fn.Peaks[peak]-fn.ProvisionedConcurrency, num(h), peak))
 		}
 		gib := float64(fn.MemoryMiB) / 1024
-		gbs := hours * gib * 3600
+		gbs := (floor + peaks) * gib * 3600
 		r.add("Provisioned concurrency, "+name,
 			fmt.Sprintf("(%s) × %s GiB × 3,600 s = %s GB-s", strings.Join(terms, " + "), num(gib), num(math.Round(gbs))),
 			gbs, r.Prices.Provisioned)
 	}
 	return nil
+}
+
+// provisionedHours is how many environment-hours a month a function's
+// provisioned concurrency keeps: its floor all month, and what its peaks
+// add over the floor in their windows.
+func provisionedHours(f config.Functions, fn config.Function) (floor, peaks float64, err error) {
+	floor = float64(fn.ProvisionedConcurrency * hoursPerMonth)
+	for _, peak := range sortedKeys(fn.Peaks) {
+		h, err := windowHours(f.Peaks[peak])
+		if err != nil {
+			return 0, 0, fmt.Errorf("functions.peaks.%s: %w", peak, err)
+		}
+		peaks += float64(fn.Peaks[peak]-fn.ProvisionedConcurrency) * h
+	}
+	return floor, peaks, nil
 }
 
 // windowHours is how many hours a weekly window is open in a month.
@@ -267,7 +326,8 @@ func edge(r *Report, s *config.Stage) {
 	u := r.Usage
 	if s.Edge.Enabled {
 		r.add("CloudFront requests (HTTPS)", num(u.RequestsMillions)+" million (requestsMillions)", u.RequestsMillions, r.Prices.EdgeRequests)
-		r.add("CloudFront data transfer out", num(u.EdgeDataGB)+" GB (edgeDataGB)", u.EdgeDataGB, r.Prices.EdgeDataOut)
+		r.add(itemEdgeDataOut, num(u.DataOutGB)+" GB (dataOutGB)", u.DataOutGB, r.Prices.EdgeDataOut)
+		r.Lines[len(r.Lines)-1].part = partDataOut
 		r.add("CloudFront additional metrics", fmt.Sprintf("1 distribution × %d metrics", edgeAdditionalMetrics),
 			edgeAdditionalMetrics, r.Prices.CustomMetric)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // small is a stage file with a little of everything: Multi-AZ database,
@@ -344,7 +345,7 @@ func TestEdgeArithmetic(t *testing.T) {
 	p.EdgeRequests, p.EdgeDataOut = Price{USD: 1}, Price{USD: 0.1}
 	p.WebACL, p.WAFRule, p.WAFRequests = Price{USD: 5}, Price{USD: 1}, Price{USD: 0.5}
 	u := roundUsage
-	u.RequestsMillions, u.EdgeDataGB, u.EdgeLogGB, u.WAFLogGB = 4, 20, 2, 2
+	u.RequestsMillions, u.DataOutGB, u.EdgeLogGB, u.WAFLogGB = 4, 20, 2, 2
 	r, err := Estimate(s, p, u)
 	if err != nil {
 		t.Fatal(err)
@@ -427,4 +428,169 @@ func estimate(t *testing.T, stage string) Report {
 		t.Fatalf("%s: %v", stage, err)
 	}
 	return r
+}
+
+// trafficPrices is roundPrices with round prices for what traffic bills.
+func trafficPrices() Prices {
+	p := roundPrices
+	p.LambdaRequests, p.LambdaDuration, p.ProvisionedDuration = Price{USD: 0.2}, Price{USD: 0.00001}, Price{USD: 0.000005}
+	p.APIRequests, p.DataOut = Price{USD: 3}, Price{USD: 0.1}
+	return p
+}
+
+// trafficUsage is roundUsage with 2 million requests a month.
+func trafficUsage() Usage {
+	u := roundUsage
+	u.RequestsMillions, u.InvokeMs, u.LoginCPUMs, u.DataOutGB = 2, 10, 80, 10
+	return u
+}
+
+// TestTrafficArithmetic prices the small stage's traffic by hand: every
+// function at 512 MB, rfid-verify-card alone on provisioned concurrency,
+// no edge.
+func TestTrafficArithmetic(t *testing.T) {
+	s := loadSmall(t)
+	quiet, err := Estimate(s, trafficPrices(), roundUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Estimate(s, trafficPrices(), trafficUsage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 million requests by RequestShares: auth-login 3 % = 60,000 sign-ins
+	// of 80 ms × 1,769/512 = 276.4 ms, billed 277 ms: 60,000 × 0.277 s ×
+	// 0.5 GB = 8,310 GB-s. The others 10 ms × 0.5 GB each: menus-daily
+	// (menus 30 % and items 5 %) 700,000 → 3,500 GB-s, orders-list 400,000
+	// → 2,000, rfid-verify-card 200,000 → 1,000 (provisioned), profile
+	// (9 %) 180,000 → 900, payments-create-order (orders 5 % and methods
+	// 4 %) 180,000 → 900, orders-create 160,000 → 800, payments-webhook
+	// 80,000 → 400, analytics-daily 40,000 → 200.
+	want := map[string]float64{
+		"Lambda requests": 0.4, // 2 million × $0.2
+		"Lambda duration on provisioned concurrency": 1000 * 0.000005, // rfid-verify-card's 1,000 GB-s
+		"Lambda duration on demand":                  17010 * 0.00001, // 8,310 + 3,500 + 2,000 + 900 + 900 + 800 + 400 + 200 GB-s
+		"API Gateway requests (REST API)":            6,               // 2 million × $3
+		"Data transfer out to the internet":          1,               // 10 GB × $0.1
+	}
+	got := map[string]float64{}
+	for _, l := range r.Lines {
+		got[l.Item] = l.USD
+	}
+	for item, usd := range want {
+		if math.Abs(got[item]-usd) > 1e-9 {
+			t.Errorf("%s = %v, want %v", item, got[item], usd)
+		}
+	}
+	if d := r.Total - quiet.Total; math.Abs(d-(0.4+0.005+0.1701+6+1)) > 1e-9 {
+		t.Errorf("traffic adds %v to the total, want 7.5751", d)
+	}
+	for _, i := range r.Traffic {
+		if i.Function == routes.AuthLogin && (i.BilledMs != 277 || math.Abs(i.GBSeconds-8310) > 1e-6 || i.Provisioned) {
+			t.Errorf("sign-in = %+v, want 277 ms, 8,310 GB-s, on demand", i)
+		}
+	}
+	// At a full vCPU's memory and above, a sign-in takes its CPU time.
+	s.Functions.Each[routes.AuthLogin] = config.Function{MemoryMiB: 2048}
+	r, _ = Estimate(s, trafficPrices(), trafficUsage())
+	for _, i := range r.Traffic {
+		if i.Function == routes.AuthLogin && i.BilledMs != 80 {
+			t.Errorf("sign-in at 2,048 MB bills %v ms, want 80", i.BilledMs)
+		}
+	}
+	// With the edge on, CloudFront carries the answers: no regional line.
+	s.Edge.Enabled = true
+	r, _ = Estimate(s, trafficPrices(), trafficUsage())
+	for _, l := range r.Lines {
+		if l.Item == itemDataOut {
+			t.Errorf("edge on, yet %s = %v", l.Item, l.USD)
+		}
+	}
+}
+
+// TestPlanComparison sets the small stage beside the plan by hand.
+func TestPlanComparison(t *testing.T) {
+	s := loadSmall(t)
+	r, err := Estimate(s, trafficPrices(), trafficUsage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A 512 MB environment all month: 730 h × 0.5 GB × 3,600 s × $0.000004
+	// = $5.256; the plan's seven: $36.792. rfid-verify-card keeps 1 all
+	// month and 2 more at lunch (2 × 43.45 h): $5.256 + $0.6257.
+	// The plan's shape at the same traffic: every function at 512 MB,
+	// auth-login (8,310 GB-s), orders-list (2,000) and payments-create-order
+	// (900) on provisioned concurrency: 11,210 GB-s × $0.000005; the rest
+	// on demand: 3,500 + 1,000 + 900 + 800 + 400 + 200 = 6,800 GB-s ×
+	// $0.00001.
+	planLambda := 0.4 + 11210*0.000005 + 6800*0.00001
+	want := []PlanLine{
+		{Item: "Provisioned concurrency", Plan: 35, Quoted: true, Ours: (730 + 2*5*2*730/168.0) * 0.5 * 3600 * 0.000004,
+			Why: "the plan's 7 environments at 512 MB all month (auth-login 2, orders-list 2, payments-create-order 3) cost $36.79 at these prices; here 1 floor at 512 MB all month $5.26, peak windows over them $0.63, every function at 512 MB"},
+		{Item: "ElastiCache", Plan: 50, Quoted: true, Ours: 14.6},
+		{Item: "Lambda execution at the usage profile's traffic", Plan: planLambda, Ours: 0.4 + 0.005 + 0.1701},
+		{Item: "Data transfer out", Plan: 1, Ours: 1},
+		{Item: "Total", Plan: 315, Quoted: true, Ours: r.Total},
+	}
+	if len(r.Plan) != len(want) {
+		t.Fatalf("plan lines %+v, want %d", r.Plan, len(want))
+	}
+	for i, w := range want {
+		g := r.Plan[i]
+		if g.Item != w.Item || g.Quoted != w.Quoted || math.Abs(g.Plan-w.Plan) > 1e-9 || math.Abs(g.Ours-w.Ours) > 1e-9 || (w.Why != "" && g.Why != w.Why) {
+			t.Errorf("plan line %d = %+v\nwant %+v", i, g, w)
+		}
+	}
+	// Every line belongs to a part, and the parts add up to the total.
+	var sum float64
+	for _, part := range []string{partDatabase, partCache, partAPI, partProvisioned, partLambda, partDataOut, partNetwork, partEdge, partCloudWatch} {
+		sum += r.sum(part)
+	}
+	if math.Abs(sum-r.Total) > 1e-9 {
+		t.Errorf("the parts add up to %v, the total is %v", sum, r.Total)
+	}
+
+	// Above 512 MB and with the edge on: auth-login provisioned at
+	// 1,536 MB (3 × $5.256 = $15.768, $10.512 of it memory), and the
+	// answers through CloudFront at its price.
+	s.Functions.Each[routes.AuthLogin] = config.Function{MemoryMiB: 1536, ProvisionedConcurrency: 1}
+	s.Edge.Enabled, s.Edge.LogRetentionDays = true, 30
+	p := trafficPrices()
+	p.EdgeDataOut = Price{USD: 0.2}
+	r, err = Estimate(s, p, trafficUsage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc := r.Plan[0]; !strings.Contains(pc.Why, "here 2 floors at 512 MB all month $10.51") || !strings.Contains(pc.Why, "memory other than 512 MB +$10.51 (auth-login 1,536 MB)") {
+		t.Errorf("provisioned concurrency: %s", pc.Why)
+	}
+	if d := r.Plan[3]; d.Plan != 1 || math.Abs(d.Ours-2) > 1e-9 || !strings.Contains(d.Why, "through CloudFront") {
+		t.Errorf("data transfer with the edge = %+v, want the plan's $1 beside CloudFront's 10 GB × $0.2", d)
+	}
+	md := r.Summary()
+	for _, want := range []string{"| Provisioned concurrency | $35.00 |", "| Data transfer out | $1.00 † | $2.00 | +$1.00 (+100 %) |", "| **total** | **$315.00** |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestRequestSharesCoverRoutes: every routed function has a share of the
+// requests, and the shares make up all of them.
+func TestRequestSharesCoverRoutes(t *testing.T) {
+	var total float64
+	for name, share := range RequestShares {
+		if !slices.Contains(routes.Functions(), name) || share <= 0 {
+			t.Errorf("RequestShares[%q] = %v: not a routed function, or no share", name, share)
+		}
+		total += share
+	}
+	for _, name := range routes.Functions() {
+		if _, ok := RequestShares[name]; !ok {
+			t.Errorf("%s serves routes but has no share of the requests", name)
+		}
+	}
+	if total != 100 {
+		t.Errorf("the shares add up to %v %%, want 100", total)
+	}
 }

@@ -54,8 +54,19 @@ type Prices struct {
 	// Provisioned is Lambda provisioned concurrency per GB-second, arm64.
 	Provisioned Price
 	// ProvisionedDuration is the duration price of invocations that run on
-	// provisioned concurrency, arm64. Traffic-driven, so not a line item.
+	// provisioned concurrency, arm64.
 	ProvisionedDuration Price
+	// LambdaDuration is the duration price of invocations on demand,
+	// arm64, in the first tier (billions of GB-seconds a month).
+	LambdaDuration Price
+	// LambdaRequests is Lambda's price per million invocations.
+	LambdaRequests Price
+	// APIRequests is the REST API's price per million requests in its
+	// first tier (333 million a month).
+	APIRequests Price
+	// DataOut is data transfer out of the region to the internet, first
+	// 10 TB a month.
+	DataOut Price
 
 	NATHour, NATGB           Price
 	EndpointHour, EndpointGB Price
@@ -101,6 +112,7 @@ const (
 	lambdaPage      = "https://aws.amazon.com/lambda/pricing/"
 	vpcPage         = "https://aws.amazon.com/vpc/pricing/"
 	privateLinkPage = "https://aws.amazon.com/privatelink/pricing/"
+	dataOutPage     = "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer"
 	cloudfrontPage  = "https://aws.amazon.com/cloudfront/pricing/"
 	wafPage         = "https://aws.amazon.com/waf/pricing/"
 )
@@ -154,6 +166,11 @@ var apSouth1 = Prices{
 
 	Provisioned:         Price{"Lambda provisioned concurrency, arm64", 0.0000033334, "GB-second", lambdaPage, usEast1Assumed},
 	ProvisionedDuration: Price{"Lambda duration on provisioned concurrency, arm64", 0.0000077778, "GB-second", lambdaPage, usEast1Assumed},
+	LambdaDuration:      Price{"Lambda duration on demand, arm64, first tier", 0.0000133334, "GB-second", lambdaPage, usEast1Assumed},
+	LambdaRequests:      Price{"Lambda requests", 0.2, "million requests", lambdaPage, usEast1Assumed},
+	APIRequests: Price{"API Gateway REST API requests, first 333 million", 3.5, "million requests", apiGatewayPage,
+		usEast1Assumed + "; $3.50 per million in AWS's API Gateway whitepaper (Best Practices for Designing Amazon API Gateway Private APIs, cost optimization)"},
+	DataOut: Price{"Data transfer out of ap-south-1 to the internet, first 10 TB", 0.1093, "GB", dataOutPage, notRechecked},
 
 	NATHour:      Price{"NAT gateway hour", 0.056, "hour", vpcPage, "matches billed ap-south-1 lines (APS3-NatGateway-Hours $0.056) quoted in public cost reports"},
 	NATGB:        Price{"NAT gateway data processed", 0.056, "GB", vpcPage, "matches the $0.056/GB quoted beside the billed NAT hour in a public ap-south-1 cost report"},

@@ -39,3 +39,23 @@ func TestReadmeShowsProdCost(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestProdFitsItsBudget holds prod to the budget issue 16 set against the
+// plan's $315: the whole estimate, provisioned concurrency and the cache.
+// Raising a size in prod.yaml past it fails here, with the line to look at.
+func TestProdFitsItsBudget(t *testing.T) {
+	r := estimate(t, "prod")
+	for _, b := range []struct {
+		what  string
+		usd   float64
+		limit float64
+	}{
+		{"the whole estimate", r.Total, 700},
+		{"provisioned concurrency", r.sum(partProvisioned), 75},
+		{"the cache", r.sum(partCache), 100},
+	} {
+		if b.usd > b.limit {
+			t.Errorf("prod's %s costs $%.2f a month, over its budget of $%.0f", b.what, b.usd, b.limit)
+		}
+	}
+}

@@ -27,6 +27,7 @@ func (r Report) Markdown() string {
 	w("- Cache nodes are one primary plus the replicas, each billed every hour.")
 	w("- Alarms are counted as the monitoring and edge stacks create them; an alarm over metric math is billed for every metric in it.")
 	w("- Where the edge is on, every API request goes through CloudFront and, where WAF is on, through the web ACL; CloudFront's origin fetches from API Gateway are free.")
+	w("- Traffic: every request reaches API Gateway and invokes a function (hits in CloudFront's and the gateway's caches are not subtracted, so those lines err high). A function with provisioned concurrency runs its invocations on it (spill-over is alarmed), the others run on demand. Duration is billed in whole milliseconds: `invokeMs` for a function that waits rather than computes, whatever its memory; sign-in's `loginCpuMs` of one vCPU, stretched by its share of a vCPU below %s MB.", num(oneVCPUMiB))
 	w("- Usage profile **%s**; change a value with `-set key=value`:", r.Usage.Profile)
 	w("")
 	w("| assumption | value | unit | what it is |")
@@ -35,6 +36,20 @@ func (r Report) Markdown() string {
 		w("| `%s` | %s | %s | %s |", a.key, num(*a.field(&r.Usage)), a.unit, a.doc)
 	}
 	w("")
+	if len(r.Traffic) > 0 {
+		w("Traffic: each routed function's share of `requestsMillions` (`RequestShares`, the benchmark's normal mix) and what it bills:")
+		w("")
+		w("| function | share | invocations | memory | billed per invocation | GB-seconds | runs on |")
+		w("|---|---:|---:|---:|---:|---:|---|")
+		for _, i := range r.Traffic {
+			on := "demand"
+			if i.Provisioned {
+				on = "provisioned concurrency"
+			}
+			w("| %s | %s %% | %s million | %s MB | %s ms | %s | %s |", i.Function, num(i.SharePercent), num(i.Millions), num(float64(i.MemoryMiB)), num(i.BilledMs), num(math.Round(i.GBSeconds)), on)
+		}
+		w("")
+	}
 	w("Log sources, with storage at full retention and uncompressed (CloudWatch bills compressed bytes, so this errs high):")
 	w("")
 	w("| log source | GB a month | kept (days) | GB stored |")
@@ -46,7 +61,7 @@ func (r Report) Markdown() string {
 
 	w("## Not in this estimate")
 	w("")
-	w("- Traffic: Lambda requests and duration (on provisioned concurrency, %s), spill-over invocations, API Gateway requests, data transfer out of the region and between zones (CloudFront's, where the edge is on, is in the table), CloudFront's data transfer to the origin (request bodies).", unitPrice(r.Prices.ProvisionedDuration))
+	w("- Traffic beyond the usage profile's: spill-over invocations past provisioned concurrency (billed on demand), the migrate function's runs on deploys and the pre-traffic checks, data transfer between zones (to the database, cache and NAT gateway in other zones), CloudFront's data transfer to the origin (request bodies), Razorpay's and the AWS APIs' answers through the NAT gateway beyond `natGB`.")
 	w("- RDS backup storage beyond the free allowance (the size of the provisioned storage), ElastiCache snapshot storage, storage autoscaling.")
 	w("- Secrets Manager secrets, the alarm topic's KMS key, SNS deliveries, X-Ray traces, Logs Insights queries (the S3 gateway endpoint is free).")
 	w("")
@@ -67,8 +82,8 @@ func (r Report) Markdown() string {
 	return b.String()
 }
 
-// Summary renders the line items and their total, then the total beside
-// the plan's cost table; the README shows prod's.
+// Summary renders the line items and their total, then the plan's cost
+// table beside them, line by line; the README shows prod's.
 func (r Report) Summary() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -82,14 +97,29 @@ func (r Report) Summary() string {
 	}
 	w("| **total** | | | **%s** |", usd(r.Total))
 	w("")
-	w("Beside the plan's cost table (which prices production; for other stages a comparison of scale only):")
+	w("Line by line beside the performance plan's cost table, after its work (it prices production; for other stages a comparison of scale only). † The plan's own figure is not quoted here: its shape (every function at %d MB, provisioned concurrency on its %d functions only, a regional API) priced with this table and usage.", PlanMemoryMiB, len(PlanFloors))
 	w("")
-	w("| | per month |")
-	w("|---|---:|")
-	w("| plan, today | %s |", usd(PlanToday))
-	w("| plan, after its performance work | %s |", usd(PlanAfter))
-	w("| this estimate, %s | %s |", r.Stage, usd(r.Total))
-	w("| difference from the plan after its work | %s (%+.0f %%) |", signedUSD(r.Total-PlanAfter), 100*(r.Total-PlanAfter)/PlanAfter)
+	w("| line | plan | this estimate, %s | difference | why |", r.Stage)
+	w("|---|---:|---:|---:|---|")
+	for _, l := range r.Plan {
+		plan := usd(l.Plan)
+		if !l.Quoted {
+			plan += " †"
+		}
+		item, ours := l.Item, usd(l.Ours)
+		if l.Item == "Total" {
+			item, plan, ours = "**total**", "**"+plan+"**", "**"+ours+"**"
+		}
+		diff := signedUSD(l.Ours - l.Plan)
+		if l.Plan > 0 {
+			if pct := math.Round(100 * (l.Ours - l.Plan) / l.Plan); pct != 0 {
+				diff += fmt.Sprintf(" (%+.0f %%)", pct)
+			} else {
+				diff += " (0 %)"
+			}
+		}
+		w("| %s | %s | %s | %s | %s |", item, plan, ours, diff, l.Why)
+	}
 	return b.String()
 }
 

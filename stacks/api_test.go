@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/hasivu/infra/cost"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
@@ -164,10 +165,13 @@ func TestStageConcurrencyShapes(t *testing.T) {
 			map[string]interface{}{"ProvisionedConcurrencyConfig": assertions.Match_AnyValue()}, jsii.Number(0))
 		tmpl.ResourceCountIs(jsii.String("AWS::ApplicationAutoScaling::ScalableTarget"), jsii.Number(0))
 	})
-	// The plan's prod figures.
-	for name, want := range map[string]int{routes.AuthLogin: 2, routes.PaymentsCreateOrder: 3, routes.OrdersList: 2} {
-		if got := prod.cfg.Functions.Of(name).ProvisionedConcurrency; got != want {
-			t.Errorf("prod %s provisioned concurrency = %d, the plan says %d", name, got, want)
+	// prod keeps one warm environment of each of the plan's functions all
+	// month and the plan's floors while parents order (prod.yaml says why).
+	for name, want := range cost.PlanFloors {
+		fn := prod.cfg.Functions.Of(name)
+		if fn.ProvisionedConcurrency != 1 || fn.Peaks["morning-orders"] != want || fn.Peaks["evening-orders"] != want {
+			t.Errorf("prod %s provisioned concurrency = %d, peaks %v; want 1, and the plan's %d in the ordering windows",
+				name, fn.ProvisionedConcurrency, fn.Peaks, want)
 		}
 	}
 	check(t, "prod lunch peak for RFID", func() {

@@ -25,67 +25,38 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hasivu/infra/bench/traffic"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
-// Phase is a part of the school day with its own mix.
-type Phase string
+// Phase, the phases, the routes and their weights are package traffic's,
+// which the cost estimate reads too.
+type Phase = traffic.Phase
 
 // The phases.
 const (
-	Normal Phase = "normal"
-	Lunch  Phase = "lunch"
+	Normal = traffic.Normal
+	Lunch  = traffic.Lunch
 )
 
 // The routes of the mix, by their routes.Route key.
 const (
-	MenuRoute       = "GET /schools/{schoolId}/menus/{date}"
-	MenuItemsRoute  = "GET /schools/{schoolId}/menu-items"
-	OrdersListRoute = "GET /orders"
-	OrdersRoute     = "POST /orders"
-	ProfileRoute    = "GET /me"
-	ProfilePatch    = "PATCH /me"
-	MethodsRoute    = "GET /payments/methods"
-	PaymentRoute    = "POST /payments/orders"
-	WebhookRoute    = "POST /payments/webhook"
-	LoginRoute      = "POST /auth/login"
-	TapRoute        = "POST /rfid/verify"
-	AnalyticsRoute  = "GET /schools/{schoolId}/analytics"
+	MenuRoute       = traffic.MenuRoute
+	MenuItemsRoute  = traffic.MenuItemsRoute
+	OrdersListRoute = traffic.OrdersListRoute
+	OrdersRoute     = traffic.OrdersRoute
+	ProfileRoute    = traffic.ProfileRoute
+	ProfilePatch    = traffic.ProfilePatch
+	MethodsRoute    = traffic.MethodsRoute
+	PaymentRoute    = traffic.PaymentRoute
+	WebhookRoute    = traffic.WebhookRoute
+	LoginRoute      = traffic.LoginRoute
+	TapRoute        = traffic.TapRoute
+	AnalyticsRoute  = traffic.AnalyticsRoute
 )
 
-// Weights are the share of each route's requests in each phase. The
-// normal mix is read-heavy (menus, order lists and profiles, which the
-// cache serves; the payment methods at each checkout; a school
-// administrator's analytics now and then); at lunch RFID taps dominate.
-var Weights = map[Phase]map[string]float64{
-	Normal: {
-		MenuRoute:       34,
-		OrdersListRoute: 24,
-		TapRoute:        10,
-		ProfileRoute:    8,
-		OrdersRoute:     8,
-		MenuItemsRoute:  5,
-		PaymentRoute:    5,
-		MethodsRoute:    4,
-		WebhookRoute:    4,
-		LoginRoute:      3,
-		AnalyticsRoute:  2,
-		ProfilePatch:    1,
-	},
-	Lunch: {
-		TapRoute:        70,
-		MenuRoute:       10,
-		OrdersListRoute: 10,
-		ProfileRoute:    2,
-		MenuItemsRoute:  2,
-		OrdersRoute:     2,
-		PaymentRoute:    2,
-		MethodsRoute:    1,
-		WebhookRoute:    1,
-		LoginRoute:      1,
-		AnalyticsRoute:  1,
-	},
-}
+// Weights are the share of each route's requests in each phase.
+var Weights = traffic.Weights
 
 // Data is what the requests are made of, from the seed's manifest and
 // the database.
