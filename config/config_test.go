@@ -271,6 +271,9 @@ var badFiles = []badFile{
 		`config/x.yaml:39: waf.loginRateLimit must be between 10 and 2000000000, got 5`},
 	{"WAF log retention CloudWatch does not offer", func(t *testing.T) string { return base + "waf:\n  logRetentionDays: 45\n" },
 		`config/x.yaml:38: waf.logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 45`},
+	{"Lambda Insights without a logs endpoint", func(t *testing.T) string {
+		return strings.Replace(base, "functions:\n", "functions:\n  insights: true\n", 1)
+	}, `config/x.yaml:27: functions.insights needs logs in network.interfaceEndpoints (secretsmanager): the functions reach CloudWatch Logs only through an endpoint, got true`},
 	{"unknown usage profile", func(t *testing.T) string { return base + "usageProfile: huge\n" },
 		`config/x.yaml:37: usageProfile must be one of small, medium, large, got "huge"`},
 	{"syntax error", func(t *testing.T) string { return base + "cache: [\n" },

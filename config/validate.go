@@ -58,6 +58,13 @@ func (v *validator) stage(s *Stage) {
 	}
 	v.functions(&s.Functions)
 	v.concurrency(s)
+	// Lambda Insights' extension sends its figures to CloudWatch Logs from
+	// inside the function, and only the payment functions have a way out
+	// of the VPC other than the interface endpoints.
+	if s.Functions.Insights && !slices.Contains(s.Network.InterfaceEndpoints, "logs") {
+		v.failf("functions.insights", "needs logs in network.interfaceEndpoints (%s): the functions reach CloudWatch Logs only through an endpoint, got true",
+			strings.Join(s.Network.InterfaceEndpoints, ", "))
+	}
 	// A custom domain needs its certificate, and a certificate names the
 	// domain it serves.
 	if e := s.Edge; (e.DomainName == "") != (e.CertificateArn == "") {

@@ -203,7 +203,7 @@ func checkStackSecret(ctx context.Context, c clients, s *config.Stage) Result {
 	if err != nil {
 		return apiFailure(err)
 	}
-	return checkSecretValue(ctx, c, name, desc.KmsKeyId, false)
+	return checkSecretValue(ctx, c, name, desc, false)
 }
 
 // checkNamedSecret makes sure the secret config names exists and holds
@@ -217,7 +217,7 @@ func checkNamedSecret(ctx context.Context, c clients, name string) Result {
 	if err != nil {
 		return apiFailure(err)
 	}
-	return checkSecretValue(ctx, c, name, desc.KmsKeyId, true)
+	return checkSecretValue(ctx, c, name, desc, true)
 }
 
 // checkSecretValue checks what the functions will read: a secret under
@@ -225,12 +225,23 @@ func checkNamedSecret(ctx context.Context, c clients, name string) Result {
 // secret config names (someone meant it to be ready) and only warn for
 // the stack's own (the team fills it in after the deploy). It never
 // prints the value.
-func checkSecretValue(ctx context.Context, c clients, name string, kmsKey *string, required bool) Result {
-	if k := aws.ToString(kmsKey); k != "" && k != defaultSecretsKey && !strings.HasSuffix(k, ":"+defaultSecretsKey) {
+func checkSecretValue(ctx context.Context, c clients, name string, desc *secretsmanager.DescribeSecretOutput, required bool) Result {
+	if k := aws.ToString(desc.KmsKeyId); k != "" && k != defaultSecretsKey && !strings.HasSuffix(k, ":"+defaultSecretsKey) {
 		return fail(fmt.Sprintf("%s is encrypted with %s; the functions are granted the default key (%s) only", name, k, defaultSecretsKey),
 			"re-encrypt it under the default key (aws secretsmanager update-secret --kms-key-id "+defaultSecretsKey+")")
 	}
 	out, err := c.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	if !required && isCode(err, "AccessDeniedException") {
+		// The stack's own secret lets only the payment functions read its
+		// value (its resource policy), so its versions tell instead: the
+		// stack creates it with the keys empty, and filling it in adds a
+		// version.
+		if len(desc.VersionIdsToStages) > 1 {
+			return ok(name + " has been filled in since the stack created it (only the payment functions may read it)")
+		}
+		return warn(name+" is not filled in (it holds only the empty keys the stack created it with): payments answer 503 until it is",
+			"put Razorpay's keys in it (README, Before the first deploy)")
+	}
 	if err != nil {
 		return apiFailure(err)
 	}

@@ -113,6 +113,17 @@ func TestChecks(t *testing.T) {
 			f.secrets[stackSecret] = secret{stackTag: "hasivu-prod-api", value: emptyKeys}
 			f.apiStackStatus = "CREATE_COMPLETE"
 		}, Warn, []string{"not filled in (keyId, keySecret, webhookSecret empty): payments answer 503 until it is"}},
+		// Its resource policy lets only the payment functions read it.
+		{"stack's, unreadable here, filled in", "razorpay-secret", func(f *standIn, _ *config.Stage) {
+			f.secrets[stackSecret] = secret{stackTag: "hasivu-prod-api", value: filled, versions: 2}
+			f.apiStackStatus = "UPDATE_COMPLETE"
+			f.errs["GetSecretValue"] = denied
+		}, OK, []string{"hasivu/prod/razorpay has been filled in since the stack created it (only the payment functions may read it)"}},
+		{"stack's, unreadable here, as created", "razorpay-secret", func(f *standIn, _ *config.Stage) {
+			f.secrets[stackSecret] = secret{stackTag: "hasivu-prod-api", value: emptyKeys, versions: 1}
+			f.apiStackStatus = "UPDATE_COMPLETE"
+			f.errs["GetSecretValue"] = denied
+		}, Warn, []string{"hasivu/prod/razorpay is not filled in (it holds only the empty keys the stack created it with)"}},
 		{"kept from a deleted stack", "razorpay-secret", func(f *standIn, _ *config.Stage) {
 			f.secrets[stackSecret] = secret{stackTag: "hasivu-prod-api", value: filled}
 		}, Fail, []string{"hasivu/prod/razorpay was kept when the stack hasivu-prod-api was deleted",

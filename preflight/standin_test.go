@@ -55,6 +55,8 @@ type standIn struct {
 
 type secret struct {
 	kmsKeyID, stackTag, value string
+	// versions is how many versions the secret has; 0 leaves them out.
+	versions int
 }
 
 type dbOption struct {
@@ -282,6 +284,14 @@ func (f *standIn) serveSecret(w http.ResponseWriter, op, id string) {
 			answer["Tags"] = []map[string]string{{"Key": "aws:cloudformation:logical-id", "Value": "RazorpayKeys"}, {"Key": stackNameTag, "Value": s.stackTag}}
 		}
 		answer["CreatedDate"] = 1.767607e9
+		if s.versions > 0 {
+			stages := map[string][]string{}
+			for i := range s.versions {
+				stages[fmt.Sprintf("v%d", i+1)] = []string{"AWSPREVIOUS"}
+			}
+			stages[fmt.Sprintf("v%d", s.versions)] = []string{"AWSCURRENT"}
+			answer["VersionIdsToStages"] = stages
+		}
 	case "GetSecretValue":
 		answer["SecretString"] = s.value
 		answer["VersionId"] = "v1"

@@ -59,6 +59,12 @@ type ApiStack struct {
 	Firewall *Firewall
 }
 
+// ApiSecurityPolicy is the REST API's TLS security policy: API Gateway's
+// enhanced policy for regional endpoints that accepts TLS 1.3, and TLS 1.2
+// with forward-secret ciphers and post-quantum key exchange, and nothing
+// older.
+const ApiSecurityPolicy = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+
 // RazorpaySecretLogicalID pins the Razorpay secret the stack creates: the
 // platform team fills it in by hand, and a replacement would lose that.
 const RazorpaySecretLogicalID = "RazorpayKeys"
@@ -129,6 +135,9 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 	s.RazorpaySecret = razorpaySecret(stack, env.Stage, acfg.RazorpaySecretName)
 	razorpay := s.RazorpaySecret
 
+	// Every secret the functions read lets only its readers read it
+	// (secretpolicy.go).
+	reads := &secretReads{}
 	zone := awscdk.TimeZone_Of(jsii.String(fcfg.TimeZone))
 	for _, name := range routes.Deployed() {
 		needs := routes.NeedsOf(name)
@@ -137,11 +146,12 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		if slices.Contains(routes.Functions(), name) {
 			environment[routes.EnvCorsAllowedOrigins] = strings.Join(acfg.CorsOrigins, ",")
 		}
+		dbUser := routes.DBUserOf(name, deps.Data.Username)
 		if needs.DB {
 			environment[routes.EnvDBHost] = *deps.Data.Proxy.Endpoint()
 			environment[routes.EnvDBPort] = strconv.Itoa(deps.Data.Port)
 			environment[routes.EnvDBName] = deps.Data.DatabaseName
-			environment[routes.EnvDBUser] = deps.Data.Username
+			environment[routes.EnvDBUser] = dbUser
 			environment[routes.EnvDBIAMAuth] = "true"
 		}
 		if needs.Cache {
@@ -176,7 +186,7 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 			Environment:               stringMap(environment),
 			Vpc:                       deps.Network.Vpc,
 			VpcSubnets:                deps.Network.FunctionSubnets,
-			SecurityGroups:            &[]awsec2.ISecurityGroup{deps.Network.Functions},
+			SecurityGroups:            &[]awsec2.ISecurityGroup{deps.Network.GroupOf(name)},
 			Tracing:                   jsii.Bool(fcfg.Tracing),
 			LogRetention:              retention(fcfg.LogRetentionDays),
 			ProvisionedConcurrency:    jsii.Number(fc.ProvisionedConcurrency),
@@ -193,20 +203,29 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		suppressFunctionRole(fn)
 
 		// Grants follow the functions' declared needs, so each function
-		// can read only the secrets its handler uses.
+		// can read only the secrets its handler uses and connect to the
+		// database as its own user alone.
 		if needs.DB {
-			deps.Data.GrantConnect(fn.Function)
+			deps.Data.GrantConnect(fn.Function, dbUser)
 		}
 		if needs.Cache {
 			deps.Cache.Cache.GrantConnect(fn.Function)
+			reads.add(deps.Cache.Cache.AuthSecret(), fn.Function.Role().RoleArn())
 		}
 		if needs.JWT {
-			s.JwtSecret.GrantRead(fn.Function, nil)
+			reads.grant(s.JwtSecret, fn.Function)
 		}
 		if needs.Razorpay || needs.Webhook {
-			razorpay.GrantRead(fn.Function, nil)
+			reads.grant(razorpay, fn.Function)
 		}
 	}
+	// CloudFormation passes the AUTH token to the replication group.
+	reads.add(deps.Cache.Cache.AuthSecret(), cfnExecutionRole(stack, env.Region))
+	var aliases []constructs.IDependable
+	for _, name := range routes.Deployed() {
+		aliases = append(aliases, s.Functions[name].Alias)
+	}
+	reads.lock(stack, aliases...)
 
 	// The schema is migrated on every deploy whose code changed, before
 	// any function's new version goes live; a failed migration fails the
@@ -253,6 +272,14 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		api.CacheSizeGiB = jsii.String(strconv.FormatFloat(acfg.CacheSizeGiB, 'f', -1, 64))
 	}
 	s.Api = cachedapi.NewCachedApi(stack, jsii.String("Rest"), api)
+	// The regional endpoint takes TLS 1.3 and 1.2 with forward secrecy
+	// only (CloudFront reaches its origins over TLS 1.2), in the strict
+	// endpoint access mode the enhanced policies come with: a request
+	// whose SNI names another host is refused. CDK's RestApi has no prop
+	// for either.
+	rest := s.Api.Api.Node().DefaultChild().(awsapigateway.CfnRestApi)
+	rest.SetSecurityPolicy(jsii.String(ApiSecurityPolicy))
+	rest.SetEndpointAccessMode(jsii.String("STRICT"))
 	for _, r := range routes.Table {
 		method := s.Api.Methods[r.Method+" "+r.Path].Node().DefaultChild()
 		reason := "Public by design: " + publicRoutes[r.Function]
@@ -322,8 +349,7 @@ var publicRoutes = map[string]string{
 func suppressFunctionRole(fn *gofunction.GoFunction) {
 	role := fn.Function.Role().Node().DefaultChild()
 	suppress(role, "AwsSolutions-IAM4",
-		"AWS's Lambda execution policies: logs for the function, ENIs for the VPC, Lambda Insights' log stream; AWS keeps them current.",
-		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"AWS's Lambda policies for what Lambda does for the function: its network interfaces in the VPC, Lambda Insights' own log group; AWS keeps them current. Its logs go to its own log group alone (gofunction.ExecutionRole).",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy")
 	suppress(fn.Function.Role().Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild(), "AwsSolutions-IAM5",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hasivu/infra/config"
 	"github.com/hasivu/infra/constructs/elasticache"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // Pinned logical IDs of the cache's stateful resources (see
@@ -21,12 +22,15 @@ const (
 // CacheStack is the stage's Redis/Valkey replication group.
 type CacheStack struct {
 	awscdk.Stack
-	// Cache's port is open to the function tier and nothing else.
+	// Cache's port is open to the groups of the functions that cache and
+	// nothing else.
 	Cache *elasticache.ReplicationGroup
 }
 
 // NewCacheStack builds the replication group in the network's data subnets
-// and opens its port to the functions' security group.
+// and opens its port to the security groups of the functions that cache.
+// Its AUTH token's resource policy lives in the api stack, beside the
+// roles it names.
 func NewCacheStack(scope constructs.Construct, env Env, cfg config.Cache, net *NetworkStack) *CacheStack {
 	stack := newStack(scope, env, "cache", "Hasivu "+env.Stage+": ElastiCache "+cfg.Engine, true)
 	props := &elasticache.ReplicationGroupProps{
@@ -48,7 +52,9 @@ func NewCacheStack(scope constructs.Construct, env Env, cfg config.Cache, net *N
 		props.SnapshotWindow = jsii.String(cfg.SnapshotWindow)
 	}
 	cache := elasticache.NewReplicationGroup(stack, jsii.String("Cache"), props)
-	cache.Connections().AllowDefaultPortFrom(net.Functions, jsii.String("Lambda functions to "+cfg.Engine))
+	for _, g := range net.GroupsWhere(func(n routes.Needs) bool { return n.Cache }) {
+		cache.Connections().AllowDefaultPortFrom(g, jsii.String(capitalized(net.Label(g))+" to "+cfg.Engine))
+	}
 	cache.Node().DefaultChild().(awselasticache.CfnReplicationGroup).OverrideLogicalId(jsii.String(CacheLogicalID))
 	token := cache.AuthSecret().Node().DefaultChild().(awssecretsmanager.CfnSecret)
 	token.OverrideLogicalId(jsii.String(CacheSecretLogicalID))

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -52,19 +53,29 @@ func TestReplicationGroup(t *testing.T) {
 				t.Errorf("no %s with the pinned logical ID %s", typ, id)
 			}
 		}
-		// The cache admits the function tier on its port and nothing else.
+		// The cache admits, on its port, the group of the functions that
+		// cache, the payment functions' where one caches (not migrate's) and
+		// the previous release's, and nothing else.
 		ingress := resources(tmpl, "AWS::EC2::SecurityGroupIngress")
-		if len(ingress) != 1 {
-			t.Fatalf("cache ingress rules = %d, want 1 (from the functions)", len(ingress))
+		n := s.platform.Network
+		groups := []awsec2.SecurityGroup{n.Functions, n.Previous}
+		if paymentsCache {
+			groups = append(groups, n.Payments)
 		}
-		check(t, "ingress from functions", func() {
-			tmpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]interface{}{
-				"FromPort": c.Port, "ToPort": c.Port, "IpProtocol": "tcp",
-				"SourceSecurityGroupId": map[string]interface{}{"Fn::GetStackOutput": assertions.Match_ObjectLike(&map[string]interface{}{
-					"StackName": *s.platform.Network.StackName(),
-				})},
+		if len(ingress) != len(groups) {
+			t.Fatalf("cache ingress rules = %d, want %d (from the functions that cache and the previous release's)", len(ingress), len(groups))
+		}
+		for _, g := range groups {
+			check(t, "ingress from "+n.Label(g), func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]interface{}{
+					"FromPort": c.Port, "ToPort": c.Port, "IpProtocol": "tcp",
+					"SourceSecurityGroupId": map[string]interface{}{"Fn::GetStackOutput": assertions.Match_ObjectLike(&map[string]interface{}{
+						"StackName":  *n.StackName(),
+						"OutputName": assertions.Match_StringLikeRegexp(jsii.String("FnGetAtt" + logicalID(g) + "GroupId")),
+					})},
+				})
 			})
-		})
+		}
 	})
 }
 

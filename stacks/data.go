@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/plan"
 )
 
@@ -33,24 +34,28 @@ type DataStack struct {
 	awscdk.Stack
 	Instance awsrds.DatabaseInstance
 	// Secret holds the master credentials; Secrets Manager rotates it and
-	// RDS Proxy reads it. Functions do not: they connect with IAM tokens.
+	// RDS Proxy reads it for migrate's connections. Functions do not:
+	// they connect with IAM tokens.
 	Secret awssecretsmanager.ISecret
 	// Proxy is where functions connect (TLS and IAM authentication
-	// required); its security group admits only the function tier.
+	// required); its security group admits only the function groups
+	// whose functions use the database.
 	Proxy awsrds.DatabaseProxy
 	// RotationFunctionName is the function Secrets Manager rotates the
 	// master password with; its errors are rotation failures.
 	RotationFunctionName string
-	// DatabaseName and Username are what a function's connection names.
+	// DatabaseName is what a function's connection names; Username is
+	// the master user, which only migrate connects as.
 	DatabaseName string
 	Username     string
 	Port         int
 }
 
 // GrantConnect lets grantee connect to the proxy as the database user
-// with an IAM authentication token (rds-db:connect).
-func (d *DataStack) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
-	return d.Proxy.GrantConnect(grantee, jsii.String(d.Username))
+// user, and as no other, with an IAM authentication token
+// (rds-db:connect).
+func (d *DataStack) GrantConnect(grantee awsiam.IGrantable, user string) awsiam.Grant {
+	return d.Proxy.GrantConnect(grantee, jsii.String(user))
 }
 
 // TunedParameters are the parameter-group settings the performance plan
@@ -112,12 +117,8 @@ func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net 
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	// The proxy's one egress rule (to the database) is a separate resource,
-	// because it names the database's port; CDK then writes no inline
-	// egress, and EC2 keeps its default allow-all rule, which only inline
-	// egress removes. CDK's own "allow nothing" placeholder does that.
-	proxyGroup.Node().DefaultChild().(awsec2.CfnSecurityGroup).AddPropertyOverride(jsii.String("SecurityGroupEgress"),
-		[]map[string]interface{}{{"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic",
-			"IpProtocol": "icmp", "FromPort": 252, "ToPort": 86}})
+	// because it names the database's port.
+	denyDefaultEgress(proxyGroup)
 
 	// Exported logs go to log groups made here with their retention, so no
 	// log-retention custom resource is needed.
@@ -217,12 +218,21 @@ func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net 
 		suppress(instance, "AwsSolutions-RDS10", "Stage "+env.Stage+" is disposable by config (database.deletionProtection: false); prod is protected.")
 	}
 
+	// The proxy logs in to the database with IAM as the functions' roles
+	// (end-to-end IAM authentication, DefaultAuthScheme IAM_AUTH): those
+	// roles have no password, so there are no credentials to store or
+	// rotate. The master user keeps its password (Secrets Manager rotates
+	// it, the rotation function logs in with it) and its secret stays
+	// registered: the default scheme is for the users the proxy has no
+	// secret for, so migrate, which connects as the master user with an
+	// IAM token, reaches the database with the secret's password.
 	s.Proxy = s.Instance.AddProxy(jsii.String("Proxy"), &awsrds.DatabaseProxyOptions{
 		DbProxyName:               jsii.String(identifier),
 		Vpc:                       net.Vpc,
 		VpcSubnets:                net.DataSubnets,
 		SecurityGroups:            &[]awsec2.ISecurityGroup{proxyGroup},
 		Secrets:                   &[]awssecretsmanager.ISecret{s.Secret},
+		DefaultAuthScheme:         awsrds.DefaultAuthScheme_IAM_AUTH,
 		IamAuth:                   jsii.Bool(true),
 		RequireTLS:                jsii.Bool(true),
 		MaxConnectionsPercent:     jsii.Number(cfg.Proxy.MaxConnectionsPercent),
@@ -230,8 +240,22 @@ func NewDataStack(scope constructs.Construct, env Env, cfg config.Database, net 
 		BorrowTimeout:             awscdk.Duration_Seconds(jsii.Number(cfg.Proxy.BorrowTimeoutSeconds)),
 		IdleClientTimeout:         awscdk.Duration_Seconds(jsii.Number(cfg.Proxy.IdleClientTimeoutSeconds)),
 	})
-	s.Proxy.Connections().AllowFrom(net.Functions, awsec2.Port_Tcp(jsii.Number(cfg.Port)),
-		jsii.String("Lambda functions to RDS Proxy"))
+	proxyRole := s.Proxy.Node().FindChild(jsii.String("IAMRole")).(awsiam.IRole)
+	for _, user := range routes.DBRoles() {
+		s.Instance.GrantConnect(proxyRole, jsii.String(user))
+	}
+	for _, g := range net.GroupsWhere(func(n routes.Needs) bool { return n.DB }) {
+		s.Proxy.Connections().AllowFrom(g, awsec2.Port_Tcp(jsii.Number(cfg.Port)),
+			jsii.String(capitalized(net.Label(g))+" to RDS Proxy"))
+	}
+
+	// Only the proxy, the rotation function and CloudFormation (which
+	// passes the password to the instance) read the master password.
+	// The rotation function runs in a nested stack whose role's name is
+	// generated there, so it is known by its role session, which Lambda
+	// names after the function.
+	s.Instance.Node().FindChild(jsii.String("Secret")).(awssecretsmanager.ISecret).AddToResourcePolicy(readersOnly([]*string{proxyRole.RoleArn(), cfnExecutionRole(stack, env.Region)},
+		"*:"+s.RotationFunctionName))
 	return s
 }
 

@@ -1,11 +1,17 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // deletionPolicies and replacePolicies are what each config removal
@@ -137,6 +143,9 @@ func TestProxy(t *testing.T) {
 				"EngineFamily":      "POSTGRESQL",
 				"RequireTLS":        true,
 				"IdleClientTimeout": p.IdleClientTimeoutSeconds,
+				// The functions' roles end to end with IAM; the master user
+				// (migrate) through its rotated secret.
+				"DefaultAuthScheme": "IAM_AUTH",
 				"Auth":              []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{"AuthScheme": "SECRETS", "IAMAuth": "REQUIRED"})},
 			})
 			tmpl.HasResourceProperties(jsii.String("AWS::RDS::DBProxyTargetGroup"), map[string]interface{}{
@@ -147,16 +156,21 @@ func TestProxy(t *testing.T) {
 				},
 			})
 		})
-		// The proxy admits the function tier on the database port, and
-		// nothing else: no CIDR source anywhere in the data tier.
-		check(t, "proxy ingress from functions", func() {
-			tmpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]interface{}{
-				"FromPort": s.cfg.Database.Port, "ToPort": s.cfg.Database.Port, "Description": "Lambda functions to RDS Proxy",
-				"SourceSecurityGroupId": map[string]interface{}{"Fn::GetStackOutput": assertions.Match_ObjectLike(&map[string]interface{}{
-					"StackName": *s.platform.Network.StackName(),
-				})},
+		// The proxy admits each function group on the database port (the
+		// previous release's too), and nothing else: no CIDR source
+		// anywhere in the data tier.
+		n := s.platform.Network
+		for _, g := range []awsec2.SecurityGroup{n.Functions, n.Payments, n.Migrate, n.Previous} {
+			check(t, "proxy ingress from "+n.Label(g), func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]interface{}{
+					"FromPort": s.cfg.Database.Port, "ToPort": s.cfg.Database.Port, "Description": capitalized(n.Label(g)) + " to RDS Proxy",
+					"SourceSecurityGroupId": map[string]interface{}{"Fn::GetStackOutput": assertions.Match_ObjectLike(&map[string]interface{}{
+						"StackName":  *n.StackName(),
+						"OutputName": assertions.Match_StringLikeRegexp(jsii.String("FnGetAtt" + logicalID(g) + "GroupId")),
+					})},
+				})
 			})
-		})
+		}
 		for id, r := range resources(tmpl, "AWS::EC2::SecurityGroupIngress") {
 			if _, ok := r["Properties"].(map[string]interface{})["CidrIp"]; ok {
 				t.Errorf("%s admits a CIDR range", id)
@@ -176,4 +190,55 @@ func TestCredentialRotation(t *testing.T) {
 			tmpl.ResourceCountIs(jsii.String("AWS::Serverless::Application"), jsii.Number(1))
 		})
 	})
+}
+
+// TestProxyLogsInAsTheRoles: with end-to-end IAM authentication the proxy
+// logs in to the instance as the functions' roles with its own IAM role,
+// which may connect as those roles and as nothing else (not as the master
+// user, whose password it reads instead).
+func TestProxyLogsInAsTheRoles(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		tmpl := s.template(s.platform.Data.Stack)
+		role := logicalID(s.platform.Data.Proxy.Node().FindChild(jsii.String("IAMRole")))
+		var users []string
+		for _, p := range resources(tmpl, "AWS::IAM::Policy") {
+			props := p["Properties"].(map[string]interface{})
+			if !refersTo(props["Roles"], role) {
+				continue
+			}
+			for _, st := range props["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+				st := st.(map[string]interface{})
+				if st["Action"] != "rds-db:connect" {
+					continue
+				}
+				for _, r := range asList(st["Resource"]) {
+					b, _ := json.Marshal(r)
+					if !strings.Contains(string(b), `"PostgresInstance","DbiResourceId"`) {
+						t.Errorf("the proxy may connect to %s, not the instance", b)
+					}
+					users = append(users, userOf(string(b)))
+				}
+			}
+		}
+		slices.Sort(users)
+		if want := slices.Sorted(slices.Values(routes.DBRoles())); !slices.Equal(users, want) {
+			t.Errorf("the proxy's role may connect as %v, want %v", users, want)
+		}
+	})
+}
+
+// userOf returns the database user an rds-db:connect resource (rendered
+// as JSON) ends with.
+func userOf(resource string) string {
+	i := strings.LastIndex(resource, "/")
+	return strings.TrimRight(resource[i+1:], `"]}`)
+}
+
+// asList returns a policy element that may be one value or a list as a
+// list.
+func asList(v interface{}) []interface{} {
+	if l, ok := v.([]interface{}); ok {
+		return l
+	}
+	return []interface{}{v}
 }

@@ -99,7 +99,10 @@ func NewEdgeStack(scope constructs.Construct, env Env, cfg config.Edge, wcfg con
 	if cfg.DomainName != "" {
 		props.DomainNames = jsii.Strings(cfg.DomainName)
 		props.Certificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(cfg.CertificateArn))
-		props.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
+		// TLS 1.3 and 1.2: CloudFront's newest policy that still serves
+		// TLS 1.2 clients (TLSv1.3_2025 refuses them), with fewer TLS 1.2
+		// ciphers than TLSv1.2_2021.
+		props.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2025
 		props.SslSupportMethod = awscloudfront.SSLMethod_SNI
 	}
 	s.Distribution = awscloudfront.NewDistribution(stack, jsii.String("Distribution"), props)

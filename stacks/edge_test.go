@@ -118,11 +118,12 @@ func TestDistribution(t *testing.T) {
 				t.Errorf("behaviour %v: viewer protocol %v, compress %v", b["PathPattern"], b["ViewerProtocolPolicy"], b["Compress"])
 			}
 		}
-		// TLS 1.2 where the stage names a certificate; CloudFront's own
-		// certificate otherwise, which cannot be raised above TLSv1.
+		// TLS 1.2 and 1.3 (CloudFront's 2025 policy) where the stage names
+		// a certificate; CloudFront's own certificate otherwise, which
+		// cannot be raised above TLSv1.
 		cert := dist["ViewerCertificate"]
 		if s.cfg.Edge.DomainName != "" {
-			want := map[string]interface{}{"AcmCertificateArn": s.cfg.Edge.CertificateArn, "MinimumProtocolVersion": "TLSv1.2_2021", "SslSupportMethod": "sni-only"}
+			want := map[string]interface{}{"AcmCertificateArn": s.cfg.Edge.CertificateArn, "MinimumProtocolVersion": "TLSv1.2_2025", "SslSupportMethod": "sni-only"}
 			if fmt.Sprint(cert) != fmt.Sprint(want) || fmt.Sprint(dist["Aliases"]) != fmt.Sprint([]interface{}{s.cfg.Edge.DomainName}) {
 				t.Errorf("certificate %v, aliases %v; want %v for %s", cert, dist["Aliases"], want, s.cfg.Edge.DomainName)
 			}

@@ -53,8 +53,10 @@ func addOriginKeys(s *ApiStack, env Env, cfg config.Edge) {
 		ApiStages:   &[]*awsapigateway.UsagePlanPerApiStage{{Api: rest, Stage: rest.DeploymentStage()}},
 	})
 	var replicas *[]*awssecretsmanager.ReplicaRegion
+	readers := []*string{cfnExecutionRole(stack, env.Region)}
 	if env.Region != config.EdgeRegion {
 		replicas = &[]*awssecretsmanager.ReplicaRegion{{Region: jsii.String(config.EdgeRegion)}}
+		readers = append(readers, cfnExecutionRole(stack, config.EdgeRegion))
 	}
 	for _, gen := range originKeyGenerations(cfg) {
 		id := "OriginKey" + strconv.Itoa(gen)
@@ -68,6 +70,10 @@ func addOriginKeys(s *ApiStack, env Env, cfg config.Edge) {
 			// A retired generation has no use; its name is never reused.
 			RemovalPolicy: removalPolicy("destroy"),
 		})
+		// No function reads the key: CloudFormation does, here for the API
+		// key and in the edge stack's region for CloudFront, from the
+		// replica, which carries this policy too.
+		secret.AddToResourcePolicy(readersOnly(readers))
 		suppress(secret.Node().DefaultChild(), "AwsSolutions-SMG4",
 			"Rotated by raising edge.originKeyGeneration (README, Edge): the API and CloudFront must change together, in that order, which a rotation function cannot do.")
 		key := awsapigateway.NewApiKey(stack, jsii.String(id+"ApiKey"), &awsapigateway.ApiKeyProps{

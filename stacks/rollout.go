@@ -79,8 +79,6 @@ func newRollout(s *ApiStack, env Env, cfg config.Functions, code awslambda.Code,
 			Actions:   jsii.Strings("lambda:InvokeFunction"),
 			Resources: jsii.Strings(*fn.Function.FunctionArn() + ":*"),
 		}))
-		suppress(hook.Role().Node().DefaultChild(), "AwsSolutions-IAM4", "AWS's basic execution policy: the hook's own log stream only.",
-			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 		suppress(hook.Role().Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild(), "AwsSolutions-IAM5",
 			"The hook invokes the new version of its one function, whose number the deploy decides: <function>:* names that function's versions and nothing else.")
 		suppress(group.Role().Node().DefaultChild(), "AwsSolutions-IAM4",
@@ -120,6 +118,7 @@ func newHook(s *ApiStack, env Env, name string, fn *gofunction.GoFunction, code 
 		Retention: retention(logDays), RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	return awslambda.NewFunction(s.Stack, jsii.String(name+"-deploy-check"), &awslambda.FunctionProps{
+		Role:         gofunction.ExecutionRole(s.Stack, jsii.String(name+"-deploy-check-role"), logs, false),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String(routes.DeployCheck),

@@ -108,13 +108,15 @@ func TestRolloutFollowsTheStage(t *testing.T) {
 }
 
 // TestHooksAreLeastPrivilege: a hook may read and answer only its own
-// deployment group's deployments and invoke only its function's versions.
+// deployment group's deployments, invoke only its function's versions and
+// write only to its own log group.
 func TestHooksAreLeastPrivilege(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s *synthesized) {
 		st := s.platform.Api.Stack
 		for name, hook := range s.platform.Api.Rollout.Hooks {
 			fnID := *st.GetLogicalId(s.platform.Api.Functions[name].Function.Node().DefaultChild().(awscdk.CfnElement))
 			groupID := *st.GetLogicalId(s.platform.Api.Rollout.Groups[name].Node().DefaultChild().(awscdk.CfnElement))
+			logsID := *st.GetLogicalId(st.Node().FindChild(jsii.String(name + "-deploy-check-logs")).Node().DefaultChild().(awscdk.CfnElement))
 			policy := apiResources(s, "AWS::IAM::Policy")[*st.GetLogicalId(hook.Role().Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild().(awscdk.CfnElement))]
 			for _, stmt := range policy["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
 				st := stmt.(map[string]interface{})
@@ -127,6 +129,10 @@ func TestHooksAreLeastPrivilege(t *testing.T) {
 				case actions == `"lambda:InvokeFunction"`:
 					if res != `{"Fn::Join":["",[{"Fn::GetAtt":["`+fnID+`","Arn"]},":*"]]}` {
 						t.Errorf("%s's hook invokes %s, want %s's versions only", name, res, name)
+					}
+				case strings.Contains(actions, "logs:"):
+					if res != `{"Fn::GetAtt":["`+logsID+`","Arn"]}` {
+						t.Errorf("%s's hook: %s on %s, want its own log group only", name, actions, res)
 					}
 				default:
 					t.Errorf("%s's hook may also %s on %s", name, actions, res)

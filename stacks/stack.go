@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -158,3 +159,12 @@ func suppress(resource constructs.IConstruct, rule, reason string, appliesTo ...
 // sortedKeys returns a map's keys in order, so that templates do not
 // depend on map iteration.
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K { return slices.Sorted(maps.Keys(m)) }
+
+// capitalized returns s with its first letter upper-cased, for a label
+// that starts a sentence ("Lambda functions to RDS Proxy").
+func capitalized(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

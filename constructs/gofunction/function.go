@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -82,10 +83,12 @@ type GoFunctionProps struct {
 	TimeZone awscdk.TimeZone
 }
 
-// GoFunction is a function, its log group and its live alias.
+// GoFunction is a function, its log group, its execution role and its
+// live alias.
 type GoFunction struct {
 	constructs.Construct
-	// Function is the unqualified function; invoke Alias instead.
+	// Function is the unqualified function; invoke Alias instead. Its
+	// Role() is ExecutionRole's.
 	Function awslambda.Function
 	// Alias is `live`, pointing at the version this deploy published.
 	Alias    awslambda.Alias
@@ -111,6 +114,7 @@ func NewGoFunction(scope constructs.Construct, id *string, props *GoFunctionProp
 		Retention:     p.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	role := ExecutionRole(this, jsii.String("Role"), g.LogGroup, p.Vpc != nil)
 	tracing := awslambda.Tracing_DISABLED
 	if *p.Tracing {
 		tracing = awslambda.Tracing_ACTIVE
@@ -119,6 +123,7 @@ func NewGoFunction(scope constructs.Construct, id *string, props *GoFunctionProp
 		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:                 awslambda.Architecture_ARM_64(),
 		Handler:                      p.Handler,
+		Role:                         role,
 		Code:                         p.Code,
 		Layers:                       p.Layers,
 		Description:                  p.Description,
@@ -165,6 +170,24 @@ func NewGoFunction(scope constructs.Construct, id *string, props *GoFunctionProp
 		}
 	}
 	return g
+}
+
+// ExecutionRole returns a role for a Lambda function whose logs go to
+// logs: it may create streams and put events in that log group alone and,
+// for a function in a VPC (inVpc), manage the function's network
+// interfaces (AWS's AWSLambdaVPCAccessExecutionRole). It stands in for
+// AWS's basic execution policy, which would let the function write to
+// every log group of the account. What a function adds to its role
+// (X-Ray's tracing, Lambda Insights' policy, grants) goes on top.
+func ExecutionRole(scope constructs.Construct, id *string, logs awslogs.ILogGroup, inVpc bool) awsiam.Role {
+	role := awsiam.NewRole(scope, id, &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	if inVpc {
+		role.AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaVPCAccessExecutionRole")))
+	}
+	logs.GrantWrite(role)
+	return role
 }
 
 func withDefaults(p *GoFunctionProps) {

@@ -117,6 +117,10 @@ type fixtureOpts struct {
 	dbURL      string       // overrides the schema's URL for handlers (a closed port: database down)
 	cache      redis.Config // the cache's breaker and version TTL (the prefix is the fixture's)
 	dbConns    int          // the handlers' pool size, to let many requests reach PostgreSQL at once
+	// dbRole, when set, is the database role the handlers connect as
+	// (routes.DBApp, routes.DBReader), as functions do in AWS; unset,
+	// they connect as the test server's superuser.
+	dbRole string
 	// razorpaySecret, when set, is a stand-in Parameters and Secrets
 	// extension holding the Razorpay secret (arn:razorpay), which the
 	// functions then read instead of being given the credentials.
@@ -150,6 +154,9 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 	handlerDSN := u.String()
 	if o.dbURL != "" {
 		handlerDSN = o.dbURL
+	}
+	if o.dbRole != "" {
+		handlerDSN = testsupport.AsRole(t, handlerDSN, o.dbRole)
 	}
 	// The stand-in answers for Razorpay's Orders API, which tests cannot
 	// call: no internet here and no Razorpay account.

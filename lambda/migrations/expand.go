@@ -77,8 +77,8 @@ func Breaking(up string) []string {
 }
 
 // statements splits SQL into statements, upper-cased with comments
-// dropped and whitespace folded. (Migrations hold no function bodies; a
-// semicolon inside a string would split one, harmlessly for this check.)
+// dropped and whitespace folded. (A semicolon inside a string or a DO
+// block splits it, harmlessly for this check: each piece is still checked.)
 func statements(sql string) []string {
 	sql = lineComment.ReplaceAllString(sql, "")
 	var out []string

@@ -11,7 +11,15 @@ import (
 // environment and grants access for nothing else, so each function can
 // reach only what its handler uses.
 type Needs struct {
-	DB       bool
+	// DB connects to PostgreSQL, as the user DBUserOf names.
+	DB bool
+	// Writes changes data: the function connects as DBApp rather than
+	// DBReader.
+	Writes bool
+	// Schema owns the schema and changes it: the function connects as the
+	// master user. Only migrate does.
+	Schema bool
+
 	Cache    bool
 	JWT      bool
 	Razorpay bool
@@ -30,20 +38,54 @@ type Needs struct {
 var needs = map[string]Needs{
 	AuthLogin:           {DB: true, JWT: true},
 	OrdersList:          {DB: true, Cache: true, JWT: true},
-	OrdersCreate:        {DB: true, Cache: true, JWT: true},
+	OrdersCreate:        {DB: true, Writes: true, Cache: true, JWT: true},
 	MenusDaily:          {DB: true, Cache: true},
-	PaymentsCreateOrder: {DB: true, Cache: true, JWT: true, Razorpay: true},
-	PaymentsWebhook:     {DB: true, Cache: true, Webhook: true},
-	RFIDVerifyCard:      {DB: true, Cache: true, JWT: true},
-	Profile:             {DB: true, Cache: true, JWT: true},
+	PaymentsCreateOrder: {DB: true, Writes: true, Cache: true, JWT: true, Razorpay: true},
+	PaymentsWebhook:     {DB: true, Writes: true, Cache: true, Webhook: true},
+	RFIDVerifyCard:      {DB: true, Writes: true, Cache: true, JWT: true},
+	Profile:             {DB: true, Writes: true, Cache: true, JWT: true},
 	AnalyticsDaily:      {DB: true, Cache: true, JWT: true},
-	Migrate:             {DB: true, LongStatements: true},
+	Migrate:             {DB: true, Schema: true, LongStatements: true},
 	DeployCheck:         {DeployCheck: true},
 }
 
 // NeedsOf returns what the named function needs at init; a name this
 // package does not declare needs nothing.
 func NeedsOf(name string) Needs { return needs[name] }
+
+// The database roles the functions connect as, besides the master user.
+// Migration 00006_roles.sql creates them and grants their privileges;
+// the API stack lets each function's IAM role connect, through RDS
+// Proxy, as its own one alone.
+const (
+	// DBApp reads every table and inserts and updates those the
+	// functions write; it deletes nothing and changes no schema.
+	DBApp = "hasivu_app"
+	// DBReader reads every table and writes none.
+	DBReader = "hasivu_reader"
+)
+
+// DBRoles returns the roles above: the users RDS Proxy serves with IAM
+// authentication all the way to the database.
+func DBRoles() []string { return []string{DBApp, DBReader} }
+
+// DBUserOf returns the database user the named function connects as:
+// master (the RDS master user, config's database.username) for the
+// function that owns the schema, DBApp for one that writes, DBReader for
+// one that only reads, and "" for one without the database. A new
+// function reads only until its Needs say it writes.
+func DBUserOf(name, master string) string {
+	switch n := NeedsOf(name); {
+	case !n.DB:
+		return ""
+	case n.Schema:
+		return master
+	case n.Writes:
+		return DBApp
+	default:
+		return DBReader
+	}
+}
 
 // Names returns, sorted, every function the binary serves: those Deployed
 // returns and DeployCheck. The handler table has exactly these entries.

@@ -129,3 +129,27 @@ func TestNeedsDeclaredForEveryFunction(t *testing.T) {
 		}
 	}
 }
+
+// TestDBUsers: only the function that migrates connects as the master
+// user; every other function that touches the database connects as one
+// of the roles the migrations grant, and one without it as none.
+func TestDBUsers(t *testing.T) {
+	const master = "hasivu_admin"
+	for _, name := range Names() {
+		user, n := DBUserOf(name, master), NeedsOf(name)
+		switch {
+		case !n.DB && user != "":
+			t.Errorf("%s has no database but connects as %q", name, user)
+		case n.DB && (user == master) != (name == Migrate):
+			t.Errorf("%s connects as %q: only %s may use the master user", name, user, Migrate)
+		case n.DB && user != master && !slices.Contains(DBRoles(), user):
+			t.Errorf("%s connects as %q, which is none of %v", name, user, DBRoles())
+		}
+	}
+	// What is public and only reads never holds write privileges.
+	for _, name := range []string{MenusDaily, OrdersList, AuthLogin} {
+		if got := DBUserOf(name, master); got != DBReader {
+			t.Errorf("%s connects as %q, want the read-only %s", name, got, DBReader)
+		}
+	}
+}

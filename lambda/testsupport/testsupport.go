@@ -89,6 +89,20 @@ func Schema(t testing.TB) string {
 	return u.String()
 }
 
+// AsRole returns dsn with role as its user and no password: the URL a
+// function that connects as role would use. The test server must let
+// the role in without a password, as the servers scripts/services.sh
+// starts or finds on loopback do (trust).
+func AsRole(t testing.TB, dsn, role string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("parse database URL: %v", err)
+	}
+	u.User = url.User(role)
+	return u.String()
+}
+
 // Pool returns a pool on dsn, closed when t ends.
 func Pool(t testing.TB, dsn string) *pgxpool.Pool {
 	t.Helper()
