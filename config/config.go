@@ -388,46 +388,70 @@ type Monitoring struct {
 	// AlarmWebhooks are HTTPS endpoints (chat, paging) that receive them
 	// too.
 	AlarmWebhooks []string `yaml:"alarmWebhooks"`
-	// PeriodSeconds is the period alarms evaluate and graphs plot: 60 or a
-	// multiple of 60.
+	// PeriodSeconds is the period graphs plot and alarms without a period
+	// of their own (AlarmSetting.PeriodSeconds) evaluate: 60 or a multiple
+	// of 60.
 	PeriodSeconds int `yaml:"periodSeconds" cfg:"default=60"`
 	// Alarms override DefaultAlarms by name; a zero field keeps the
 	// default.
 	Alarms map[string]AlarmSetting `yaml:"alarms"`
 }
 
-// AlarmSetting is an alarm's threshold and how many consecutive periods
-// must breach it.
+// AlarmSetting is an alarm's threshold, how many consecutive periods
+// must breach it and how long a period is.
 type AlarmSetting struct {
 	Threshold         float64 `yaml:"threshold"`
 	EvaluationPeriods int     `yaml:"evaluationPeriods"`
+	// PeriodSeconds is the length of the periods the alarm judges: 60 or
+	// a multiple of 60. Zero: Monitoring.PeriodSeconds.
+	PeriodSeconds int `yaml:"periodSeconds"`
 }
 
 // DefaultAlarms are the performance plan's targets (from package plan) and
 // the resource limits worth waking someone for, by alarm name. Units:
 // milliseconds, percent, counts per period, GiB.
+//
+// The plan's four judge its 5-minute periods (plan.AlarmPeriod): a cold
+// start, a query or a request is slow for a while before anyone needs
+// waking, and one slow minute (a deploy's cold starts, a burst at the
+// lunch bell) is not that. The others keep the stage's period
+// (Monitoring.PeriodSeconds, 60 s in prod) because each of their
+// breaches is already users failing or money at stake: 5XX answers and
+// throttled calls are requests refused now, a captured payment owed back
+// or a payment without Razorpay's keys is a parent's money, a failed
+// rotation can lock the functions out of the database, and storage,
+// memory and CPU near their limits fill up in minutes. Those page within
+// a minute or three.
 var DefaultAlarms = map[string]AlarmSetting{
-	"coldStartMs":            {Threshold: float64(plan.ColdStart / time.Millisecond), EvaluationPeriods: 2},   // average init, above
-	"databaseQueryP95Ms":     {Threshold: float64(plan.DatabaseP95 / time.Millisecond), EvaluationPeriods: 3}, // above
-	"apiLatencyP95Ms":        {Threshold: float64(plan.APIP95 / time.Millisecond), EvaluationPeriods: 3},      // above
-	"cacheHitRatePercent":    {Threshold: plan.CacheHitRatePercent, EvaluationPeriods: 3},                     // below
-	"errorRatePercent":       {Threshold: plan.ErrorRatePercent, EvaluationPeriods: 3},                        // 5XX share of API requests, above
-	"api5xxCount":            {Threshold: 5, EvaluationPeriods: 1},                                            // at or above
-	"functionThrottles":      {Threshold: 1, EvaluationPeriods: 1},                                            // at or above, all functions
-	"spilloverInvocations":   {Threshold: 10, EvaluationPeriods: 3},                                           // at or above, past provisioned concurrency
-	"databaseCpuPercent":     {Threshold: 80, EvaluationPeriods: 3},                                           // above
-	"databaseFreeStorageGiB": {Threshold: 5, EvaluationPeriods: 1},                                            // below
-	"cacheMemoryPercent":     {Threshold: 80, EvaluationPeriods: 3},                                           // above, fullest node
-	"cacheEvictionsCount":    {Threshold: 100, EvaluationPeriods: 3},                                          // at or above, all nodes
-	"refundDueCount":         {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: a captured payment owed back
-	"secretFailuresCount":    {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: payment requests without Razorpay's keys
-	"rotationErrorsCount":    {Threshold: 1, EvaluationPeriods: 1},                                            // at or above: a failed rotation of the master password
-	"edge5xxRatePercent":     {Threshold: plan.ErrorRatePercent, EvaluationPeriods: 3},                        // 5XX share of the distribution's requests, above
-	"wafBlockedRequests":     {Threshold: 300, EvaluationPeriods: 2},                                          // at or above: requests the web ACL blocked per period
+	"coldStartMs":            {Threshold: float64(plan.ColdStart / time.Millisecond), EvaluationPeriods: plan.ColdStartPeriods, PeriodSeconds: planPeriod},   // average init, above
+	"databaseQueryP95Ms":     {Threshold: float64(plan.DatabaseP95 / time.Millisecond), EvaluationPeriods: plan.SustainedPeriods, PeriodSeconds: planPeriod}, // above
+	"apiLatencyP95Ms":        {Threshold: float64(plan.APIP95 / time.Millisecond), EvaluationPeriods: plan.SustainedPeriods, PeriodSeconds: planPeriod},      // above
+	"cacheHitRatePercent":    {Threshold: plan.CacheHitRatePercent, EvaluationPeriods: plan.SustainedPeriods, PeriodSeconds: planPeriod},                     // below
+	"errorRatePercent":       {Threshold: plan.ErrorRatePercent, EvaluationPeriods: 3},                                                                       // 5XX share of API requests, above
+	"api5xxCount":            {Threshold: 5, EvaluationPeriods: 1},                                                                                           // at or above
+	"functionThrottles":      {Threshold: 1, EvaluationPeriods: 1},                                                                                           // at or above, all functions
+	"spilloverInvocations":   {Threshold: 10, EvaluationPeriods: 3},                                                                                          // at or above, past provisioned concurrency
+	"databaseCpuPercent":     {Threshold: 80, EvaluationPeriods: 3},                                                                                          // above
+	"databaseFreeStorageGiB": {Threshold: 5, EvaluationPeriods: 1},                                                                                           // below
+	"cacheMemoryPercent":     {Threshold: 80, EvaluationPeriods: 3},                                                                                          // above, fullest node
+	"cacheEvictionsCount":    {Threshold: 100, EvaluationPeriods: 3},                                                                                         // at or above, all nodes
+	"refundDueCount":         {Threshold: 1, EvaluationPeriods: 1},                                                                                           // at or above: a captured payment owed back
+	"secretFailuresCount":    {Threshold: 1, EvaluationPeriods: 1},                                                                                           // at or above: payment requests without Razorpay's keys
+	"rotationErrorsCount":    {Threshold: 1, EvaluationPeriods: 1},                                                                                           // at or above: a failed rotation of the master password
+	"edge5xxRatePercent":     {Threshold: plan.ErrorRatePercent, EvaluationPeriods: 3},                                                                       // 5XX share of the distribution's requests, above
+	"wafBlockedRequests":     {Threshold: 300, EvaluationPeriods: 2},                                                                                         // at or above: requests the web ACL blocked per period
 }
 
+// planPeriod is the plan's alarm period in seconds.
+const planPeriod = int(plan.AlarmPeriod / time.Second)
+
+// MaxAlarmWindowSeconds is the longest an alarm may look back,
+// evaluationPeriods × its period: CloudWatch's limit of one day.
+const MaxAlarmWindowSeconds = 24 * 60 * 60
+
 // Alarm returns an alarm's setting: the default with the stage's
-// overrides.
+// overrides, its period always set (the stage's where neither the default
+// nor the stage gives the alarm one).
 func (m Monitoring) Alarm(name string) AlarmSetting {
 	a, ok := DefaultAlarms[name]
 	if !ok {
@@ -439,6 +463,12 @@ func (m Monitoring) Alarm(name string) AlarmSetting {
 	}
 	if o.EvaluationPeriods != 0 {
 		a.EvaluationPeriods = o.EvaluationPeriods
+	}
+	if o.PeriodSeconds != 0 {
+		a.PeriodSeconds = o.PeriodSeconds
+	}
+	if a.PeriodSeconds == 0 {
+		a.PeriodSeconds = m.PeriodSeconds
 	}
 	return a
 }

@@ -250,6 +250,12 @@ var badFiles = []badFile{
 	{"percentage over 100", func(t *testing.T) string {
 		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
 	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},
+	{"alarm period not whole minutes", func(t *testing.T) string {
+		return base + "  alarms:\n    coldStartMs: {periodSeconds: 90}\n"
+	}, `config/x.yaml:38: monitoring.alarms.coldStartMs.periodSeconds must be a multiple of 60 up to 3600 (0 or unset: the alarm's default), got 90`},
+	{"alarm looking back over a day", func(t *testing.T) string {
+		return base + "  alarms:\n    apiLatencyP95Ms: {evaluationPeriods: 30, periodSeconds: 3600}\n"
+	}, `config/x.yaml:38: monitoring.alarms.apiLatencyP95Ms must look back at most one day (evaluationPeriods × periodSeconds ≤ 86400 s), got 30 × 3600 s = 108000 s`},
 	{"certificate outside us-east-1", func(t *testing.T) string {
 		return base + "edge:\n  enabled: true\n  domainName: api.example.com\n" +
 			"  certificateArn: arn:aws:acm:ap-south-1:123456789012:certificate/7c1f3a52-9b4e-4d0a-8e61-2f5d9c0b7a43\n"

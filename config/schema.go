@@ -350,13 +350,20 @@ func constrain(defs jsonschema.Definitions, zones []string) {
 			message(threshold, "must be a percentage between 0 and 100").Maximum = "100"
 		}
 		d := DefaultAlarms[name]
+		period := "monitoring.periodSeconds"
+		if d.PeriodSeconds != 0 {
+			period = fmt.Sprintf("%d s", d.PeriodSeconds)
+		}
 		alarms.Properties.Set(name, &jsonschema.Schema{
-			Description: fmt.Sprintf("Default: threshold %v over %d periods.", d.Threshold, d.EvaluationPeriods),
+			Description: fmt.Sprintf("Default: threshold %v over %d periods of %s.", d.Threshold, d.EvaluationPeriods, period),
 			AllOf:       []*jsonschema.Schema{{Ref: "#/$defs/AlarmSetting"}, {Properties: props("threshold", threshold)}},
 		})
 	}
 	message(p("AlarmSetting", "threshold"), "must not be negative").Minimum = "0"
 	between(p("AlarmSetting", "evaluationPeriods"), 0, 100)
+	alarmPeriod := message(between(p("AlarmSetting", "periodSeconds"), 0, 3600),
+		"must be a multiple of 60 up to 3600 (0 or unset: the alarm's default)")
+	alarmPeriod.MultipleOf = "60"
 }
 
 // message sets what the loader says, after the key, of a value s refuses,

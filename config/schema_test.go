@@ -32,6 +32,7 @@ var schemaBlind = map[string]string{
 	"domain without a certificate":            "compares edge.domainName with edge.certificateArn",
 	"certificate without a domain":            "compares edge.certificateArn with edge.domainName",
 	"Lambda Insights without a logs endpoint": "compares functions.insights with network.interfaceEndpoints",
+	"alarm looking back over a day":           "multiplies an alarm's evaluationPeriods by its period, which may be the stage's",
 	"extends a missing file":                  "needs the other file",
 	"extends itself":                          "needs the file's own name",
 }

@@ -58,6 +58,13 @@ func (v *validator) stage(s *Stage) {
 	}
 	v.functions(&s.Functions)
 	v.concurrency(s)
+	for _, name := range slices.Sorted(maps.Keys(DefaultAlarms)) {
+		a := s.Monitoring.Alarm(name)
+		if w := a.EvaluationPeriods * a.PeriodSeconds; w > MaxAlarmWindowSeconds {
+			v.failf("monitoring.alarms."+name, "must look back at most one day (evaluationPeriods × periodSeconds ≤ %d s), got %d × %d s = %d s",
+				MaxAlarmWindowSeconds, a.EvaluationPeriods, a.PeriodSeconds, w)
+		}
+	}
 	// Lambda Insights' extension sends its figures to CloudWatch Logs from
 	// inside the function, and only the payment functions have a way out
 	// of the VPC other than the interface endpoints.

@@ -26,6 +26,16 @@ const (
 	BundleBytes = 20 << 20
 )
 
+// How the plan's alarms judge its targets: each over periods of
+// AlarmPeriod, the cold start over ColdStartPeriods of them, the database
+// p95, the API p95 and the cache hit rate over SustainedPeriods, so a
+// single slow minute does not page anyone.
+const (
+	AlarmPeriod      = 5 * time.Minute
+	ColdStartPeriods = 2
+	SustainedPeriods = 3
+)
+
 // The plan's figures for the system as it was, which the benchmark report
 // sets its own beside.
 const (

@@ -142,11 +142,13 @@ func alarmTopic(stack awscdk.Stack, env Env, cfg config.Monitoring, name, where 
 }
 
 // thresholds reads an alarm's setting from config as the monitoring
-// construct takes it.
+// construct takes it, with the alarm's own period (config.DefaultAlarms
+// says which alarms judge longer periods than the stage's and why).
 func thresholds(cfg config.Monitoring) func(name string) monitoring.Threshold {
 	return func(name string) monitoring.Threshold {
 		a := cfg.Alarm(name)
-		return monitoring.Threshold{Value: a.Threshold, EvaluationPeriods: a.EvaluationPeriods}
+		return monitoring.Threshold{Value: a.Threshold, EvaluationPeriods: a.EvaluationPeriods,
+			Period: awscdk.Duration_Seconds(jsii.Number(a.PeriodSeconds))}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/hasivu/infra/config"
 	"github.com/hasivu/infra/lambda/metrics"
 	"github.com/hasivu/infra/lambda/routes"
+	"github.com/hasivu/infra/plan"
 )
 
 // alarmShape is what an alarm must read and how it must judge it.
@@ -140,8 +141,8 @@ func TestAlarms(t *testing.T) {
 			if got := statistic(p); shape.statistic != "" && got != shape.statistic {
 				t.Errorf("%s: statistic %v, want %s", name, got, shape.statistic)
 			}
-			if period, ok := p["Period"]; ok && period != float64(s.cfg.Monitoring.PeriodSeconds) {
-				t.Errorf("%s: period %v, config says %d", name, period, s.cfg.Monitoring.PeriodSeconds)
+			if periods := alarmPeriods(p); len(periods) == 0 || slices.ContainsFunc(periods, func(p float64) bool { return p != float64(want.PeriodSeconds) }) {
+				t.Errorf("%s: periods %v, config says %d s", name, periods, want.PeriodSeconds)
 			}
 			topic := fmt.Sprint(map[string]interface{}{"Ref": topicID(t, s)})
 			for _, actions := range []string{"AlarmActions", "OKActions"} {
@@ -152,6 +153,58 @@ func TestAlarms(t *testing.T) {
 		}
 		if len(alarms) != len(want) {
 			t.Errorf("%d alarms, want %d: %v", len(alarms), len(want), sortedKeys(alarms))
+		}
+	})
+}
+
+// alarmPeriods are the periods an alarm judges: its own, or those of
+// every metric and expression in its Metrics.
+func alarmPeriods(p map[string]interface{}) []float64 {
+	var out []float64
+	if v, ok := p["Period"].(float64); ok {
+		out = append(out, v)
+	}
+	list, _ := p["Metrics"].([]interface{})
+	for _, m := range list {
+		m := m.(map[string]interface{})
+		if v, ok := m["Period"].(float64); ok {
+			out = append(out, v)
+		}
+		if stat, ok := m["MetricStat"].(map[string]interface{}); ok {
+			out = append(out, stat["Period"].(float64))
+		}
+	}
+	return out
+}
+
+// TestAlarmPeriods: the plan's four alarms judge its five-minute periods
+// on every stage, prod's over the plan's counts of them, while the alarms
+// that page at once (5XX, throttles, money, secrets, resources) judge the
+// stage's own period.
+func TestAlarmPeriods(t *testing.T) {
+	planned := map[string]int{"coldStartMs": plan.ColdStartPeriods, "databaseQueryP95Ms": plan.SustainedPeriods,
+		"apiLatencyP95Ms": plan.SustainedPeriods, "cacheHitRatePercent": plan.SustainedPeriods}
+	fast := []string{"api5xxCount", "errorRatePercent", "functionThrottles", "refundDueCount", "secretFailuresCount",
+		"rotationErrorsCount", "databaseCpuPercent", "databaseFreeStorageGiB", "cacheMemoryPercent"}
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		alarms := alarmsByName(t, s)
+		only := func(name string, want float64) {
+			periods := alarmPeriods(alarms[name])
+			if len(periods) == 0 || slices.ContainsFunc(periods, func(p float64) bool { return p != want }) {
+				t.Errorf("%s judges periods %v, want %v s", name, periods, want)
+			}
+		}
+		for name, n := range planned {
+			only(name, plan.AlarmPeriod.Seconds())
+			if s.cfg.Name == "prod" && alarms[name]["EvaluationPeriods"] != float64(n) {
+				t.Errorf("%s judges %v periods, the plan %d", name, alarms[name]["EvaluationPeriods"], n)
+			}
+		}
+		for _, name := range fast {
+			only(name, float64(s.cfg.Monitoring.PeriodSeconds))
+		}
+		if s.cfg.Name == "prod" && s.cfg.Monitoring.PeriodSeconds != 60 {
+			t.Errorf("prod's stage period is %d s; its fast alarms should page within minutes", s.cfg.Monitoring.PeriodSeconds)
 		}
 	})
 }

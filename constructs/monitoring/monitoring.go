@@ -23,11 +23,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Threshold is an alarm's limit and how many consecutive periods must
-// breach it.
+// Threshold is an alarm's limit, how many consecutive periods must
+// breach it and how long a period is.
 type Threshold struct {
 	Value             float64
 	EvaluationPeriods int
+	// Period is the length of the periods the alarm judges: 10, 20 or 30
+	// seconds or a multiple of a minute. Default: MonitoringProps.Period,
+	// which the graphs plot.
+	Period awscdk.Duration
 }
 
 // MetricSource is one of the application's own metrics, published for the
@@ -51,8 +55,9 @@ type MonitoringProps struct {
 	Name *string
 	// Topic receives every alarm and OK transition. Required.
 	Topic awssns.ITopic
-	// Period is what alarms evaluate and graphs plot: 10, 20 or 30 seconds
-	// or a multiple of a minute. Default: one minute.
+	// Period is what graphs plot and alarms without a Threshold.Period of
+	// their own evaluate: 10, 20 or 30 seconds or a multiple of a minute.
+	// Default: one minute.
 	Period awscdk.Duration
 	// Heading is the Markdown at the top of the dashboard. Default:
 	// "# " + Name.
@@ -172,15 +177,20 @@ type alarmSpec struct {
 }
 
 // alarm creates an alarm that notifies the topic when it fires and when it
-// recovers.
+// recovers. It judges the metric over the threshold's period, whatever
+// period the graphs plot it at.
 func (m *Monitoring) alarm(spec alarmSpec) awscloudwatch.Alarm {
 	if _, dup := m.Alarms[spec.Name]; dup {
 		panic("monitoring: alarm " + spec.Name + " created twice")
 	}
+	period := spec.Threshold.Period
+	if period == nil {
+		period = m.period
+	}
 	a := awscloudwatch.NewAlarm(m.Construct, jsii.String(spec.Name), &awscloudwatch.AlarmProps{
 		AlarmName:          jsii.String(m.name + "-" + spec.Name),
 		AlarmDescription:   jsii.String(spec.Description),
-		Metric:             spec.Metric,
+		Metric:             atPeriod(spec.Metric, period),
 		Threshold:          jsii.Number(spec.Threshold.Value),
 		EvaluationPeriods:  jsii.Number(spec.Threshold.EvaluationPeriods),
 		DatapointsToAlarm:  jsii.Number(spec.Threshold.EvaluationPeriods),
@@ -194,6 +204,26 @@ func (m *Monitoring) alarm(spec alarmSpec) awscloudwatch.Alarm {
 		m.critical = append(m.critical, a)
 	}
 	return a
+}
+
+// atPeriod is metric over period. A math expression is rebuilt over its
+// metrics at period (overriding their periods would work too, but CDK
+// warns of it).
+func atPeriod(metric awscloudwatch.IMetric, period awscdk.Duration) awscloudwatch.IMetric {
+	switch m := metric.(type) {
+	case awscloudwatch.Metric:
+		return m.With(&awscloudwatch.MetricOptions{Period: period})
+	case awscloudwatch.MathExpression:
+		using := map[string]awscloudwatch.IMetric{}
+		for id, u := range *m.UsingMetrics() {
+			using[id] = atPeriod(u, period)
+		}
+		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: m.Expression(), UsingMetrics: &using, Label: m.Label(), Color: m.Color(),
+			SearchAccount: m.SearchAccount(), SearchRegion: m.SearchRegion(), Period: period,
+		})
+	}
+	panic(fmt.Sprintf("monitoring: cannot set the period of a %T", metric))
 }
 
 // alarmWithActions is what an Alarm and a CompositeAlarm share.
@@ -266,10 +296,7 @@ func validate(p *MonitoringProps) error {
 	if p.Topic == nil {
 		ps.add("Topic is required")
 	}
-	secs := *p.Period.ToMilliseconds(nil) / 1000
-	if secs != 10 && secs != 20 && secs != 30 && (secs < 60 || math.Mod(secs, 60) != 0) {
-		ps.add("Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got %v s", secs)
-	}
+	ps.period("Period", p.Period)
 	if p.Edge == nil && p.Api == nil && p.Functions == nil && p.Cache == nil && p.Database == nil && p.Payments == nil {
 		ps.add("at least one of Edge, Api, Functions, Cache, Database and Payments is required")
 	}
@@ -312,11 +339,23 @@ func (ps *problems) threshold(field string, t Threshold, kind int) {
 	if t.EvaluationPeriods < 1 {
 		ps.add("%s.EvaluationPeriods must be at least 1, got %d", field, t.EvaluationPeriods)
 	}
+	if t.Period != nil {
+		ps.period(field+".Period", t.Period)
+	}
 	switch {
 	case kind == percent && (t.Value < 0 || t.Value > 100):
 		ps.add("%s.Value must be a percentage between 0 and 100, got %v", field, t.Value)
 	case kind == nonNegative && t.Value < 0:
 		ps.add("%s.Value must not be negative, got %v", field, t.Value)
+	}
+}
+
+// period checks a period CloudWatch accepts for a metric: 10, 20 or 30
+// seconds (high resolution) or whole minutes.
+func (ps *problems) period(field string, d awscdk.Duration) {
+	secs := *d.ToMilliseconds(nil) / 1000
+	if secs != 10 && secs != 20 && secs != 30 && (secs < 60 || math.Mod(secs, 60) != 0) {
+		ps.add("%s must be 10, 20 or 30 seconds or a multiple of 60 seconds, got %v s", field, secs)
 	}
 }
 

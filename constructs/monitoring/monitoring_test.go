@@ -178,6 +178,12 @@ type known struct {
 // them beside the payments segment.
 var full, insights, payments, edge, edgeElsewhere known
 
+// periods has every segment at the default one-minute period, with the
+// API p95 (one metric), cold start (Insights' MAX over the functions),
+// cache hit rate (math over hits and misses) and database p95 alarms
+// judging five-minute periods of their own.
+var periods known
+
 func TestMain(m *testing.M) {
 	pinnednode.Skip()
 	code := func() int {
@@ -198,6 +204,16 @@ func TestMain(m *testing.M) {
 		insights.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("fns"), Topic: h.topic,
 			Period: awscdk.Duration_Minutes(jsii.Number(5)), Heading: jsii.String("# custom"), Functions: fns})
 		stacks[&insights] = stack
+
+		stack = awscdk.NewStack(app, jsii.String("Periods"), nil)
+		h = newHandles(stack)
+		five := awscdk.Duration_Minutes(jsii.Number(5))
+		api, fns, cache, db := apiProps(h), functionsProps(h, true), cacheProps(), databaseProps(h)
+		fns.Insights = true
+		api.LatencyP95.Period, fns.ColdStart.Period, cache.HitRate.Period, db.QueryP95.Period = five, five, five, five
+		periods.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("per"), Topic: h.topic,
+			Api: api, Functions: fns, Cache: cache, Database: db})
+		stacks[&periods] = stack
 
 		stack = awscdk.NewStack(app, jsii.String("Payments"), nil)
 		payments.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("pay"),
@@ -440,6 +456,55 @@ func TestFull(t *testing.T) {
 	}
 }
 
+// alarmPeriods are the periods an alarm judges: its own, or those of
+// every metric and expression in its Metrics.
+func alarmPeriods(p map[string]interface{}) []float64 {
+	var out []float64
+	if v, ok := p["Period"].(float64); ok {
+		out = append(out, v)
+	}
+	list, _ := p["Metrics"].([]interface{})
+	for _, m := range list {
+		m := m.(map[string]interface{})
+		if v, ok := m["Period"].(float64); ok {
+			out = append(out, v)
+		}
+		if stat, ok := m["MetricStat"].(map[string]interface{}); ok {
+			out = append(out, stat["Period"].(float64))
+		}
+	}
+	return out
+}
+
+// TestAlarmPeriods: an alarm with a period of its own judges it, in every
+// metric its expression reads; the others judge the graphs' period, which
+// stays the Monitoring's.
+func TestAlarmPeriods(t *testing.T) {
+	a := alarms(periods.tmpl, "per")
+	for name, want := range map[string]float64{
+		"apiLatencyP95Ms": 300, "coldStartMs": 300, "cacheHitRatePercent": 300, "databaseQueryP95Ms": 300,
+		"errorRatePercent": 60, "api5xxCount": 60, "functionThrottles": 60, "spilloverInvocations": 60,
+		"cacheMemoryPercent": 60, "databaseCpuPercent": 60, "rotationErrorsCount": 60,
+	} {
+		got := alarmPeriods(a[name])
+		if len(got) == 0 {
+			t.Errorf("%s: no period found in %v", name, a[name])
+		}
+		for _, p := range got {
+			if p != want {
+				t.Errorf("%s judges periods %v, want all %v", name, got, want)
+				break
+			}
+		}
+	}
+	for _, w := range dashboard(t, periods.tmpl)["widgets"].([]interface{}) {
+		p := w.(map[string]interface{})["properties"].(map[string]interface{})
+		if v, ok := p["period"]; ok && v != 60.0 {
+			t.Errorf("widget %q plots period %v, want the Monitoring's 60", p["title"], v)
+		}
+	}
+}
+
 func TestInsights(t *testing.T) {
 	checkAlarmSet(t, insights, "fns", map[string]bool{"coldStartMs": false, "functionThrottles": true})
 	a := alarms(insights.tmpl, "fns")
@@ -556,6 +621,8 @@ func TestValidation(t *testing.T) {
 			[]string{"Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got 45 s"}},
 		{"Period under a minute", func(p *MonitoringProps) { p.Period = awscdk.Duration_Seconds(jsii.Number(5)) },
 			[]string{"Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got 5 s"}},
+		{"alarm Period", func(p *MonitoringProps) { p.Api.LatencyP95.Period = awscdk.Duration_Seconds(jsii.Number(90)) },
+			[]string{"Api.LatencyP95.Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got 90 s"}},
 		{"no segment", func(p *MonitoringProps) {
 			p.Edge, p.Api, p.Functions, p.Cache, p.Database, p.Payments = nil, nil, nil, nil, nil, nil
 		},
