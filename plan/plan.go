@@ -24,6 +24,9 @@ const (
 	ErrorRatePercent = 0.1
 	// BundleBytes is the most the deployed code may weigh, zipped.
 	BundleBytes = 20 << 20
+	// DurationAxis is the top of the plan's duration graphs, which it
+	// draws from 0 to 3000 ms so they compare at a glance.
+	DurationAxis = 3 * time.Second
 )
 
 // How the plan's alarms judge its targets: each over periods of

@@ -76,8 +76,14 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 			Functions: fns, Insights: deps.Functions.Insights,
 			ColdStartMetric: emitted{ns, metrics.ColdStartDuration, metrics.DimFunction},
 			DurationMetric:  emitted{ns, metrics.OperationDuration, metrics.DimFunction},
-			ColdStart:       th("coldStartMs"), Throttles: th("functionThrottles"), Spillover: th("spilloverInvocations"),
-			WarmTarget: plan.Warm, ColdStartTarget: plan.ColdStart,
+			ErrorsMetric:    emitted{ns, metrics.OperationErrors, metrics.DimFunction},
+			SignIn: &monitoring.SignIn{
+				Succeeded:      emitted{ns, metrics.LoginSucceeded, ""},
+				PasswordVerify: emitted{ns, metrics.PasswordVerifyDuration, ""},
+				TokenIssue:     emitted{ns, metrics.TokenIssueDuration, ""},
+			},
+			ColdStart: th("coldStartMs"), Throttles: th("functionThrottles"), Spillover: th("spilloverInvocations"),
+			WarmTarget: plan.Warm, ColdStartTarget: plan.ColdStart, DurationAxis: plan.DurationAxis,
 		},
 		Cache: &monitoring.CacheProps{
 			Group:        deps.Cache.Cache,

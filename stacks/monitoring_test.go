@@ -283,7 +283,7 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 		all := strings.Join(titles, "\n")
-		want := []string{"Alarms", "API latency (ms)", "Integration latency (ms)", "Error rate (%)", "Cold start (init) duration (ms)",
+		want := []string{"Alarms", "API latency (ms)", "Integration latency (ms)", "Error rate (%)", "Cold start (init) duration by function, avg (ms)",
 			"Errors", "Throttles", "Redis hit rate (%)", "Query duration p95 by query (ms)", "Instance CPU (%)", "Free storage (GiB)",
 			"Proxy connections", "Proxy query response latency (µs)", "Memory used (%)", "Evictions", "Node hit rate (%) and replication lag (s)"}
 		for _, name := range []string{routes.OrdersList, routes.RFIDVerifyCard, routes.AuthLogin} {
@@ -309,6 +309,61 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("section %s is out of order", o)
 			}
 			last = i
+		}
+	})
+}
+
+// TestDashboardPlanWidgets: the plan's widgets on every stage. Cold
+// starts of all functions as avg, p95 and max (the functions' own
+// metric); every duration graph on the plan's 0-3000 ms axis; failed
+// operations by function and sign-in's figures drawn from the metrics
+// the functions emit.
+func TestDashboardPlanWidgets(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		ns := metrics.Namespace(s.cfg.Name)
+		widgets := map[string]map[string]interface{}{}
+		for _, w := range dashboardBody(t, s)["widgets"].([]interface{}) {
+			p := w.(map[string]interface{})["properties"].(map[string]interface{})
+			if title, ok := p["title"].(string); ok {
+				widgets[title] = p
+			}
+		}
+		drawn := func(title string) string {
+			p, ok := widgets[title]
+			if !ok {
+				t.Errorf("no widget %q", title)
+				return ""
+			}
+			b, _ := json.Marshal(p["metrics"])
+			return string(b)
+		}
+		cold := drawn("Cold start (init) duration, all functions (ms)")
+		for _, stat := range []string{`"label":"avg"`, `"stat":"p95"`, `"stat":"Maximum"`} {
+			if !strings.Contains(cold, `["`+ns+`","`+metrics.ColdStartDuration.Name+`",{`) || !strings.Contains(cold, stat) {
+				t.Errorf("cold-start graph draws %s, want %s of %s", cold, stat, metrics.ColdStartDuration.Name)
+			}
+		}
+		axis := fmt.Sprintf("map[left:map[max:%v min:0 showUnits:false]]", plan.DurationAxis.Milliseconds())
+		durations := []string{"Handler time p95 by function (ms)", "Sign-in: password check and token signing (ms)"}
+		for _, name := range routes.Deployed() {
+			durations = append(durations, name+" duration (ms)")
+		}
+		for _, title := range durations {
+			if got := fmt.Sprint(widgets[title]["yAxis"]); got != axis {
+				t.Errorf("%s: axis %s, want the plan's %s", title, got, axis)
+			}
+		}
+		for title, metric := range map[string]string{
+			"Failed operations by function (5XX answers, failed invocations)": metrics.OperationErrors.Name,
+			"Successful sign-ins":                            metrics.LoginSucceeded.Name,
+			"Sign-in: password check and token signing (ms)": metrics.PasswordVerifyDuration.Name,
+		} {
+			if got := drawn(title); !strings.Contains(got, metric) {
+				t.Errorf("%s draws %s, without %s", title, got, metric)
+			}
+		}
+		if got := drawn("Sign-in: password check and token signing (ms)"); !strings.Contains(got, metrics.TokenIssueDuration.Name) {
+			t.Errorf("sign-in graph draws %s, without %s", got, metrics.TokenIssueDuration.Name)
 		}
 	})
 }

@@ -149,10 +149,19 @@ func (m *Monitoring) row(widgets ...awscloudwatch.IWidget) {
 // graph is a line graph of metrics, with the alarm thresholds it is judged
 // by drawn across it.
 func (m *Monitoring) graph(title string, width int, metrics []awscloudwatch.IMetric, limits ...*awscloudwatch.HorizontalAnnotation) awscloudwatch.GraphWidget {
+	return m.graphUpTo(0, title, width, metrics, limits...)
+}
+
+// graphUpTo is a graph whose left axis runs from 0 to top, or fits the
+// data where top is 0.
+func (m *Monitoring) graphUpTo(top float64, title string, width int, metrics []awscloudwatch.IMetric, limits ...*awscloudwatch.HorizontalAnnotation) awscloudwatch.GraphWidget {
+	axis := &awscloudwatch.YAxisProps{Min: jsii.Number(0), ShowUnits: jsii.Bool(false)}
+	if top > 0 {
+		axis.Max = jsii.Number(top)
+	}
 	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 		Title: jsii.String(title), Width: jsii.Number(width), Height: jsii.Number(6),
-		Left: &metrics, LeftAnnotations: &limits, Period: m.period,
-		LeftYAxis: &awscloudwatch.YAxisProps{Min: jsii.Number(0), ShowUnits: jsii.Bool(false)},
+		Left: &metrics, LeftAnnotations: &limits, Period: m.period, LeftYAxis: axis,
 	})
 }
 

@@ -103,6 +103,7 @@ const (
 	coldStartTarget = 2 * time.Second
 	hitRateTarget   = 80.0
 	queryTarget     = 50 * time.Millisecond
+	durationAxis    = 2500 * time.Millisecond
 )
 
 func apiProps(h handles) *ApiProps {
@@ -193,13 +194,16 @@ func TestMain(m *testing.M) {
 
 		stack := awscdk.NewStack(app, jsii.String("Full"), nil)
 		h := newHandles(stack)
+		fns := functionsProps(h, true)
+		fns.DurationAxis, fns.ErrorsMetric = durationAxis, source{"Failed", "Function"}
+		fns.SignIn = &SignIn{Succeeded: source{"Logins", ""}, PasswordVerify: source{"Password", ""}, TokenIssue: source{"Token", ""}}
 		full.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("svc"), Topic: h.topic,
-			Api: apiProps(h), Functions: functionsProps(h, true), Cache: cacheProps(), Database: databaseProps(h), Payments: paymentsProps()})
+			Api: apiProps(h), Functions: fns, Cache: cacheProps(), Database: databaseProps(h), Payments: paymentsProps()})
 		stacks[&full] = stack
 
 		stack = awscdk.NewStack(app, jsii.String("Insights"), nil)
 		h = newHandles(stack)
-		fns := functionsProps(h, false)
+		fns = functionsProps(h, false)
 		fns.Insights = true
 		insights.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("fns"), Topic: h.topic,
 			Period: awscdk.Duration_Minutes(jsii.Number(5)), Heading: jsii.String("# custom"), Functions: fns})
@@ -447,7 +451,7 @@ func TestFull(t *testing.T) {
 	}
 	for _, want := range []string{
 		"API latency (ms): p95 target=400", "Error rate (%): target=1", "Handler time p95 by function (ms): warm target=120",
-		"Cold start (init) duration (ms): target=1500", "Redis hit rate (%): target=60", "Memory used (%): alarm=85",
+		"Cold start (init) duration by function, avg (ms): target=1500", "Cold start (init) duration, all functions (ms): target=1500", "Redis hit rate (%): target=60", "Memory used (%): alarm=85",
 		"Query duration p95 by query (ms): target=80", "Free storage (GiB): alarm=5",
 	} {
 		if !slices.Contains(limits, want) {
@@ -502,6 +506,63 @@ func TestAlarmPeriods(t *testing.T) {
 		if v, ok := p["period"]; ok && v != 60.0 {
 			t.Errorf("widget %q plots period %v, want the Monitoring's 60", p["title"], v)
 		}
+	}
+}
+
+// widgetsByTitle are the dashboard's graphs' properties by title.
+func widgetsByTitle(t *testing.T, tmpl assertions.Template) map[string]map[string]interface{} {
+	out := map[string]map[string]interface{}{}
+	for _, w := range dashboard(t, tmpl)["widgets"].([]interface{}) {
+		p := w.(map[string]interface{})["properties"].(map[string]interface{})
+		if title, ok := p["title"].(string); ok {
+			out[title] = p
+		}
+	}
+	return out
+}
+
+// TestFunctionGraphs: cold starts for all functions as avg, p95 and max
+// beside the per-function averages; duration graphs on the fixed axis;
+// failed operations by function; sign-in's figures.
+func TestFunctionGraphs(t *testing.T) {
+	w := widgetsByTitle(t, full.tmpl)
+	cold, _ := json.Marshal(w["Cold start (init) duration, all functions (ms)"]["metrics"])
+	for _, want := range []string{`"Test","ColdStart",{"label":"avg"`, `"label":"p95","period":60,"stat":"p95"`, `"label":"max","period":60,"stat":"Maximum"`} {
+		if !strings.Contains(string(cold), want) {
+			t.Errorf("all-functions cold-start graph %s, without %s", cold, want)
+		}
+	}
+	for _, title := range []string{"one duration (ms)", "two duration (ms)", "Handler time p95 by function (ms)", "Sign-in: password check and token signing (ms)"} {
+		if axis := fmt.Sprint(w[title]["yAxis"]); axis != "map[left:map[max:2500 min:0 showUnits:false]]" {
+			t.Errorf("%s: axis %s, want 0 to 2500", title, axis)
+		}
+	}
+	if axis := fmt.Sprint(w["Cold start (init) duration by function, avg (ms)"]["yAxis"]); strings.Contains(axis, "max") {
+		t.Errorf("cold starts on a fixed axis %s: one past it would be cut off", axis)
+	}
+	for title, want := range map[string][]string{
+		"Failed operations by function (5XX answers, failed invocations)": {`SEARCH('{Test,Function} MetricName=\"Failed\"', 'Sum', 60)`},
+		"Successful sign-ins": {`"Test","Logins",{"label":"sign-ins","period":60,"stat":"Sum"}`},
+		"Sign-in: password check and token signing (ms)": {`"Test","Password",{"label":"password avg"`, `"label":"password p95","period":60,"stat":"p95"`,
+			`"Test","Token",{"label":"token avg"`, `"label":"token p95","period":60,"stat":"p95"`},
+	} {
+		got, _ := json.Marshal(w[title]["metrics"])
+		for _, s := range want {
+			if !strings.Contains(string(got), s) {
+				t.Errorf("%s draws %s, without %s", title, got, s)
+			}
+		}
+	}
+	// Without them in props (insights), none of it is drawn, and the
+	// duration graphs fit their data.
+	w = widgetsByTitle(t, insights.tmpl)
+	for _, title := range []string{"Successful sign-ins", "Failed operations by function (5XX answers, failed invocations)"} {
+		if _, ok := w[title]; ok {
+			t.Errorf("insights draws %q, which its props leave out", title)
+		}
+	}
+	if axis := fmt.Sprint(w["one duration (ms)"]["yAxis"]); strings.Contains(axis, "max") {
+		t.Errorf("duration axis %s without DurationAxis", axis)
 	}
 }
 

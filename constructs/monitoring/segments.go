@@ -153,6 +153,23 @@ type FunctionsProps struct {
 	// service's targets, which the dashboard and the alarms name.
 	// Required.
 	WarmTarget, ColdStartTarget time.Duration
+	// DurationAxis is the top of the duration graphs' left axis (from 0),
+	// so that graphs side by side compare at a glance. Default: each
+	// graph fits its data.
+	DurationAxis time.Duration
+	// ErrorsMetric counts the invocations that failed on the service's
+	// side, by function name. Default: not drawn.
+	ErrorsMetric MetricSource
+	// SignIn is sign-in's own figures. Default: not drawn.
+	SignIn *SignIn
+}
+
+// SignIn is what a sign-in function publishes: the sign-ins that
+// succeeded, and the time its costly steps take, checking the password
+// and issuing the token (ms). Each is one figure for the whole service
+// (Total). All required.
+type SignIn struct {
+	Succeeded, PasswordVerify, TokenIssue MetricSource
 }
 
 func (p *FunctionsProps) validate(ps *problems) {
@@ -178,6 +195,14 @@ func (p *FunctionsProps) validate(ps *problems) {
 	ps.threshold("Functions.Spillover", p.Spillover, nonNegative)
 	ps.target("Functions.WarmTarget", p.WarmTarget)
 	ps.target("Functions.ColdStartTarget", p.ColdStartTarget)
+	if p.DurationAxis < 0 {
+		ps.add("Functions.DurationAxis must not be negative, got %v", p.DurationAxis)
+	}
+	if s := p.SignIn; s != nil {
+		ps.required("Functions.SignIn.Succeeded", s.Succeeded != nil)
+		ps.required("Functions.SignIn.PasswordVerify", s.PasswordVerify != nil)
+		ps.required("Functions.SignIn.TokenIssue", s.TokenIssue != nil)
+	}
 }
 
 // addFunctions adds the functions rows: duration per function, cold
@@ -195,7 +220,7 @@ func (m *Monitoring) addFunctions(p FunctionsProps) {
 		opts := func(stat, label string) *awscloudwatch.MetricOptions {
 			return &awscloudwatch.MetricOptions{Statistic: jsii.String(stat), Label: jsii.String(label), Period: m.period}
 		}
-		durations = append(durations, m.graph(f.Name+" duration (ms)", 6, metricsOf(
+		durations = append(durations, m.graphUpTo(ms(p.DurationAxis), f.Name+" duration (ms)", 6, metricsOf(
 			f.Alias.MetricDuration(opts("Average", "avg")), f.Alias.MetricDuration(opts("p95", "p95")), f.Alias.MetricDuration(opts("Maximum", "max")))))
 		coldStarts = append(coldStarts, p.ColdStartMetric.Of(f.Name, "Average", f.Name, m.period))
 		if p.Insights {
@@ -219,13 +244,30 @@ func (m *Monitoring) addFunctions(p FunctionsProps) {
 		}
 	}
 	m.row(durations...)
-	coldStartAll := p.ColdStartMetric.Total("Average", "all functions", m.period)
+	coldStartAll := p.ColdStartMetric.Total("Average", "avg", m.period)
 	m.row(
-		m.graph("Handler time p95 by function (ms)", halfWidth, metricsOf(
+		m.graphUpTo(ms(p.DurationAxis), "Handler time p95 by function (ms)", thirdWidth, metricsOf(
 			p.DurationMetric.Each("p95", "p95", m.period)), limit("warm target", ms(p.WarmTarget))),
-		m.graph("Cold start (init) duration (ms)", halfWidth, append(coldStarts, coldStartAll), limit("target", p.ColdStart.Value)),
+		m.graph("Cold start (init) duration by function, avg (ms)", thirdWidth, coldStarts, limit("target", p.ColdStart.Value)),
+		m.graph("Cold start (init) duration, all functions (ms)", thirdWidth, metricsOf(coldStartAll,
+			p.ColdStartMetric.Total("p95", "p95", m.period), p.ColdStartMetric.Total("Maximum", "max", m.period)),
+			limit("target", p.ColdStart.Value)),
 	)
-	m.row(m.graph("Errors", halfWidth, errs), m.graph("Throttles", halfWidth, throttles))
+	if p.ErrorsMetric != nil {
+		m.row(m.graph("Errors (Lambda)", thirdWidth, errs),
+			m.graph("Failed operations by function (5XX answers, failed invocations)", thirdWidth, metricsOf(p.ErrorsMetric.Each("Sum", "failed", m.period))),
+			m.graph("Throttles", thirdWidth, throttles))
+	} else {
+		m.row(m.graph("Errors", halfWidth, errs), m.graph("Throttles", halfWidth, throttles))
+	}
+	if s := p.SignIn; s != nil {
+		m.row(
+			m.graph("Successful sign-ins", halfWidth, metricsOf(s.Succeeded.Total("Sum", "sign-ins", m.period))),
+			m.graphUpTo(ms(p.DurationAxis), "Sign-in: password check and token signing (ms)", halfWidth, metricsOf(
+				s.PasswordVerify.Total("Average", "password avg", m.period), s.PasswordVerify.Total("p95", "password p95", m.period),
+				s.TokenIssue.Total("Average", "token avg", m.period), s.TokenIssue.Total("p95", "token p95", m.period))),
+		)
+	}
 	if len(used) > 0 {
 		m.row(
 			m.graph("Provisioned concurrency utilisation (max)", halfWidth, used),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hasivu/infra/lambda/analytics"
 	"github.com/hasivu/infra/lambda/apperr"
@@ -23,9 +24,22 @@ import (
 	"github.com/hasivu/infra/lambda/rfid"
 )
 
-// authLogin serves POST /auth/login: {"email","password"} → token.
+// loginSteps are the metrics of sign-in's timed steps.
+var loginSteps = map[string]metrics.Metric{
+	auth.StepPasswordVerify: metrics.PasswordVerifyDuration,
+	auth.StepTokenIssue:     metrics.TokenIssueDuration,
+}
+
+// authLogin serves POST /auth/login: {"email","password"} → token. It
+// times the password check and the token's signing and counts the
+// sign-ins that succeed.
 func authLogin(d *Deps) restapi.Endpoint {
-	svc := &auth.Service{Users: &postgres.Users{Pool: d.Pool}, Tokens: d.Tokens}
+	svc := &auth.Service{Users: &postgres.Users{Pool: d.Pool}, Tokens: d.Tokens,
+		Timed: func(ctx context.Context, step string, took time.Duration) {
+			if m, ok := loginSteps[step]; ok {
+				emf.FromContext(ctx).Duration(m, took)
+			}
+		}}
 	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		var req auth.LoginRequest
 		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
@@ -35,6 +49,7 @@ func authLogin(d *Deps) restapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
+		emf.FromContext(ctx).Add(metrics.LoginSucceeded, 1)
 		return restapi.OK(res), nil
 	}
 }

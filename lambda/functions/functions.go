@@ -293,7 +293,8 @@ func byRoute(endpoints map[string]restapi.Endpoint) restapi.Endpoint {
 // the configured origins otherwise), and the invocation's metrics flushed
 // as EMF lines when it ends. Client faults are 4xx responses and server
 // faults 5xx responses, both with a nil error, so that API Gateway passes
-// our JSON through instead of a bare 502.
+// our JSON through instead of a bare 502. A 5xx answer counts as
+// metrics.OperationErrors.
 func (d *Deps) HTTP(name string) (APIHandler, error) {
 	f, ok := Table[name]
 	if !ok || f.HTTP == nil {
@@ -323,6 +324,9 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 			return resp, nil
 		}
 		resp := d.serve(ctx, endpoint, route, req)
+		if resp.StatusCode >= 500 {
+			rec.Add(metrics.OperationErrors, 1)
+		}
 		if route.Public {
 			restapi.AllowAnyOrigin(&resp)
 		} else {
@@ -356,7 +360,8 @@ func (d *Deps) serve(ctx context.Context, endpoint restapi.Endpoint, route route
 
 // Invoke returns the handler of the named directly invoked function.
 // Its failures are returned as errors, which fail the invocation (and,
-// for migrate, the deploy that triggered it).
+// for migrate, the deploy that triggered it) and counted as
+// metrics.OperationErrors.
 func (d *Deps) Invoke(name string) (func(ctx context.Context, payload json.RawMessage) (any, error), error) {
 	f, ok := Table[name]
 	if !ok || f.Invoke == nil {
@@ -368,7 +373,11 @@ func (d *Deps) Invoke(name string) (func(ctx context.Context, payload json.RawMe
 		rec := emf.NewRecorder(d.Stage, name)
 		ctx = emf.NewContext(ctx, rec)
 		defer d.finish(ctx, rec, start)
-		return h(ctx, payload)
+		out, err := h(ctx, payload)
+		if err != nil {
+			rec.Add(metrics.OperationErrors, 1)
+		}
+		return out, err
 	}, nil
 }
 

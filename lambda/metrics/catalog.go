@@ -79,9 +79,32 @@ var (
 		Dimensions: [][]string{{DimSecret}, {}}}
 )
 
+// The plan's per-operation metrics. Sign-in's are published without
+// dimensions, as only auth-login emits them; errors by function only, as
+// a metric costs the same for every dimension set it is published under.
+var (
+	// OperationErrors counts invocations that failed on the platform's
+	// side, by function: routed ones answered 5XX, invoked ones returned
+	// an error. Client faults (4XX) are API Gateway's 4XXError, for the
+	// whole API.
+	OperationErrors = Metric{Name: "OperationErrors", Unit: Count,
+		Dimensions: [][]string{{DimFunction}}}
+	// LoginSucceeded counts sign-ins that issued a token.
+	LoginSucceeded = Metric{Name: "LoginSucceeded", Unit: Count,
+		Dimensions: [][]string{{}}}
+	// PasswordVerifyDuration is the time a sign-in spends checking the
+	// password against its bcrypt hash (or, for an unknown email, a
+	// dummy one), nearly all of sign-in's CPU.
+	PasswordVerifyDuration = Metric{Name: "PasswordVerifyDuration", Unit: Milliseconds,
+		Dimensions: [][]string{{}}}
+	// TokenIssueDuration is the time a sign-in spends signing its token.
+	TokenIssueDuration = Metric{Name: "TokenIssueDuration", Unit: Milliseconds,
+		Dimensions: [][]string{{}}}
+)
+
 // Catalog lists every declared metric.
 var Catalog = []Metric{OperationDuration, ColdStartDuration, QueryDuration, CacheHits, CacheMisses, CacheErrors,
-	PaymentsRefundDue, SecretFailures}
+	PaymentsRefundDue, SecretFailures, OperationErrors, LoginSucceeded, PasswordVerifyDuration, TokenIssueDuration}
 
 // Namespace returns the CloudWatch namespace of a stage's metrics, so that
 // stages sharing an account never mix their figures.
