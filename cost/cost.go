@@ -375,21 +375,20 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 			provisioned++
 		}
 	}
-	coldStart := 1 // the functions' own ColdStartDuration
-	if s.Functions.Insights {
-		coldStart = fns // MAX over every function's Insights init_duration
-	}
 	nodes := 1 + s.Cache.Replicas
 	perAlarm := []int{
 		1, 2, 1, // API: latency p95; 5XX share of requests (5XX, requests); 5XX count
-		coldStart, fns, // functions: cold start; throttles summed over every function
 		2, nodes, nodes, // cache: hit rate (hits, misses); fullest node's memory; evictions on every node
 		1, 1, 1, 1, // database: query p95; CPU; free storage; rotation errors
 		1, 1, // payments: captured payments owed back; requests without Razorpay's keys
 	}
-	if provisioned > 0 {
-		perAlarm = append(perAlarm, provisioned) // spill-over summed over the provisioned aliases
+	if s.Functions.Insights {
+		perAlarm = append(perAlarm, perGroup(fns)...) // cold start: MAX over every function's Insights init_duration
+	} else {
+		perAlarm = append(perAlarm, 1) // cold start: the functions' own ColdStartDuration
 	}
+	perAlarm = append(perAlarm, perGroup(fns)...)         // throttles summed over every function
+	perAlarm = append(perAlarm, perGroup(provisioned)...) // spill-over summed over the provisioned aliases
 	for range routes.Functions() {
 		perAlarm = append(perAlarm, 1, 1) // rollout: the new version's errors and p95 duration
 	}
@@ -404,6 +403,21 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 		metrics += n
 	}
 	return len(perAlarm), metrics
+}
+
+// alarmMetricsLimit is the most metrics one alarm's metric math may
+// read: CloudWatch's limit, after which constructs/monitoring
+// (MaxAlarmMetrics) splits an alarm over every function into groups.
+const alarmMetricsLimit = 10
+
+// perGroup is the metrics of each alarm an alarm over n functions' metrics
+// becomes: none for none, else groups of at most alarmMetricsLimit.
+func perGroup(n int) []int {
+	var out []int
+	for ; n > 0; n -= alarmMetricsLimit {
+		out = append(out, min(n, alarmMetricsLimit))
+	}
+	return out
 }
 
 // logs prices CloudWatch Logs: what each source ingests a month, and what

@@ -594,3 +594,13 @@ func TestRequestSharesCoverRoutes(t *testing.T) {
 		t.Errorf("the shares add up to %v %%, want 100", total)
 	}
 }
+
+// TestPerGroup: an alarm over more functions than one alarm's metric math
+// may read is counted as the monitoring construct splits it.
+func TestPerGroup(t *testing.T) {
+	for n, want := range map[int][]int{0: nil, 1: {1}, 10: {10}, 11: {10, 1}, 23: {10, 10, 3}} {
+		if got := perGroup(n); !slices.Equal(got, want) {
+			t.Errorf("perGroup(%d) = %v, want %v", n, got, want)
+		}
+	}
+}

@@ -185,6 +185,12 @@ var full, insights, payments, edge, edgeElsewhere known
 // judging five-minute periods of their own.
 var periods known
 
+// many watches more functions (23, all provisioned, with Insights) than
+// one alarm's metric math may read.
+var many known
+
+const manyFunctions = 23
+
 func TestMain(m *testing.M) {
 	pinnednode.Skip()
 	code := func() int {
@@ -218,6 +224,22 @@ func TestMain(m *testing.M) {
 		periods.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("per"), Topic: h.topic,
 			Api: api, Functions: fns, Cache: cache, Database: db})
 		stacks[&periods] = stack
+
+		stack = awscdk.NewStack(app, jsii.String("Many"), nil)
+		fns = functionsProps(newHandles(stack), true)
+		fns.Insights, fns.Functions = true, nil
+		for i := range manyFunctions {
+			name := fmt.Sprintf("f%02d", i)
+			fn := awslambda.NewFunction(stack, jsii.String(name), &awslambda.FunctionProps{
+				Runtime: awslambda.Runtime_NODEJS_22_X(), Handler: jsii.String("index.handler"),
+				Code: awslambda.Code_FromInline(jsii.String("exports.handler = async () => ({})")),
+			})
+			alias := awslambda.NewAlias(stack, jsii.String(name+"Live"), &awslambda.AliasProps{AliasName: jsii.String("live"), Version: fn.CurrentVersion()})
+			fns.Functions = append(fns.Functions, Function{Name: name, Alias: alias, Provisioned: true})
+		}
+		many.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("many"),
+			Topic: awssns.NewTopic(stack, jsii.String("ManyTopic"), nil), Functions: fns})
+		stacks[&many] = stack
 
 		stack = awscdk.NewStack(app, jsii.String("Payments"), nil)
 		payments.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("pay"),
@@ -563,6 +585,64 @@ func TestFunctionGraphs(t *testing.T) {
 	}
 	if axis := fmt.Sprint(w["one duration (ms)"]["yAxis"]); strings.Contains(axis, "max") {
 		t.Errorf("duration axis %s without DurationAxis", axis)
+	}
+}
+
+// TestManyFunctions: past ten functions, the alarms over every function
+// split into alarms of at most ten metrics each (CloudWatch's limit for
+// metric math), which together read every function once.
+func TestManyFunctions(t *testing.T) {
+	a := alarms(many.tmpl, "many")
+	for _, name := range []string{"coldStartMs", "functionThrottles", "spilloverInvocations"} {
+		read := map[string]int{}
+		for g, want := range []int{10, 10, 3} {
+			id := name
+			if g > 0 {
+				id = fmt.Sprintf("%s-%d", name, g+1)
+			}
+			p, ok := a[id]
+			if !ok {
+				t.Errorf("no alarm %s among %v", id, slices.Sorted(maps.Keys(a)))
+				continue
+			}
+			n := 0
+			for _, m := range p["Metrics"].([]interface{}) {
+				stat, ok := m.(map[string]interface{})["MetricStat"].(map[string]interface{})
+				if !ok {
+					continue
+				}
+				n++
+				b, _ := json.Marshal(stat["Metric"])
+				read[string(b)]++
+			}
+			if n != want {
+				t.Errorf("%s reads %d metrics, want %d (at most %d)", id, n, want, MaxAlarmMetrics)
+			}
+			if d, _ := p["AlarmDescription"].(string); !strings.Contains(d, fmt.Sprintf("Group %d of 3: f%02d, ", g+1, g*10)) {
+				t.Errorf("%s description %q does not name its group", id, d)
+			}
+		}
+		if len(read) != manyFunctions {
+			t.Errorf("%s alarms read %d distinct metrics, want one per function (%d)", name, len(read), manyFunctions)
+		}
+		for m, n := range read {
+			if n != 1 {
+				t.Errorf("%s alarms read %s %d times", name, m, n)
+			}
+		}
+	}
+	if _, ok := a["functionThrottles-4"]; ok {
+		t.Error("a fourth throttles alarm for 23 functions")
+	}
+	// Every group of throttles is critical.
+	var rule []byte
+	for _, r := range *many.tmpl.FindResources(jsii.String("AWS::CloudWatch::CompositeAlarm"), nil) {
+		rule, _ = json.Marshal((*r)["Properties"].(map[string]interface{})["AlarmRule"])
+	}
+	for _, id := range []string{"functionThrottles", "functionThrottles-2", "functionThrottles-3"} {
+		if p := a[id]; p == nil || !strings.Contains(string(rule), `"`+p["_id"].(string)+`"`) {
+			t.Errorf("service health does not watch %s", id)
+		}
 	}
 }
 

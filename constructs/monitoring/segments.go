@@ -213,9 +213,7 @@ func (m *Monitoring) addFunctions(p FunctionsProps) {
 		spoken(p.WarmTarget), spoken(p.ColdStartTarget)))
 	var durations []awscloudwatch.IWidget
 	var coldStarts, errs, throttles, used, spilled []awscloudwatch.IMetric
-	throttleSum := map[string]awscloudwatch.IMetric{}
-	spillSum := map[string]awscloudwatch.IMetric{}
-	initDurations := map[string]awscloudwatch.IMetric{}
+	var throttleSum, spillSum, initDurations []part
 	for i, f := range p.Functions {
 		opts := func(stat, label string) *awscloudwatch.MetricOptions {
 			return &awscloudwatch.MetricOptions{Statistic: jsii.String(stat), Label: jsii.String(label), Period: m.period}
@@ -230,17 +228,17 @@ func (m *Monitoring) addFunctions(p FunctionsProps) {
 				Label:         jsii.String(f.Name + " (Insights)"), Period: m.period,
 			})
 			coldStarts = append(coldStarts, init)
-			initDurations[fmt.Sprintf("i%d", i)] = init
+			initDurations = append(initDurations, part{fmt.Sprintf("i%d", i), f.Name, init})
 		}
 		errs = append(errs, f.Alias.MetricErrors(opts("Sum", f.Name)))
 		t := f.Alias.MetricThrottles(opts("Sum", f.Name))
 		throttles = append(throttles, t)
-		throttleSum[fmt.Sprintf("t%d", i)] = t
+		throttleSum = append(throttleSum, part{fmt.Sprintf("t%d", i), f.Name, t})
 		if f.Provisioned {
 			used = append(used, f.Alias.Metric(jsii.String("ProvisionedConcurrencyUtilization"), opts("Maximum", f.Name)))
 			s := f.Alias.Metric(jsii.String("ProvisionedConcurrencySpilloverInvocations"), opts("Sum", f.Name))
 			spilled = append(spilled, s)
-			spillSum[fmt.Sprintf("s%d", i)] = s
+			spillSum = append(spillSum, part{fmt.Sprintf("s%d", i), f.Name, s})
 		}
 	}
 	m.row(durations...)
@@ -278,20 +276,64 @@ func (m *Monitoring) addFunctions(p FunctionsProps) {
 	// The functions' own metric counts from process start, so it misses
 	// the extensions' init; Lambda Insights' init_duration is the whole
 	// INIT phase, and the alarm reads it wherever Insights runs.
-	coldStart, source := coldStartAll, "the functions' ColdStartDuration"
-	if len(initDurations) > 0 {
-		coldStart = m.math("MAX(["+strings.Join(sortedIDs(initDurations), ", ")+"])", "slowest function's average init", initDurations)
-		source = "Lambda Insights' init_duration of the slowest function"
+	coldStart := alarmSpec{Name: "coldStartMs", Threshold: p.ColdStart, Comparison: above, Missing: notBreach}
+	describe := func(source string) string {
+		return fmt.Sprintf("Average cold start (%s) above %v ms (plan target %s). See which function in the cold-start graph.", source, p.ColdStart.Value, spoken(p.ColdStartTarget))
 	}
-	m.alarm(alarmSpec{Name: "coldStartMs", Metric: coldStart, Threshold: p.ColdStart, Comparison: above, Missing: notBreach,
-		Description: fmt.Sprintf("Average cold start (%s) above %v ms (plan target %s). See which function in the cold-start graph.", source, p.ColdStart.Value, spoken(p.ColdStartTarget))})
-	m.alarm(alarmSpec{Name: "functionThrottles", Metric: m.math(sumOf(throttleSum), "throttles", throttleSum), Threshold: p.Throttles,
-		Comparison: atOrAbove, Missing: notBreach, Critical: true,
-		Description: "Lambda throttled invocations: reserved concurrency or the account limit is reached."})
+	if len(initDurations) > 0 {
+		coldStart.Description = describe("Lambda Insights' init_duration of the slowest function")
+		m.alarmsOver(coldStart, "slowest function's average init", initDurations, func(ids []string) string { return "MAX([" + strings.Join(ids, ", ") + "])" })
+	} else {
+		coldStart.Metric, coldStart.Description = coldStartAll, describe("the functions' ColdStartDuration")
+		m.alarm(coldStart)
+	}
+	plus := func(ids []string) string { return strings.Join(ids, " + ") }
+	m.alarmsOver(alarmSpec{Name: "functionThrottles", Threshold: p.Throttles, Comparison: atOrAbove, Missing: notBreach, Critical: true,
+		Description: "Lambda throttled invocations: reserved concurrency or the account limit is reached."}, "throttles", throttleSum, plus)
 	if len(spillSum) > 0 {
-		m.alarm(alarmSpec{Name: "spilloverInvocations", Metric: m.math(sumOf(spillSum), "spill-over", spillSum), Threshold: p.Spillover,
-			Comparison: atOrAbove, Missing: notBreach,
-			Description: "Invocations ran past provisioned concurrency (on cold environments): raise the floor or the peak schedule."})
+		m.alarmsOver(alarmSpec{Name: "spilloverInvocations", Threshold: p.Spillover, Comparison: atOrAbove, Missing: notBreach,
+			Description: "Invocations ran past provisioned concurrency (on cold environments): raise the floor or the peak schedule."}, "spill-over", spillSum, plus)
+	}
+}
+
+// MaxAlarmMetrics is the most metrics CloudWatch lets one alarm's metric
+// math read.
+const MaxAlarmMetrics = 10
+
+// part is one function's metric in an alarm over every function: its ID
+// in the expression, the function's name, the metric.
+type part struct {
+	id, name string
+	metric   awscloudwatch.IMetric
+}
+
+// alarmsOver creates spec over parts' metrics, combined by the
+// expression combine makes of their IDs. While they fit in one alarm
+// (MaxAlarmMetrics) that is one alarm named spec.Name; past it, one alarm
+// per group of MaxAlarmMetrics in parts' order, named spec.Name,
+// spec.Name-2, spec.Name-3..., each judging its group alone against the
+// threshold and naming its functions in its description. A maximum is the
+// same either way, and so is a sum against a threshold of 1; a sum
+// against a larger one fires only when one group reaches it.
+func (m *Monitoring) alarmsOver(spec alarmSpec, label string, parts []part, combine func(ids []string) string) {
+	groups := (len(parts) + MaxAlarmMetrics - 1) / MaxAlarmMetrics
+	for g := range groups {
+		group := parts[g*MaxAlarmMetrics : min(len(parts), (g+1)*MaxAlarmMetrics)]
+		using := map[string]awscloudwatch.IMetric{}
+		var ids, names []string
+		for _, p := range group {
+			using[p.id] = p.metric
+			ids, names = append(ids, p.id), append(names, p.name)
+		}
+		s := spec
+		s.Metric = m.math(combine(ids), label, using)
+		if groups > 1 {
+			if g > 0 {
+				s.Name = fmt.Sprintf("%s-%d", spec.Name, g+1)
+			}
+			s.Description += fmt.Sprintf(" Group %d of %d: %s.", g+1, groups, strings.Join(names, ", "))
+		}
+		m.alarm(s)
 	}
 }
 

@@ -88,10 +88,11 @@ const (
 // name in CacheKey every parameter that changes the answer. A function may
 // serve several related routes (one Lambda function, one init, one
 // rollout): the function's handler tells them apart by the route API
-// Gateway names in each request. Every function adds an alarm metric to
-// sums capped at ten metrics (constructs/monitoring) and some twenty
-// resources to the api stack, so routes share a function rather than add
-// one where they belong together.
+// Gateway names in each request. Every function adds some twenty
+// resources to the api stack and a metric to the alarms over every
+// function (which split into alarms of ten metrics past ten functions,
+// constructs/monitoring), so routes share a function rather than add one
+// where they belong together.
 var Table = []Route{
 	{Method: "POST", Path: "/auth/login", Function: AuthLogin, Body: &Body{
 		Required: []string{"email", "password"},
