@@ -320,6 +320,7 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 			// Only a request built by hand, not API Gateway's, can miss.
 			resp := restapi.Error(ctx, apperr.New(apperr.NotFound, "%s serves no route %s %s", name, req.HTTPMethod, req.Resource))
 			restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+			restapi.Secure(&resp, false)
 			return resp, nil
 		}
 		resp := d.serve(ctx, endpoint, route, req)
@@ -328,6 +329,7 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 		} else {
 			restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
 		}
+		restapi.Secure(&resp, route.Public)
 		return resp, nil
 	}, nil
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // MaxBodyBytes is the largest request body accepted. Every request of
@@ -169,6 +170,22 @@ func setHeaders(resp *events.APIGatewayProxyResponse, add map[string]string) {
 		h[k] = v
 	}
 	resp.Headers = h
+}
+
+// Secure adds the security headers (routes.SecurityHeaders) to resp, and
+// Cache-Control: no-store (routes.NoStore) unless resp is the successful
+// answer of a public route, whose caching the gateway's and the edge's
+// TTLs decide. Every answer of the functions goes through it (the
+// functions' HTTP handler).
+func Secure(resp *events.APIGatewayProxyResponse, public bool) {
+	add := make(map[string]string, len(routes.SecurityHeaders)+1)
+	for k, v := range routes.SecurityHeaders {
+		add[k] = v
+	}
+	if !public || resp.StatusCode >= 400 {
+		add["Cache-Control"] = routes.NoStore
+	}
+	setHeaders(resp, add)
 }
 
 // Header returns the first value of the named header, ignoring case.
