@@ -23,15 +23,22 @@ import (
 	"github.com/hasivu/infra/lambda/rfid"
 )
 
-// authLogin serves POST /auth/login: {"email","password"} → token.
+// authLogin serves POST /auth/login: {"email","password"} → token; too
+// many failures lock the account or the address (signIn).
 func authLogin(d *Deps) restapi.Endpoint {
 	svc := &auth.Service{Users: &postgres.Users{Pool: d.Pool}, Tokens: d.Tokens}
+	guard := d.signIn()
 	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		var req auth.LoginRequest
 		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
+		a := guard.attempt(r, req)
+		if locked := guard.locked(ctx, r, a); locked != nil {
+			return locked, nil
+		}
 		res, err := svc.Login(ctx, req)
+		guard.done(ctx, r, a, res, err)
 		if err != nil {
 			return nil, err
 		}
@@ -314,12 +321,14 @@ func paymentsWebhook(d *Deps) restapi.Endpoint {
 		}
 		ev, err := hook.Read(body, restapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
 		if err != nil {
+			d.auditWebhookRefused(ctx, r, err)
 			return nil, err
 		}
 		res, err := svc.Apply(ctx, ev)
 		if err != nil {
 			return nil, err
 		}
+		d.auditPayment(ctx, r, ev, res)
 		if res.ListVersion > 0 {
 			pages.Changed(ctx, res.UserID, res.ListVersion)
 		}

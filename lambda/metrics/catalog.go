@@ -77,11 +77,20 @@ var (
 	// first use could not be had or held credentials the provider refused.
 	SecretFailures = Metric{Name: "SecretFailures", Unit: Count,
 		Dimensions: [][]string{{DimSecret}, {}}}
+
+	// Unauthorized counts the functions' 401 answers: wrong passwords and
+	// unknown emails, missing, expired or forged tokens, unsigned webhook
+	// deliveries. One figure for the stage (each dimension value would be
+	// a metric billed on its own); the audit lines say which.
+	Unauthorized = Metric{Name: "Unauthorized", Unit: Count, Dimensions: [][]string{{}}}
+	// WebhookSignatureFailures counts webhook deliveries refused because
+	// their signature did not verify.
+	WebhookSignatureFailures = Metric{Name: "WebhookSignatureFailures", Unit: Count, Dimensions: [][]string{{}}}
 )
 
 // Catalog lists every declared metric.
 var Catalog = []Metric{OperationDuration, ColdStartDuration, QueryDuration, CacheHits, CacheMisses, CacheErrors,
-	PaymentsRefundDue, SecretFailures}
+	PaymentsRefundDue, SecretFailures, Unauthorized, WebhookSignatureFailures}
 
 // Namespace returns the CloudWatch namespace of a stage's metrics, so that
 // stages sharing an account never mix their figures.
