@@ -359,12 +359,12 @@ func TestEdgeArithmetic(t *testing.T) {
 		"CloudFront data transfer out":      2,   // 20 GB × $0.1
 		"CloudFront additional metrics":     2.4, // 8 metrics × $0.3
 		"AWS WAF web ACL":                   5,
-		"AWS WAF rules":                     5, // 5 rules × $1
-		"AWS WAF requests":                  2, // 4 million × $0.5
-		"CloudWatch dashboards":             6, // the stage's and the edge's, × $3
-		"Composite alarms (service health)": 1, // 2 × $0.5
-		"CloudWatch Logs ingested, vended":  1, // (2 + 2) GB × $0.25
-		"CloudWatch alarms":                 5, // 48 metrics and the 5XX and blocked alarms: 50 × $0.1
+		"AWS WAF rules":                     5,   // 5 rules × $1
+		"AWS WAF requests":                  2,   // 4 million × $0.5
+		"CloudWatch dashboards":             6,   // the stage's and the edge's, × $3
+		"Composite alarms (service health)": 1,   // 2 × $0.5
+		"CloudWatch Logs ingested, vended":  1,   // (2 + 2) GB × $0.25
+		"CloudWatch alarms":                 5.3, // 51 metrics and the 5XX and blocked alarms: 53 × $0.1
 	} {
 		if math.Abs(got[item]-usd) > 1e-9 {
 			t.Errorf("%s = %v, want %v", item, got[item], usd)

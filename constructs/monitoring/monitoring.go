@@ -66,6 +66,9 @@ type MonitoringProps struct {
 	Cache     *CacheProps
 	Database  *DatabaseProps
 	Payments  *PaymentsProps
+	// Security is the row of refused credentials, drawn last. Default:
+	// none.
+	Security *SecurityProps
 }
 
 // Monitoring is a dashboard and the alarms of its segments.
@@ -123,6 +126,9 @@ func NewMonitoring(scope constructs.Construct, id *string, props *MonitoringProp
 	}
 	if p.Payments != nil {
 		m.addPayments(*p.Payments)
+	}
+	if p.Security != nil {
+		m.addSecurity(*p.Security)
 	}
 	m.finish(*p.Heading)
 	return m
@@ -290,6 +296,9 @@ func validate(p *MonitoringProps) error {
 	}
 	if p.Payments != nil {
 		p.Payments.validate(&ps)
+	}
+	if p.Security != nil {
+		p.Security.validate(&ps)
 	}
 	if len(ps) > 0 {
 		return fmt.Errorf("%s", strings.Join(ps, "; "))
