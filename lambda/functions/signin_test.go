@@ -14,6 +14,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/audit"
 	"github.com/hasivu/infra/lambda/loginguard"
+	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
 	"github.com/hasivu/infra/lambda/redis"
 	"github.com/hasivu/infra/lambda/routes"
 	"github.com/hasivu/infra/lambda/testsupport"
@@ -185,6 +186,11 @@ func TestAuditLinesKeepSecretsOut(t *testing.T) {
 		t.Fatalf("unsigned webhook: %d", r.status)
 	}
 
+	captured := razorpaytest.CapturedEvent("pay_audit_1", "order_audit_1", 7000)
+	if r := f.webhook(captured); r.status != 200 {
+		t.Fatalf("signed webhook: %d %s", r.status, r.raw)
+	}
+
 	down := newFixture(t, fixtureOpts{redisAddr: testsupport.ClosedAddr(t)})
 	down.deps.Audit = &audit.Log{W: &lines}
 	for range 5 {
@@ -205,6 +211,7 @@ func TestAuditLinesKeepSecretsOut(t *testing.T) {
 		`"event":"login","outcome":"success","userId":"` + parentID + `","emailHash":"` + hash + `"`,
 		`"event":"token_rejected","outcome":"refused","function":"orders-list","reason":"token`,
 		`"event":"webhook_signature_rejected","outcome":"refused","function":"payments-webhook"`,
+		`"event":"payment_outcome","outcome":"unknown_order","function":"payments-webhook","orderId":"order_audit_1","paymentId":"pay_audit_1"`,
 	} {
 		if !strings.Contains(lines.String(), want) {
 			t.Errorf("no audit line with %s in\n%s", want, lines.String())
