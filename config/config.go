@@ -440,6 +440,9 @@ var DefaultAlarms = map[string]AlarmSetting{
 	"rotationErrorsCount":    {Threshold: 1, EvaluationPeriods: 1},                                                                                           // at or above: a failed rotation of the master password
 	"edge5xxRatePercent":     {Threshold: plan.ErrorRatePercent, EvaluationPeriods: 3},                                                                       // 5XX share of the distribution's requests, above
 	"wafBlockedRequests":     {Threshold: 300, EvaluationPeriods: 2},                                                                                         // at or above: requests the web ACL blocked per period
+	// Security (issue 18): refused credentials.
+	"unauthorizedRatePercent":       {Threshold: 10, EvaluationPeriods: 3}, // share of API requests answered 401 by the functions, above
+	"webhookSignatureFailuresCount": {Threshold: 3, EvaluationPeriods: 1},  // at or above: webhook deliveries without a valid signature
 }
 
 // planPeriod is the plan's alarm period in seconds.

@@ -246,7 +246,7 @@ var badFiles = []badFile{
 	}, `config/x.yaml:35: api.routeThrottles key "GET /auth/login" names no route ("METHOD /path" from lambda/routes)`},
 	{"unknown alarm", func(t *testing.T) string {
 		return base + "  alarms:\n    coldStart: {threshold: 500}\n"
-	}, `config/x.yaml:38: unknown key "monitoring.alarms.coldStart" (keys in monitoring.alarms: api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, edge5xxRatePercent, errorRatePercent, functionThrottles, refundDueCount, rotationErrorsCount, secretFailuresCount, spilloverInvocations, wafBlockedRequests)`},
+	}, `config/x.yaml:38: unknown key "monitoring.alarms.coldStart" (keys in monitoring.alarms: api5xxCount, apiLatencyP95Ms, cacheEvictionsCount, cacheHitRatePercent, cacheMemoryPercent, coldStartMs, databaseCpuPercent, databaseFreeStorageGiB, databaseQueryP95Ms, edge5xxRatePercent, errorRatePercent, functionThrottles, refundDueCount, rotationErrorsCount, secretFailuresCount, spilloverInvocations, unauthorizedRatePercent, wafBlockedRequests, webhookSignatureFailuresCount)`},
 	{"percentage over 100", func(t *testing.T) string {
 		return base + "  alarms:\n    cacheHitRatePercent: {threshold: 170}\n"
 	}, `config/x.yaml:38: monitoring.alarms.cacheHitRatePercent.threshold must be a percentage between 0 and 100, got 170`},

@@ -381,6 +381,7 @@ func alarmMetrics(s *config.Stage) (alarms, metrics int) {
 		2, nodes, nodes, // cache: hit rate (hits, misses); fullest node's memory; evictions on every node
 		1, 1, 1, 1, // database: query p95; CPU; free storage; rotation errors
 		1, 1, // payments: captured payments owed back; requests without Razorpay's keys
+		2, 1, // security: 401 share of requests (401s, requests); webhook deliveries with a bad signature
 	}
 	if s.Functions.Insights {
 		perAlarm = append(perAlarm, perGroup(fns)...) // cold start: MAX over every function's Insights init_duration

@@ -122,10 +122,11 @@ func TestEstimateArithmetic(t *testing.T) {
 		"CloudWatch dashboards":                     3,                  // 1 × $3
 		// API 1 + 2 + 1, cold start 1, throttles over 10 functions, hit
 		// rate 2, memory and evictions over 2 nodes each, database 3,
-		// rotation errors 1, refunds due 1, secret failures 1, spill-over
-		// over 1 provisioned function; the rollout's errors and p95 of 9
-		// functions and the API's 5XX share 2: 48 metrics × $0.1.
-		"CloudWatch alarms":                 4.8,
+		// rotation errors 1, refunds due 1, secret failures 1, the 401
+		// share 2, bad webhook signatures 1, spill-over over 1
+		// provisioned function; the rollout's errors and p95 of 9
+		// functions and the API's 5XX share 2: 51 metrics × $0.1.
+		"CloudWatch alarms":                 5.1,
 		"Composite alarms (service health)": 0.5,             // 1 × $0.5
 		"Custom metrics (Hasivu/small)":     3,               // 10 × $0.3
 		"CloudWatch Logs ingested":          3.5,             // 7 GB × $0.5
@@ -152,8 +153,8 @@ func TestEstimateArithmetic(t *testing.T) {
 			t.Errorf("unexpected line %q = %.2f (API cache and Performance Insights are off)", item, got[item])
 		}
 	}
-	if math.Abs(r.Total-total) > 1e-6 || math.Abs(total-186.008837) > 1e-6 {
-		t.Errorf("total = %.6f, want %.6f (= 186.008837)", r.Total, total)
+	if math.Abs(r.Total-total) > 1e-6 || math.Abs(total-186.308837) > 1e-6 {
+		t.Errorf("total = %.6f, want %.6f (= 186.308837)", r.Total, total)
 	}
 
 	// Single-AZ halves the instance and its storage; an API cache of
@@ -359,12 +360,12 @@ func TestEdgeArithmetic(t *testing.T) {
 		"CloudFront data transfer out":      2,   // 20 GB × $0.1
 		"CloudFront additional metrics":     2.4, // 8 metrics × $0.3
 		"AWS WAF web ACL":                   5,
-		"AWS WAF rules":                     5, // 5 rules × $1
-		"AWS WAF requests":                  2, // 4 million × $0.5
-		"CloudWatch dashboards":             6, // the stage's and the edge's, × $3
-		"Composite alarms (service health)": 1, // 2 × $0.5
-		"CloudWatch Logs ingested, vended":  1, // (2 + 2) GB × $0.25
-		"CloudWatch alarms":                 5, // 48 metrics and the 5XX and blocked alarms: 50 × $0.1
+		"AWS WAF rules":                     5,   // 5 rules × $1
+		"AWS WAF requests":                  2,   // 4 million × $0.5
+		"CloudWatch dashboards":             6,   // the stage's and the edge's, × $3
+		"Composite alarms (service health)": 1,   // 2 × $0.5
+		"CloudWatch Logs ingested, vended":  1,   // (2 + 2) GB × $0.25
+		"CloudWatch alarms":                 5.3, // 51 metrics and the 5XX and blocked alarms: 53 × $0.1
 	} {
 		if math.Abs(got[item]-usd) > 1e-9 {
 			t.Errorf("%s = %v, want %v", item, got[item], usd)

@@ -63,7 +63,7 @@ var assumptions = []assumption{
 		func(u *Usage) *float64 { return &u.InsightsLogGB }},
 	{"enhancedMonitoringKB", "KB/sample", "per enhanced-monitoring sample written to RDSOSMetrics, where the stage turns it on",
 		func(u *Usage) *float64 { return &u.EnhancedMonitoringKB }},
-	{"customMetrics", "metrics", "the functions publish (Hasivu/<stage>: durations and cache counts per function, query and cache kind; failed operations per function and sign-in's three, 14 of them, counted as if every function failed every hour)",
+	{"customMetrics", "metrics", "the functions publish (Hasivu/<stage>: durations and cache counts per function, query and cache kind; failed operations per function and sign-in's three, 14 of them, counted as if every function failed every hour; the stage's 401 answers and refused webhook signatures)",
 		func(u *Usage) *float64 { return &u.CustomMetrics }},
 	{"requestsMillions", "million requests/month", "to the API, each invoking a function (RequestShares): through CloudFront where the edge is on; the web ACL, where WAF is on, inspects each",
 		func(u *Usage) *float64 { return &u.RequestsMillions }},
@@ -84,13 +84,13 @@ var assumptions = []assumption{
 // traffic, large for production at the plan's school load.
 var Profiles = map[string]Usage{
 	"small": {Profile: "small", NATGB: 5, EndpointGB: 1, FunctionLogGB: 1, AccessLogGB: 0.5, FlowLogGB: 0.5,
-		DatabaseLogGB: 0.5, InsightsLogGB: 0.2, EnhancedMonitoringKB: 2, CustomMetrics: 44,
+		DatabaseLogGB: 0.5, InsightsLogGB: 0.2, EnhancedMonitoringKB: 2, CustomMetrics: 46,
 		RequestsMillions: 1, DataOutGB: 2, InvokeMs: 10, LoginCPUMs: 77, EdgeLogGB: 1, WAFLogGB: 0.1},
 	"medium": {Profile: "medium", NATGB: 20, EndpointGB: 2, FunctionLogGB: 5, AccessLogGB: 2, FlowLogGB: 3,
-		DatabaseLogGB: 2, InsightsLogGB: 1, EnhancedMonitoringKB: 2, CustomMetrics: 64,
+		DatabaseLogGB: 2, InsightsLogGB: 1, EnhancedMonitoringKB: 2, CustomMetrics: 66,
 		RequestsMillions: 5, DataOutGB: 10, InvokeMs: 10, LoginCPUMs: 77, EdgeLogGB: 5, WAFLogGB: 0.5},
 	"large": {Profile: "large", NATGB: 50, EndpointGB: 5, FunctionLogGB: 30, AccessLogGB: 10, FlowLogGB: 20,
-		DatabaseLogGB: 5, InsightsLogGB: 5, EnhancedMonitoringKB: 2, CustomMetrics: 74,
+		DatabaseLogGB: 5, InsightsLogGB: 5, EnhancedMonitoringKB: 2, CustomMetrics: 76,
 		RequestsMillions: 30, DataOutGB: 60, InvokeMs: 10, LoginCPUMs: 77, EdgeLogGB: 30, WAFLogGB: 2},
 }
 

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -267,6 +268,7 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 		AccessLogRetention: retention(acfg.AccessLogRetentionDays),
 		Tracing:            jsii.Bool(fcfg.Tracing),
 		RequireApiKey:      jsii.Bool(ecfg.Enabled),
+		ErrorHeaders:       gatewayErrorHeaders(),
 	}
 	if acfg.CacheSizeGiB > 0 {
 		api.CacheSizeGiB = jsii.String(strconv.FormatFloat(acfg.CacheSizeGiB, 'f', -1, 64))
@@ -395,4 +397,13 @@ func weeklyAt(days, clock string) awsapplicationautoscaling.Schedule {
 		Minute: jsii.String(strconv.Itoa(t.Minute())), Hour: jsii.String(strconv.Itoa(t.Hour())),
 		WeekDay: jsii.String(strings.ToUpper(days)),
 	})
+}
+
+// gatewayErrorHeaders are the headers of API Gateway's own answers (its
+// gateway responses): the security headers every answer carries and
+// Cache-Control: no-store, which the functions set on their errors too.
+func gatewayErrorHeaders() map[string]string {
+	h := maps.Clone(routes.SecurityHeaders)
+	h["Cache-Control"] = routes.NoStore
+	return h
 }

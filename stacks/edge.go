@@ -75,11 +75,13 @@ func NewEdgeStack(scope constructs.Construct, env Env, cfg config.Edge, wcfg con
 	// HTTPS only rather than a redirect: an API client that sends a
 	// request, with its token or its body, over plain HTTP has already
 	// leaked it; a refusal makes the mistake loud.
+	headers := securityHeadersPolicy(stack, env)
 	uncached := &awscloudfront.BehaviorOptions{
-		Origin:               origin,
-		ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
-		AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_ALL(),
-		CachePolicy:          awscloudfront.CachePolicy_CACHING_DISABLED(),
+		Origin:                origin,
+		ResponseHeadersPolicy: headers,
+		ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+		AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_ALL(),
+		CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
 		// Every viewer header but Host (API Gateway answers only its own
 		// name): with caching disabled this forwards Authorization too.
 		OriginRequestPolicy: awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
@@ -110,6 +112,7 @@ func NewEdgeStack(scope constructs.Construct, env Env, cfg config.Edge, wcfg con
 		opts := awscloudfront.AddBehaviorOptions{
 			ViewerProtocolPolicy: uncached.ViewerProtocolPolicy, AllowedMethods: uncached.AllowedMethods, CachePolicy: uncached.CachePolicy,
 			OriginRequestPolicy: uncached.OriginRequestPolicy, Compress: uncached.Compress,
+			ResponseHeadersPolicy: headers,
 		}
 		if r := b.Cached; r != nil {
 			opts.CachePolicy = edgeCachePolicy(stack, env, *r)
@@ -197,6 +200,29 @@ func edgeCachePolicy(stack awscdk.Stack, env Env, r routes.Route) awscloudfront.
 		CookieBehavior:             awscloudfront.CacheCookieBehavior_None(),
 		EnableAcceptEncodingGzip:   jsii.Bool(true),
 		EnableAcceptEncodingBrotli: jsii.Bool(true),
+	})
+}
+
+// securityHeadersPolicy is the response headers policy of every
+// behaviour: X-Content-Type-Options: nosniff and Strict-Transport-Security
+// (routes.HSTSMaxAge, subdomains included) on every answer the edge gives,
+// over whatever the origin sent. The API's answers carry them already
+// (the functions' and the gateway responses'); the policy adds them to
+// what only CloudFront answers: its own errors, the web ACL's blocks and
+// the API's CORS preflights. Cache-Control is left to the origin: public
+// cached answers carry none, the others no-store.
+func securityHeadersPolicy(stack awscdk.Stack, env Env) awscloudfront.ResponseHeadersPolicy {
+	return awscloudfront.NewResponseHeadersPolicy(stack, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		ResponseHeadersPolicyName: jsii.String("hasivu-" + env.Stage + "-security-headers"),
+		Comment:                   jsii.String("nosniff and HSTS on every answer"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Seconds(jsii.Number(routes.HSTSMaxAge.Seconds())),
+				IncludeSubdomains:   jsii.Bool(true),
+				Override:            jsii.Bool(true),
+			},
+		},
 	})
 }
 

@@ -105,6 +105,7 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 			SecretFailuresMetric: emitted{ns, metrics.SecretFailures, metrics.DimSecret},
 			RefundDue:            th("refundDueCount"), SecretFailures: th("secretFailuresCount"),
 		},
+		Security: securitySegment(ns, deps, th),
 	})
 	s.Monitoring = m
 	return s
@@ -251,5 +252,18 @@ func (e emitted) mustDeclare(dims []string) {
 		return slices.Equal(slices.Sorted(slices.Values(set)), dims)
 	}) {
 		panic(fmt.Sprintf("stacks: %s is not emitted with dimensions %v (declared: %v)", e.metric.Name, dims, e.metric.Dimensions))
+	}
+}
+
+// securitySegment is the monitoring row of refused credentials: the
+// functions' 401 answers against the API's requests, and webhook
+// deliveries with a bad signature (issue 18).
+func securitySegment(ns string, deps MonitoringDeps, th func(string) monitoring.Threshold) *monitoring.SecurityProps {
+	return &monitoring.SecurityProps{
+		Stage:                  deps.Api.Api.Api.DeploymentStage(),
+		UnauthorizedMetric:     emitted{ns, metrics.Unauthorized, ""},
+		WebhookSignatureMetric: emitted{ns, metrics.WebhookSignatureFailures, ""},
+		UnauthorizedRate:       th("unauthorizedRatePercent"),
+		WebhookSignature:       th("webhookSignatureFailuresCount"),
 	}
 }

@@ -42,6 +42,10 @@ var alarmShapes = map[string]alarmShape{
 	"refundDueCount":         {metrics: []string{"PaymentsRefundDue"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
 	"secretFailuresCount":    {metrics: []string{"SecretFailures"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching", critical: true},
 	"rotationErrorsCount":    {metrics: []string{"Errors"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
+	// Security (issue 18): the functions' 401 share of the API's requests,
+	// and webhook deliveries with a bad signature.
+	"unauthorizedRatePercent":       {metrics: []string{"Count", "Unauthorized"}, comparison: "GreaterThanThreshold", missing: "notBreaching"},
+	"webhookSignatureFailuresCount": {metrics: []string{"WebhookSignatureFailures"}, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", missing: "notBreaching"},
 }
 
 func alarmsByName(t *testing.T, s *synthesized) map[string]map[string]interface{} {

@@ -6,6 +6,7 @@ package cachedapi
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -91,6 +92,12 @@ type CachedApiProps struct {
 	// guards cached answers. Keys and plans are the caller's. CORS
 	// preflights stay open. Default: false.
 	RequireApiKey *bool
+	// ErrorHeaders are headers every one of API Gateway's own answers
+	// (its gateway responses: validation, throttling, a refused key,
+	// timeouts and every other 4XX and 5XX) carries, besides CORS: for
+	// example the security headers and Cache-Control: no-store, which the
+	// functions set on their own answers. Default: none.
+	ErrorHeaders map[string]string
 }
 
 // CachedApi is the API, its stage and access log group.
@@ -188,7 +195,7 @@ func NewCachedApi(scope constructs.Construct, id *string, props *CachedApiProps)
 		anyOrigin = &o
 	}
 	a.Api = awsapigateway.NewRestApi(this, jsii.String("Api"), rest)
-	errorResponses(a.Api, len(p.CorsOrigins) > 0)
+	errorResponses(a.Api, len(p.CorsOrigins) > 0, p.ErrorHeaders)
 
 	// One validator checks both bodies and required parameters.
 	var validator awsapigateway.RequestValidator
@@ -275,9 +282,14 @@ func resourceFor(api awsapigateway.RestApi, r Route, anyOrigin *awsapigateway.Co
 // origin: it allows any origin, as public routes do (it tells nothing
 // but what went wrong, and carries no credentials), so that every
 // configured origin, not only the first, can read it, and the same
-// answer is right for every caller of a cache that keeps errors.
-func errorResponses(api awsapigateway.RestApi, cors bool) {
+// answer is right for every caller of a cache that keeps errors. Each
+// carries extra too (CachedApiProps.ErrorHeaders).
+func errorResponses(api awsapigateway.RestApi, cors bool, extra map[string]string) {
 	headers := map[string]*string{}
+	for k, v := range extra {
+		// A header's value is a mapping expression: a static one is quoted.
+		headers[k] = jsii.String("'" + v + "'")
+	}
 	if cors {
 		headers["Access-Control-Allow-Origin"] = jsii.String("'*'")
 	}
@@ -353,6 +365,11 @@ func validate(p *CachedApiProps) error {
 	}
 	if len(p.Routes) == 0 {
 		add("Routes must list at least one route")
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.ErrorHeaders)) {
+		if v := p.ErrorHeaders[k]; k == "" || strings.ContainsAny(v, "'\r\n") {
+			add("ErrorHeaders[%q] must be a named header whose value has no quote or line break, got %q", k, v)
+		}
 	}
 	seen := map[string]bool{}
 	for _, r := range p.Routes {

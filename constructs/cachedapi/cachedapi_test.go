@@ -46,6 +46,9 @@ func routes(fn awslambda.IFunction) []Route {
 	}
 }
 
+// errorHeaders are the cached API's ErrorHeaders.
+var errorHeaders = map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
 func TestMain(m *testing.M) {
 	pinnednode.Skip()
 	code := func() int {
@@ -56,7 +59,7 @@ func TestMain(m *testing.M) {
 		cachedApi = NewCachedApi(one, jsii.String("Api"), &CachedApiProps{
 			Name: jsii.String("shop"), CacheSizeGiB: jsii.String("0.5"), Throttle: &Throttle{RateLimit: 10, BurstLimit: 20},
 			Routes: routes(handler(one)), CorsOrigins: []string{"https://shop.example", "https://admin.shop.example"},
-			Tracing: jsii.Bool(true), RequireApiKey: jsii.Bool(true),
+			Tracing: jsii.Bool(true), RequireApiKey: jsii.Bool(true), ErrorHeaders: errorHeaders,
 		})
 
 		two := awscdk.NewStack(app, jsii.String("Uncached"), nil)
@@ -213,9 +216,13 @@ func TestCachedApi(t *testing.T) {
 	} {
 		check(t, "gateway response "+r.name, func() {
 			cached.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), map[string]interface{}{
-				"ResponseType":       r.code,
-				"ResponseParameters": map[string]interface{}{"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
-				"ResponseTemplates":  map[string]interface{}{"application/json": assertions.Match_StringLikeRegexp(jsii.String(`^\{"error":\{"code":`))},
+				"ResponseType": r.code,
+				"ResponseParameters": assertions.Match_ObjectEquals(&map[string]interface{}{
+					"gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+					"gatewayresponse.header.X-Content-Type-Options":      "'nosniff'",
+					"gatewayresponse.header.Cache-Control":               "'no-store'",
+				}),
+				"ResponseTemplates": map[string]interface{}{"application/json": assertions.Match_StringLikeRegexp(jsii.String(`^\{"error":\{"code":`))},
 			})
 		})
 	}
@@ -294,6 +301,8 @@ func TestValidation(t *testing.T) {
 	}{
 		{"no Name", func(p *CachedApiProps) { p.Name = nil }, []string{"Name is required"}},
 		{"empty Name", func(p *CachedApiProps) { p.Name = jsii.String("") }, []string{"Name is required"}},
+		{"quoted error header", func(p *CachedApiProps) { p.ErrorHeaders = map[string]string{"X-A": "it's"} },
+			[]string{`ErrorHeaders["X-A"] must be a named header whose value has no quote or line break, got "it's"`}},
 		{"CacheSizeGiB", func(p *CachedApiProps) { p.CacheSizeGiB = jsii.String("2") },
 			[]string{`CacheSizeGiB must be one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237, got "2"`}},
 		{"no Throttle", func(p *CachedApiProps) { p.Throttle = nil }, []string{"Throttle is required"}},

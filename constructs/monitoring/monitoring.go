@@ -71,6 +71,9 @@ type MonitoringProps struct {
 	Cache     *CacheProps
 	Database  *DatabaseProps
 	Payments  *PaymentsProps
+	// Security is the row of refused credentials, drawn last. Default:
+	// none.
+	Security *SecurityProps
 }
 
 // Monitoring is a dashboard and the alarms of its segments.
@@ -128,6 +131,9 @@ func NewMonitoring(scope constructs.Construct, id *string, props *MonitoringProp
 	}
 	if p.Payments != nil {
 		m.addPayments(*p.Payments)
+	}
+	if p.Security != nil {
+		m.addSecurity(*p.Security)
 	}
 	m.finish(*p.Heading)
 	return m
@@ -326,6 +332,9 @@ func validate(p *MonitoringProps) error {
 	}
 	if p.Payments != nil {
 		p.Payments.validate(&ps)
+	}
+	if p.Security != nil {
+		p.Security.validate(&ps)
 	}
 	if len(ps) > 0 {
 		return fmt.Errorf("%s", strings.Join(ps, "; "))

@@ -832,6 +832,11 @@ func TestValidation(t *testing.T) {
 		}, []string{"Payments.RefundDueMetric is required", "Payments.SecretFailuresMetric is required", "Payments.RefundDue is required",
 			"Payments.SecretFailures.Value must not be negative, got -1"}},
 
+		{"Security", func(p *MonitoringProps) {
+			p.Security = &SecurityProps{UnauthorizedRate: Threshold{Value: 101, EvaluationPeriods: 1}}
+		}, []string{"Security.Stage is required", "Security.UnauthorizedMetric is required", "Security.WebhookSignatureMetric is required",
+			"Security.UnauthorizedRate.Value must be a percentage between 0 and 100, got 101", "Security.WebhookSignature is required"}},
+
 		{"several at once", func(p *MonitoringProps) {
 			p.Topic = nil
 			p.Api.Stage = nil

@@ -72,7 +72,7 @@ var rules = []rule{
 		under(module+"/config", module+"/stacks", module+"/lambda")},
 	{"domain packages import no adapter", in(module+"/lambda/orders", module+"/lambda/menus", module+"/lambda/payments",
 		module+"/lambda/rfid", module+"/lambda/auth", module+"/lambda/profiles", module+"/lambda/analytics",
-		module+"/lambda/freshness"), func(dep string) bool { return !standard(dep) && !domainMay(dep) }},
+		module+"/lambda/freshness", module+"/lambda/loginguard"), func(dep string) bool { return !standard(dep) && !domainMay(dep) }},
 }
 
 // violations lists, for the packages and their dependencies deps, every

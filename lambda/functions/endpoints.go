@@ -32,7 +32,8 @@ var loginSteps = map[string]metrics.Metric{
 
 // authLogin serves POST /auth/login: {"email","password"} → token. It
 // times the password check and the token's signing and counts the
-// sign-ins that succeed.
+// sign-ins that succeed; too many failures lock the account or the
+// address (signIn).
 func authLogin(d *Deps) restapi.Endpoint {
 	svc := &auth.Service{Users: &postgres.Users{Pool: d.Pool}, Tokens: d.Tokens,
 		Timed: func(ctx context.Context, step string, took time.Duration) {
@@ -40,12 +41,18 @@ func authLogin(d *Deps) restapi.Endpoint {
 				emf.FromContext(ctx).Duration(m, took)
 			}
 		}}
+	guard := d.signIn()
 	return func(ctx context.Context, r *restapi.Request) (*restapi.Response, error) {
 		var req auth.LoginRequest
 		if err := restapi.DecodeJSON(&r.APIGatewayProxyRequest, &req); err != nil {
 			return nil, err
 		}
+		a := guard.attempt(r, req)
+		if locked := guard.locked(ctx, r, a); locked != nil {
+			return locked, nil
+		}
 		res, err := svc.Login(ctx, req)
+		guard.done(ctx, r, a, res, err)
 		if err != nil {
 			return nil, err
 		}
@@ -329,12 +336,14 @@ func paymentsWebhook(d *Deps) restapi.Endpoint {
 		}
 		ev, err := hook.Read(body, restapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
 		if err != nil {
+			d.auditWebhookRefused(ctx, r, err)
 			return nil, err
 		}
 		res, err := svc.Apply(ctx, ev)
 		if err != nil {
 			return nil, err
 		}
+		d.auditPayment(ctx, r, ev, res)
 		if res.ListVersion > 0 {
 			pages.Changed(ctx, res.UserID, res.ListVersion)
 		}

@@ -18,6 +18,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hasivu/infra/lambda/audit"
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
@@ -190,6 +191,7 @@ func newFixture(t testing.TB, opts ...fixtureOpts) *fixture {
 	}
 	t.Cleanup(d.Close)
 	d.Metrics = f.metrics
+	d.Audit = &audit.Log{W: &syncBuffer{}} // tests that read the lines set their own
 	f.deps = d
 	for _, name := range routes.Functions() {
 		if f.handlers[name], err = d.HTTP(name); err != nil {

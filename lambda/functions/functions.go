@@ -25,6 +25,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hasivu/infra/lambda/apperr"
+	"github.com/hasivu/infra/lambda/audit"
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/deploycheck"
 	"github.com/hasivu/infra/lambda/emf"
@@ -92,6 +93,8 @@ type Deps struct {
 	Metrics io.Writer
 	// CorsOrigins are the web origins whose browsers may read responses.
 	CorsOrigins []string
+	// Audit receives the audit lines (stdout in Lambda).
+	Audit *audit.Log
 
 	coldStart     time.Duration
 	coldStartOnce sync.Once
@@ -119,7 +122,7 @@ type Options struct {
 // the database pool, the Redis client, the JWT key, the Razorpay client.
 // A missing setting is an error naming the variable.
 func Setup(ctx context.Context, e *env.Env, needs routes.Needs, opt Options) (*Deps, error) {
-	d := &Deps{Stage: e.Stage, Now: time.Now, Metrics: os.Stdout, CorsOrigins: e.CorsOrigins}
+	d := &Deps{Stage: e.Stage, Now: time.Now, Metrics: os.Stdout, CorsOrigins: e.CorsOrigins, Audit: &audit.Log{W: os.Stdout}}
 	sec := &secrets.Client{Endpoint: e.SecretsEndpoint, Token: e.AWS.SessionToken, HTTP: opt.HTTPClient}
 	if needs.DB {
 		cfg, err := postgres.Config(e.DB, e.AWS)
@@ -321,6 +324,7 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 			// Only a request built by hand, not API Gateway's, can miss.
 			resp := restapi.Error(ctx, apperr.New(apperr.NotFound, "%s serves no route %s %s", name, req.HTTPMethod, req.Resource))
 			restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+			restapi.Secure(&resp, false)
 			return resp, nil
 		}
 		resp := d.serve(ctx, endpoint, route, req)
@@ -331,6 +335,10 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 			restapi.AllowAnyOrigin(&resp)
 		} else {
 			restapi.AllowOrigin(&resp, &req, d.CorsOrigins)
+		}
+		restapi.Secure(&resp, route.Public)
+		if resp.StatusCode == 401 {
+			rec.Add(metrics.Unauthorized, 1)
 		}
 		return resp, nil
 	}, nil
@@ -344,6 +352,7 @@ func (d *Deps) serve(ctx context.Context, endpoint restapi.Endpoint, route route
 	if route.Auth {
 		claims, err := restapi.Authenticate(&req, d.Tokens)
 		if err != nil {
+			d.auditTokenRejected(ctx, route, &req, err)
 			return restapi.Error(ctx, err)
 		}
 		if err := d.Standing.Check(ctx, claims.UserID); err != nil {

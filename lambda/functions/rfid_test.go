@@ -1,6 +1,7 @@
 package functions_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,10 @@ func TestRFIDVerify(t *testing.T) {
 		t.Errorf("second tap: %d %s, want 409 already served", second.status, second.raw)
 	}
 	var reader string
-	if err := f.db.QueryRow(t.Context(), `SELECT reader_id FROM meal_verifications WHERE order_id = $1`, orderID).Scan(&reader); err != nil || reader != "gate-1" {
-		t.Errorf("verification row: reader %q, %v", reader, err)
+	var verifiedBy *string
+	if err := f.db.QueryRow(t.Context(), `SELECT reader_id, verified_by::text FROM meal_verifications WHERE order_id = $1`, orderID).
+		Scan(&reader, &verifiedBy); err != nil || reader != "gate-1" || verifiedBy == nil || *verifiedBy != staffID {
+		t.Errorf("verification row: reader %q, verified by %v, %v; want gate-1 by the caller %s", reader, verifiedBy, err, staffID)
 	}
 	if n := f.count(`SELECT count(*) FROM meal_verifications`); n != 1 {
 		t.Errorf("%d verifications, want 1", n)
@@ -40,7 +43,6 @@ func TestRFIDVerify(t *testing.T) {
 		mention           string
 	}{
 		{"parent", f.login("parent@test.example"), `{"cardNumber":"CARD0001"}`, 403, "only school staff"},
-		{"other school's staff", f.login("kitchen2@test.example"), `{"cardNumber":"CARD0003"}`, 403, "another school"},
 		{"unknown card", staff, `{"cardNumber":"NOPE42"}`, 404, "no active card"},
 		{"expired card", staff, `{"cardNumber":"CARD0002"}`, 403, "expired"},
 		{"no paid order", staff, `{"cardNumber":"CARD0003"}`, 404, "no paid meal order"},
@@ -57,5 +59,33 @@ func TestRFIDVerify(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM meal_verifications`); n != 1 {
 		t.Errorf("refused taps wrote verifications: %d rows", n)
+	}
+}
+
+// TestRFIDOtherSchoolsCardIsUnknown: a reader at one school learns
+// nothing of another school's cards. The answer to a card registered at
+// another school is the answer to a number no card has, byte for byte:
+// the same number is tapped while it belongs to the other school, then
+// after it was renumbered away.
+func TestRFIDOtherSchoolsCardIsUnknown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	other := f.login("kitchen2@test.example")
+	f.insertOrder(otherParentID, otherStudent, f.today, "confirmed", "paid", time.Now().Add(-time.Hour))
+	tap := func() response {
+		return f.call(routes.RFIDVerifyCard, request{method: "POST", token: other, body: `{"cardNumber":"` + otherCard + `"}`})
+	}
+	registered := tap()
+	f.exec(`UPDATE rfid_cards SET card_number = 'RENUMBERED3' WHERE card_number = $1`, otherCard)
+	unknown := tap()
+	if unknown.status != 404 {
+		t.Fatalf("unknown card: %d %s, want 404", unknown.status, unknown.raw)
+	}
+	if registered.status != unknown.status || registered.raw != unknown.raw || fmt.Sprint(registered.headers) != fmt.Sprint(unknown.headers) {
+		t.Errorf("another school's card answers %d %v %s,\nan unknown card %d %v %s", registered.status, registered.headers, registered.raw,
+			unknown.status, unknown.headers, unknown.raw)
+	}
+	if n := f.count(`SELECT count(*) FROM meal_verifications`); n != 0 {
+		t.Errorf("%d verifications recorded for another school's card", n)
 	}
 }

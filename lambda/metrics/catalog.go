@@ -77,6 +77,15 @@ var (
 	// first use could not be had or held credentials the provider refused.
 	SecretFailures = Metric{Name: "SecretFailures", Unit: Count,
 		Dimensions: [][]string{{DimSecret}, {}}}
+
+	// Unauthorized counts the functions' 401 answers: wrong passwords and
+	// unknown emails, missing, expired or forged tokens, unsigned webhook
+	// deliveries. One figure for the stage (each dimension value would be
+	// a metric billed on its own); the audit lines say which.
+	Unauthorized = Metric{Name: "Unauthorized", Unit: Count, Dimensions: [][]string{{}}}
+	// WebhookSignatureFailures counts webhook deliveries refused because
+	// their signature did not verify.
+	WebhookSignatureFailures = Metric{Name: "WebhookSignatureFailures", Unit: Count, Dimensions: [][]string{{}}}
 )
 
 // The plan's per-operation metrics. Sign-in's are published without
@@ -104,7 +113,8 @@ var (
 
 // Catalog lists every declared metric.
 var Catalog = []Metric{OperationDuration, ColdStartDuration, QueryDuration, CacheHits, CacheMisses, CacheErrors,
-	PaymentsRefundDue, SecretFailures, OperationErrors, LoginSucceeded, PasswordVerifyDuration, TokenIssueDuration}
+	PaymentsRefundDue, SecretFailures, OperationErrors, LoginSucceeded, PasswordVerifyDuration, TokenIssueDuration,
+	Unauthorized, WebhookSignatureFailures}
 
 // Namespace returns the CloudWatch namespace of a stage's metrics, so that
 // stages sharing an account never mix their figures.

@@ -711,8 +711,8 @@ var _ rfid.Store = (*Cards)(nil)
 // the active card (index-only scan of rfid_cards_number_active_idx), the
 // student's paid order for the day (orders_student_date_idx), and insert
 // the verification unless the order has one (the unique order_id turns a
-// second tap into a no-op), raising the school's summary version when it
-// inserted. The final SELECT reads the snapshot from before the insert,
+// second tap into a no-op) with who verified it, raising the school's
+// summary version when it inserted. The final SELECT reads the snapshot from before the insert,
 // so an existing verification there means "already served".
 func (s *Cards) Verify(ctx context.Context, l rfid.Lookup) (*rfid.Outcome, error) {
 	defer observe(ctx, "rfid.verify", time.Now())
@@ -735,8 +735,8 @@ func (s *Cards) Verify(ctx context.Context, l rfid.Lookup) (*rfid.Outcome, error
 			  AND NOT card.expired AND NOT card.other_school
 			ORDER BY o.created_at LIMIT 1),
 		ins AS (
-			INSERT INTO meal_verifications (order_id, card_id, student_id, school_id, reader_id, service_date, verified_at)
-			SELECT ord.id, card.id, card.student_id, card.school_id, $3, $2, $5 FROM ord, card
+			INSERT INTO meal_verifications (order_id, card_id, student_id, school_id, reader_id, service_date, verified_at, verified_by)
+			SELECT ord.id, card.id, card.student_id, card.school_id, $3, $2, $5, $7 FROM ord, card
 			ON CONFLICT (order_id) DO NOTHING
 			RETURNING verified_at, school_id),
 		sv AS (
@@ -753,7 +753,7 @@ func (s *Cards) Verify(ctx context.Context, l rfid.Lookup) (*rfid.Outcome, error
 		LEFT JOIN ins ON true
 		LEFT JOIN sv ON true
 		LEFT JOIN meal_verifications mv ON mv.order_id = ord.id`,
-		l.CardNumber, l.Date, l.ReaderID, school, l.At, SchoolVersions).
+		l.CardNumber, l.Date, l.ReaderID, school, l.At, SchoolVersions, l.VerifiedBy).
 		Scan(&out.CardFound, &out.Expired, &out.OtherSchool, &studentID, &name, &grade, &orderID, &inserted, &existing,
 			&out.SchoolID, &out.SchoolVersion)
 	if err != nil {

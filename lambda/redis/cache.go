@@ -140,6 +140,9 @@ type Cache struct {
 	versionTTL time.Duration
 	breaker    *gobreaker.CircuitBreaker[struct{}]
 	log        *rateLimitedLog
+	// attemptsLog limits Attempts' warnings on their own: sign-in
+	// throttling off is news even while cache failures are logged.
+	attemptsLog *rateLimitedLog
 }
 
 // ErrSkipped is the error of a call the open circuit breaker skipped.
@@ -156,7 +159,8 @@ func New(rdb *goredis.Client, cfg Config) *Cache {
 	if cfg.VersionTTL == 0 {
 		cfg.VersionTTL = ListVersionTTL
 	}
-	c := &Cache{rdb: rdb, prefix: cfg.Prefix, versionTTL: cfg.VersionTTL, log: &rateLimitedLog{every: logEvery}}
+	c := &Cache{rdb: rdb, prefix: cfg.Prefix, versionTTL: cfg.VersionTTL, log: &rateLimitedLog{every: logEvery},
+		attemptsLog: &rateLimitedLog{every: logEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "redis",
 		MaxRequests: 1,

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
+	"github.com/hasivu/infra/lambda/routes"
 )
 
 // MaxBodyBytes is the largest request body accepted. Every request of
@@ -169,6 +171,53 @@ func setHeaders(resp *events.APIGatewayProxyResponse, add map[string]string) {
 		h[k] = v
 	}
 	resp.Headers = h
+}
+
+// Secure adds the security headers (routes.SecurityHeaders) to resp, and
+// Cache-Control: no-store (routes.NoStore) unless resp is the successful
+// answer of a public route, whose caching the gateway's and the edge's
+// TTLs decide. Every answer of the functions goes through it (the
+// functions' HTTP handler).
+func Secure(resp *events.APIGatewayProxyResponse, public bool) {
+	add := make(map[string]string, len(routes.SecurityHeaders)+1)
+	for k, v := range routes.SecurityHeaders {
+		add[k] = v
+	}
+	if !public || resp.StatusCode >= 400 {
+		add["Cache-Control"] = routes.NoStore
+	}
+	setHeaders(resp, add)
+}
+
+// ClientIP returns the address of the client that sent r. A request that
+// came through the stage's CloudFront distribution carries one of the
+// origin keys as its API key (the API then requires one and CloudFront
+// alone has them), and its source address is CloudFront's, not the
+// viewer's: the viewer's is the entry CloudFront appended to
+// X-Forwarded-For, the last one before API Gateway's own (the source
+// address). Entries before it are whatever the viewer sent, so they are
+// never read: X-Forwarded-For's first entry is the viewer's to forge.
+// (CloudFront-Viewer-Address is not forwarded: the origin request policy
+// forwards every viewer header but Host, and cannot add CloudFront's.)
+// Any other request's client is its source address.
+func ClientIP(r *events.APIGatewayProxyRequest) string {
+	source := r.RequestContext.Identity.SourceIP
+	if r.RequestContext.Identity.APIKeyID == "" {
+		return source
+	}
+	hops := strings.Split(Header(r, "X-Forwarded-For"), ",")
+	for i := range hops {
+		hops[i] = strings.TrimSpace(hops[i])
+	}
+	if n := len(hops); n > 0 && hops[n-1] == source {
+		hops = hops[:n-1]
+	}
+	if n := len(hops); n > 0 {
+		if ip, err := netip.ParseAddr(hops[n-1]); err == nil {
+			return ip.String()
+		}
+	}
+	return source
 }
 
 // Header returns the first value of the named header, ignoring case.

@@ -28,6 +28,9 @@ type Request struct {
 type Lookup struct {
 	CardNumber string
 	ReaderID   string
+	// VerifiedBy is the user id of the caller who verifies the meal,
+	// recorded with it.
+	VerifiedBy string
 	Date       time.Time
 	// SchoolID restricts the card to one school; empty for platform
 	// admins, who may verify at any school.
@@ -41,7 +44,9 @@ type Outcome struct {
 	// CardFound is false when no active card has the number.
 	CardFound bool
 	Expired   bool
-	// OtherSchool is true when the card belongs to another school.
+	// OtherSchool is true when the card belongs to another school. The
+	// caller is answered as for an unknown card: a reader must not learn
+	// which numbers other schools use.
 	OtherSchool bool
 	StudentID   string
 	StudentName string
@@ -88,11 +93,12 @@ type Service struct {
 	Now func() time.Time
 }
 
-// Verify checks a tap by a signed-in reader operator. Errors: Invalid
-// (card number), Forbidden (caller is not kitchen staff or admin, card of
-// another school, card expired), NotFound (no active card, no paid order
-// today), Conflict (meal already served; the message says when),
-// Unavailable.
+// Verify checks a tap by a signed-in reader operator and records who
+// verified the meal. Errors: Invalid (card number), Unauthorized (a caller
+// without a user id), Forbidden (caller is not kitchen staff or admin,
+// card expired), NotFound (no active card at the caller's school: unknown
+// and another school's cards get the same answer), Conflict (meal already
+// served; the message says when), Unavailable.
 func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*Verification, error) {
 	var school string
 	switch who.Role {
@@ -104,6 +110,9 @@ func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*V
 	case auth.RoleAdmin:
 	default:
 		return nil, apperr.New(apperr.Forbidden, "only school staff may verify meal cards")
+	}
+	if who.UserID == "" {
+		return nil, apperr.New(apperr.Unauthorized, "your token names no user: sign in again")
 	}
 	card := strings.TrimSpace(req.CardNumber)
 	if card == "" {
@@ -120,7 +129,7 @@ func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*V
 	}
 	now := s.Now()
 	today := ist.Today(now)
-	out, err := s.Store.Verify(ctx, Lookup{CardNumber: strings.ToUpper(card), ReaderID: req.ReaderID, Date: today, SchoolID: school, At: now})
+	out, err := s.Store.Verify(ctx, Lookup{CardNumber: strings.ToUpper(card), ReaderID: req.ReaderID, VerifiedBy: who.UserID, Date: today, SchoolID: school, At: now})
 	if err != nil {
 		return nil, fmt.Errorf("verify card %s: %w", card, err)
 	}
@@ -128,10 +137,8 @@ func (s *Service) Verify(ctx context.Context, who *auth.Claims, req Request) (*V
 		s.Schools.Changed(ctx, out.SchoolID, out.SchoolVersion)
 	}
 	switch {
-	case !out.CardFound:
+	case !out.CardFound || out.OtherSchool:
 		return nil, apperr.New(apperr.NotFound, "no active card with number %s", card)
-	case out.OtherSchool:
-		return nil, apperr.New(apperr.Forbidden, "card %s belongs to another school", card)
 	case out.Expired:
 		return nil, apperr.New(apperr.Forbidden, "card %s has expired", card)
 	case out.OrderID == "":

@@ -113,14 +113,15 @@ func TestVerifyChecksTheCaller(t *testing.T) {
 		want   apperr.Code
 		school string
 	}{
-		{auth.Claims{Role: auth.RoleKitchenStaff, SchoolID: school}, "", school},
-		{auth.Claims{Role: auth.RoleSchoolAdmin, SchoolID: school}, "", school},
-		{auth.Claims{Role: auth.RoleAdmin}, "", ""},
+		{auth.Claims{UserID: "u1", Role: auth.RoleKitchenStaff, SchoolID: school}, "", school},
+		{auth.Claims{UserID: "u1", Role: auth.RoleSchoolAdmin, SchoolID: school}, "", school},
+		{auth.Claims{UserID: "u1", Role: auth.RoleAdmin}, "", ""},
 		{auth.Claims{Role: auth.RoleKitchenStaff}, apperr.Forbidden, ""},
 		{auth.Claims{Role: auth.RoleSchoolAdmin}, apperr.Forbidden, ""},
 		{auth.Claims{Role: auth.RoleParent, SchoolID: school}, apperr.Forbidden, ""},
 		{auth.Claims{Role: auth.RoleStudent, SchoolID: school}, apperr.Forbidden, ""},
 		{auth.Claims{Role: "janitor", SchoolID: school}, apperr.Forbidden, ""},
+		{auth.Claims{Role: auth.RoleKitchenStaff, SchoolID: school}, apperr.Unauthorized, ""},
 	} {
 		svc, st := newService(lunch)
 		_, err := svc.Verify(context.Background(), &tc.who, rfid.Request{CardNumber: card})
@@ -130,8 +131,9 @@ func TestVerifyChecksTheCaller(t *testing.T) {
 		switch {
 		case tc.want != "" && len(st.lookups) != 0:
 			t.Errorf("%s of %q: store asked", tc.who.Role, tc.who.SchoolID)
-		case tc.want == "" && (len(st.lookups) != 1 || st.lookups[0].SchoolID != tc.school):
-			t.Errorf("%s of %q: store asked %+v, want one look-up limited to %q", tc.who.Role, tc.who.SchoolID, st.lookups, tc.school)
+		case tc.want == "" && (len(st.lookups) != 1 || st.lookups[0].SchoolID != tc.school || st.lookups[0].VerifiedBy != tc.who.UserID):
+			t.Errorf("%s of %q: store asked %+v, want one look-up limited to %q, verified by %s", tc.who.Role, tc.who.SchoolID,
+				st.lookups, tc.school, tc.who.UserID)
 		}
 	}
 }
@@ -214,7 +216,7 @@ func TestVerifyRefuses(t *testing.T) {
 			c := s.cards[card]
 			c.school = otherSchool
 			s.cards[card] = c
-		}, apperr.Forbidden, "another school"},
+		}, apperr.NotFound, "no active card with number " + card},
 		{"a card expiring at the tap", func(s *store) {
 			c := s.cards[card]
 			c.expires = lunch

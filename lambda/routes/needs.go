@@ -36,7 +36,7 @@ type Needs struct {
 // needs holds, for every function the binary serves, what it needs: the
 // routed and invoked functions and the pre-traffic hook.
 var needs = map[string]Needs{
-	AuthLogin:           {DB: true, JWT: true},
+	AuthLogin:           {DB: true, Cache: true, JWT: true},
 	OrdersList:          {DB: true, Cache: true, JWT: true},
 	OrdersCreate:        {DB: true, Writes: true, Cache: true, JWT: true},
 	MenusDaily:          {DB: true, Cache: true},
