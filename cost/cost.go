@@ -339,22 +339,24 @@ func edge(r *Report, s *config.Stage) {
 }
 
 // dashboards counts the stage's dashboards and service-health composite
-// alarms: the stage's, and the edge stack's in us-east-1.
-func dashboards(s *config.Stage) int {
+// alarms: one dashboard, the stage's, which draws the edge too; a
+// composite alarm in the stage's region and, where the edge is on, one in
+// us-east-1 beside the edge's alarms.
+func dashboards(s *config.Stage) (boards, composites int) {
 	if s.Edge.Enabled {
-		return 2
+		return 1, 2
 	}
-	return 1
+	return 1, 1
 }
 
 // monitoring prices the dashboards, the alarms, the composite alarms and
 // the metrics the functions publish.
 func monitoring(r *Report, s *config.Stage) {
-	n := dashboards(s)
+	n, c := dashboards(s)
 	r.add("CloudWatch dashboards", strconv.Itoa(n), float64(n), r.Prices.Dashboard)
 	alarms, metrics := alarmMetrics(s)
 	r.add("CloudWatch alarms", fmt.Sprintf("%d alarm metrics in %d alarms", metrics, alarms), float64(metrics), r.Prices.AlarmMetric)
-	r.add("Composite alarms (service health)", strconv.Itoa(n), float64(n), r.Prices.CompositeAlarm)
+	r.add("Composite alarms (service health)", strconv.Itoa(c), float64(c), r.Prices.CompositeAlarm)
 	if s.Functions.Insights {
 		fns := len(routes.Deployed())
 		r.add("Lambda Insights metrics", fmt.Sprintf("%d functions × %d metrics", fns, insightsMetrics),

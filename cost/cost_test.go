@@ -291,8 +291,8 @@ func TestAlarmsMatchTemplates(t *testing.T) {
 		if a, m := alarmMetrics(s); a != alarms || m != metrics {
 			t.Errorf("%s: alarmMetrics = %d alarms, %d metrics; its monitoring, api and edge templates have %d, %d", name, a, m, alarms, metrics)
 		}
-		if n := dashboards(s); n != boards || n != composites {
-			t.Errorf("%s: dashboards = %d; its templates have %d dashboards and %d composite alarms", name, n, boards, composites)
+		if n, c := dashboards(s); n != boards || c != composites {
+			t.Errorf("%s: dashboards = %d dashboards, %d composite alarms; its templates have %d and %d", name, n, c, boards, composites)
 		}
 	}
 }

@@ -138,10 +138,12 @@ func NewEdgeStack(scope constructs.Construct, env Env, cfg config.Edge, wcfg con
 
 	s.Topic = alarmTopic(stack, env, deps.Monitoring, "hasivu-"+env.Stage+"-edge-alarms", " in "+config.EdgeRegion)
 	s.Monitoring = monitoring.NewMonitoring(stack, jsii.String("Monitoring"), &monitoring.MonitoringProps{
-		Name:    jsii.String("hasivu-" + env.Stage + "-edge"),
-		Topic:   s.Topic,
-		Period:  awscdk.Duration_Seconds(jsii.Number(deps.Monitoring.PeriodSeconds)),
-		Heading: jsii.String("# Hasivu " + env.Stage + " edge\nCloudFront and its web ACL, alarmed here in " + config.EdgeRegion + " where their metrics are; the stage's dashboard draws them too."),
+		Name:   jsii.String("hasivu-" + env.Stage + "-edge"),
+		Topic:  s.Topic,
+		Period: awscdk.Duration_Seconds(jsii.Number(deps.Monitoring.PeriodSeconds)),
+		// The stage's dashboard (the monitoring stack's) draws the edge
+		// already; a second one here would cost $3 a month to repeat it.
+		DrawnOn: jsii.String(dashboardName(env.Stage)),
 		Edge:    s.edgeProps(deps.Monitoring, false),
 	})
 

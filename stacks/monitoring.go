@@ -62,7 +62,7 @@ func NewMonitoringStack(scope constructs.Construct, env Env, cfg config.Monitori
 		})
 	}
 	m := monitoring.NewMonitoring(stack, jsii.String("Monitoring"), &monitoring.MonitoringProps{
-		Name:    jsii.String("hasivu-" + env.Stage),
+		Name:    jsii.String(dashboardName(env.Stage)),
 		Topic:   s.Topic,
 		Period:  awscdk.Duration_Seconds(jsii.Number(cfg.PeriodSeconds)),
 		Heading: jsii.String(heading(env.Stage, cfg, deps.Edge != nil || deps.Api.Firewall != nil)),
@@ -267,3 +267,7 @@ func securitySegment(ns string, deps MonitoringDeps, th func(string) monitoring.
 		WebhookSignature:       th("webhookSignatureFailuresCount"),
 	}
 }
+
+// dashboardName names a stage's dashboard, which draws every stack's
+// figures, the edge's too; its alarms carry the same prefix.
+func dashboardName(stage string) string { return "hasivu-" + stage }

@@ -72,7 +72,7 @@ func (p *EdgeProps) validate(ps *problems) {
 func (m *Monitoring) addEdge(p EdgeProps) {
 	where := ""
 	if p.AlarmsElsewhere {
-		where = " Its alarms are in the metrics' own region, beside a dashboard of their own."
+		where = " Its alarms are in the metrics' own region."
 	}
 	m.section("Edge", "What reaches the service: the CDN in front of it and the web ACL that filters it."+where)
 	if d := p.Distribution; d != nil {

@@ -74,11 +74,19 @@ type MonitoringProps struct {
 	// Security is the row of refused credentials, drawn last. Default:
 	// none.
 	Security *SecurityProps
+	// DrawnOn names another dashboard that already draws these segments'
+	// metrics (a stage's dashboard drawing, from its own region, the edge
+	// that is alarmed in us-east-1): the construct then creates only the
+	// alarms, whose descriptions send on-call to that dashboard, and no
+	// second dashboard to pay for. Default: the construct's own dashboard,
+	// named Name.
+	DrawnOn *string
 }
 
 // Monitoring is a dashboard and the alarms of its segments.
 type Monitoring struct {
 	constructs.Construct
+	// Dashboard draws the segments; nil where props name DrawnOn.
 	Dashboard awscloudwatch.Dashboard
 	// Alarms by name, as segments created them.
 	Alarms map[string]awscloudwatch.Alarm
@@ -86,6 +94,8 @@ type Monitoring struct {
 	// critical alarm is; nil when the segments raise no critical alarm.
 	Health awscloudwatch.CompositeAlarm
 	name   string
+	// board is the dashboard that draws the alarms' metrics.
+	board  string
 	topic  awssns.ITopic
 	period awscdk.Duration
 	// critical are the alarms the service-health composite watches.
@@ -109,11 +119,15 @@ func NewMonitoring(scope constructs.Construct, id *string, props *MonitoringProp
 		panic(fmt.Sprintf("monitoring.NewMonitoring %s: %v", *id, err))
 	}
 	this := constructs.NewConstruct(scope, id)
-	m := &Monitoring{Construct: this, Alarms: map[string]awscloudwatch.Alarm{}, name: *p.Name, topic: p.Topic, period: p.Period}
-	m.Dashboard = awscloudwatch.NewDashboard(this, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
-		DashboardName:   jsii.String(*p.Name),
-		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
-	})
+	m := &Monitoring{Construct: this, Alarms: map[string]awscloudwatch.Alarm{}, name: *p.Name, board: *p.Name, topic: p.Topic, period: p.Period}
+	if p.DrawnOn != nil {
+		m.board = *p.DrawnOn
+	} else {
+		m.Dashboard = awscloudwatch.NewDashboard(this, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+			DashboardName:   jsii.String(*p.Name),
+			DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
+		})
+	}
 	if p.Edge != nil {
 		m.addEdge(*p.Edge)
 	}
@@ -261,11 +275,14 @@ func (m *Monitoring) finish(heading string) {
 	if len(m.critical) > 0 {
 		m.Health = awscloudwatch.NewCompositeAlarm(m.Construct, jsii.String("ServiceHealth"), &awscloudwatch.CompositeAlarmProps{
 			CompositeAlarmName: jsii.String(m.name + "-service-health"),
-			AlarmDescription:   jsii.String("Users are affected: a critical alarm of " + m.name + " is firing. Open the dashboard " + m.name + "."),
+			AlarmDescription:   jsii.String("Users are affected: a critical alarm of " + m.name + " is firing. Open the dashboard " + m.board + "."),
 			AlarmRule:          awscloudwatch.AlarmRule_AnyOf(alarmRules(m.critical)...),
 		})
 		m.notify(m.Health)
 		refs = append(refs, m.Health)
+	}
+	if m.Dashboard == nil {
+		return
 	}
 	for _, n := range m.order {
 		refs = append(refs, m.Alarms[n])
@@ -307,6 +324,9 @@ func validate(p *MonitoringProps) error {
 		ps.add("Name is required")
 	case !dashboardName.MatchString(*p.Name):
 		ps.add("Name must be 1 to 200 letters, digits, dashes and underscores, got %q", *p.Name)
+	}
+	if p.DrawnOn != nil && !dashboardName.MatchString(*p.DrawnOn) {
+		ps.add("DrawnOn must be a dashboard name (1 to 200 letters, digits, dashes and underscores), got %q", *p.DrawnOn)
 	}
 	if p.Topic == nil {
 		ps.add("Topic is required")

@@ -179,6 +179,10 @@ type known struct {
 // them beside the payments segment.
 var full, insights, payments, edge, edgeElsewhere known
 
+// edgeAlarmsOnly is edge's segment with its alarms, drawn on another
+// dashboard (DrawnOn): no dashboard of its own.
+var edgeAlarmsOnly known
+
 // periods has every segment at the default one-minute period, with the
 // API p95 (one metric), cold start (Insights' MAX over the functions),
 // cache hit rate (math over hits and misses) and database p95 alarms
@@ -255,6 +259,11 @@ func TestMain(m *testing.M) {
 		edgeElsewhere.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("far"),
 			Topic: awssns.NewTopic(stack, jsii.String("Topic"), nil), Edge: edgeProps(true), Payments: paymentsProps()})
 		stacks[&edgeElsewhere] = stack
+
+		stack = awscdk.NewStack(app, jsii.String("EdgeAlarmsOnly"), nil)
+		edgeAlarmsOnly.m = NewMonitoring(stack, jsii.String("Monitoring"), &MonitoringProps{Name: jsii.String("cdn"),
+			Topic: awssns.NewTopic(stack, jsii.String("Topic"), nil), Edge: edgeProps(false), DrawnOn: jsii.String("stage")})
+		stacks[&edgeAlarmsOnly] = stack
 
 		app.Synth(nil)
 		for k, s := range stacks {
@@ -742,6 +751,24 @@ func TestEdgeAlarmsElsewhere(t *testing.T) {
 	}
 }
 
+// TestDrawnOn: a Monitoring whose metrics another dashboard draws creates
+// the same alarms and no dashboard, and its service-health alarm sends
+// on-call to the dashboard that draws them.
+func TestDrawnOn(t *testing.T) {
+	counts(t, edgeAlarmsOnly.tmpl, map[string]float64{"AWS::CloudWatch::Dashboard": 0, "AWS::CloudWatch::CompositeAlarm": 1})
+	if edgeAlarmsOnly.m.Dashboard != nil {
+		t.Error("Dashboard is set")
+	}
+	if got, want := slices.Sorted(maps.Keys(alarms(edgeAlarmsOnly.tmpl, "cdn"))), slices.Sorted(maps.Keys(alarms(edge.tmpl, "cdn"))); !slices.Equal(got, want) {
+		t.Errorf("alarms %v, want those with a dashboard: %v", got, want)
+	}
+	for _, r := range *edgeAlarmsOnly.tmpl.FindResources(jsii.String("AWS::CloudWatch::CompositeAlarm"), nil) {
+		if d, _ := (*r)["Properties"].(map[string]interface{})["AlarmDescription"].(string); !strings.HasSuffix(d, "Open the dashboard stage.") {
+			t.Errorf("service health says %q, want it to name the dashboard stage", d)
+		}
+	}
+}
+
 func TestValidation(t *testing.T) {
 	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Invalid"), nil)
 	h := newHandles(stack)
@@ -757,6 +784,8 @@ func TestValidation(t *testing.T) {
 		{"no Name", func(p *MonitoringProps) { p.Name = nil }, []string{"Name is required"}},
 		{"Name", func(p *MonitoringProps) { p.Name = jsii.String("svc prod") },
 			[]string{`Name must be 1 to 200 letters, digits, dashes and underscores, got "svc prod"`}},
+		{"DrawnOn", func(p *MonitoringProps) { p.DrawnOn = jsii.String("") },
+			[]string{`DrawnOn must be a dashboard name (1 to 200 letters, digits, dashes and underscores), got ""`}},
 		{"no Topic", func(p *MonitoringProps) { p.Topic = nil }, []string{"Topic is required"}},
 		{"Period", func(p *MonitoringProps) { p.Period = awscdk.Duration_Seconds(jsii.Number(45)) },
 			[]string{"Period must be 10, 20 or 30 seconds or a multiple of 60 seconds, got 45 s"}},
