@@ -40,7 +40,7 @@ func (a Attempts) call(ctx context.Context, op string, fn func() error) error {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		err = ErrSkipped
 	}
-	if ok, suppressed := a.Cache.attemptsLog.allow(time.Now()); ok {
+	if ok, suppressed := a.Cache.attemptsLog.allow(a.Cache.now()); ok {
 		slog.WarnContext(ctx, "sign-in throttling off: failed logins cannot be counted, sign-in proceeds unguarded",
 			"op", op, "error", err, "suppressed", suppressed)
 	}

@@ -130,6 +130,9 @@ type Config struct {
 	// VersionTTL is how long Redis keeps its copy of a scope's version
 	// (see Versioned). Default ListVersionTTL.
 	VersionTTL time.Duration
+	// Now is the clock of the warnings' rate limit (at most one per
+	// logEvery); tests stop it. Default time.Now.
+	Now func() time.Time
 }
 
 // Cache reads and writes cache-aside entries. A nil *Cache is valid and
@@ -140,6 +143,7 @@ type Cache struct {
 	versionTTL time.Duration
 	breaker    *gobreaker.CircuitBreaker[struct{}]
 	log        *rateLimitedLog
+	now        func() time.Time
 	// attemptsLog limits Attempts' warnings on their own: sign-in
 	// throttling off is news even while cache failures are logged.
 	attemptsLog *rateLimitedLog
@@ -159,7 +163,10 @@ func New(rdb *goredis.Client, cfg Config) *Cache {
 	if cfg.VersionTTL == 0 {
 		cfg.VersionTTL = ListVersionTTL
 	}
-	c := &Cache{rdb: rdb, prefix: cfg.Prefix, versionTTL: cfg.VersionTTL, log: &rateLimitedLog{every: logEvery},
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Cache{rdb: rdb, prefix: cfg.Prefix, versionTTL: cfg.VersionTTL, log: &rateLimitedLog{every: logEvery}, now: cfg.Now,
 		attemptsLog: &rateLimitedLog{every: logEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "redis",
@@ -204,7 +211,7 @@ func (c *Cache) count(ctx context.Context, m metrics.Metric, kind Kind) {
 
 func (c *Cache) failed(ctx context.Context, kind Kind, op string, err error) {
 	c.count(ctx, metrics.CacheErrors, kind)
-	if ok, suppressed := c.log.allow(time.Now()); ok {
+	if ok, suppressed := c.log.allow(c.now()); ok {
 		slog.WarnContext(ctx, "cache call failed, using the database", "cache", kind.Name, "op", op, "error", err,
 			"suppressed", suppressed)
 	}

@@ -252,7 +252,13 @@ func TestBreakerProbesAndRecovers(t *testing.T) {
 	t.Parallel()
 	addr, prefix := testsupport.Redis(t)
 	proxy := testsupport.NewProxy(t, addr)
-	c := newCache(t, proxy.Addr, prefix, redis.Config{TripAfter: 2, Cooldown: time.Nanosecond})
+	// Timeouts of seconds, not the functions' 50 ms: with Redis up, a
+	// loaded machine's slow reply must not count as a failure here.
+	o := redis.Options(proxy.Addr, false, "")
+	o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = 5*time.Second, 5*time.Second, 5*time.Second
+	rdb := goredis.NewClient(o)
+	t.Cleanup(func() { rdb.Close() })
+	c := redis.New(rdb, redis.Config{Prefix: prefix, TripAfter: 2, Cooldown: time.Nanosecond})
 	ctx, _ := recorderCtx()
 	c.Set(ctx, redis.DailyMenu, "k", 42)
 	proxy.SetMode(testsupport.Down)
