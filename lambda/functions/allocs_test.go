@@ -1,0 +1,145 @@
+package functions_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/hasivu/infra/lambda/routes"
+)
+
+// allocRuns is how many requests an allocation figure averages: enough
+// that a background goroutine's occasional allocation (pgxpool's health
+// check, go-redis's pool) moves the average by less than one.
+const allocRuns = 100
+
+// allocBudgets are the most heap allocations one request of each hot
+// handler may make, end to end through the handler (the API Gateway
+// event in, PostgreSQL and Redis on loopback, the response out), about
+// twice what it measured (the comment), so that a tenfold rise fails
+// while a dependency's small change does not. Counts do not depend on
+// timing; testing.AllocsPerRun counts every goroutine's, the in-process
+// Razorpay stand-in's included for payments-create-order.
+var allocBudgets = []struct {
+	name   string
+	budget float64
+	// status is the answer every run must get, 200 unless set.
+	status int
+	// setup arranges the data and returns the request of the i-th run
+	// (AllocsPerRun calls it allocRuns+1 times, the first to warm up).
+	setup func(t *testing.T, f *fixture) func(i int) events.APIGatewayProxyRequest
+}{
+	// Measured 514: a 20-order page decoded from Redis and encoded again.
+	{"orders-list, page cached", 1000, 200, func(t *testing.T, f *fixture) func(int) events.APIGatewayProxyRequest {
+		ev := ordersListEvent(t, f, 20)
+		return func(int) events.APIGatewayProxyRequest { return ev }
+	}},
+	// Measured 1,100: pages of 1 to 40 orders, with the count.
+	{"orders-list, page read from PostgreSQL", 2200, 200, func(t *testing.T, f *fixture) func(int) events.APIGatewayProxyRequest {
+		ev := ordersListEvent(t, f, 20)
+		// A limit not asked for before is a page not cached.
+		return func(i int) events.APIGatewayProxyRequest {
+			e := ev
+			e.QueryStringParameters = map[string]string{"limit": fmt.Sprint(1 + i%100)}
+			return e
+		}
+	}},
+	// Measured 92.
+	{"menus-daily, menu cached", 200, 200, func(t *testing.T, f *fixture) func(int) events.APIGatewayProxyRequest {
+		ev := events.APIGatewayProxyRequest{HTTPMethod: "GET", Headers: map[string]string{},
+			PathParameters: map[string]string{"schoolId": schoolID, "date": f.today}}
+		return func(int) events.APIGatewayProxyRequest { return ev }
+	}},
+	// The first tap records the meal, every later one answers 409
+	// (already served) after the same statement.
+	// Measured 176.
+	{"rfid-verify-card", 350, 409, func(t *testing.T, f *fixture) func(int) events.APIGatewayProxyRequest {
+		f.insertOrder(parentID, studentID, f.today, "confirmed", "paid", time.Now())
+		ev := events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: `{"cardNumber":"` + cardNumber + `","readerId":"gate-1"}`,
+			Headers: map[string]string{"Authorization": "Bearer " + f.login("kitchen@test.example")}}
+		return func(int) events.APIGatewayProxyRequest { return ev }
+	}},
+	// Measured 431.
+	{"orders-create", 900, 201, func(t *testing.T, f *fixture) func(int) events.APIGatewayProxyRequest {
+		ev := events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: newOrder(t, f),
+			Headers: map[string]string{"Authorization": "Bearer " + f.login("parent@test.example")}}
+		return func(i int) events.APIGatewayProxyRequest {
+			e := ev
+			e.Headers = map[string]string{"Authorization": ev.Headers["Authorization"], "Idempotency-Key": fmt.Sprintf("alloc-%d", i)}
+			return e
+		}
+	}},
+	// Measured 467, the Razorpay stand-in's share included.
+	{"payments-create-order", 950, 201, func(t *testing.T, f *fixture) func(int) events.APIGatewayProxyRequest {
+		auth := "Bearer " + f.login("parent@test.example")
+		evs := make([]events.APIGatewayProxyRequest, allocRuns+1)
+		for i := range evs {
+			id := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
+			evs[i] = events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: `{"orderId":"` + id + `"}`,
+				Headers: map[string]string{"Authorization": auth}}
+		}
+		return func(i int) events.APIGatewayProxyRequest { return evs[i] }
+	}},
+	// Measured 134 (bcrypt at the fixture's minimum cost).
+	{"auth-login", 300, 200, func(t *testing.T, f *fixture) func(int) events.APIGatewayProxyRequest {
+		ev := events.APIGatewayProxyRequest{HTTPMethod: "POST", Headers: map[string]string{},
+			Body: `{"email":"parent@test.example","password":"` + password + `"}`}
+		return func(int) events.APIGatewayProxyRequest { return ev }
+	}},
+}
+
+// ordersListEvent stores n orders of the parent and returns a request
+// for the first page of them.
+func ordersListEvent(t *testing.T, f *fixture, n int) events.APIGatewayProxyRequest {
+	for i := range n {
+		f.insertOrder(parentID, studentID, f.tomorrow, "confirmed", "paid", time.Now().Add(-time.Duration(i)*time.Hour))
+	}
+	return events.APIGatewayProxyRequest{HTTPMethod: "GET",
+		Headers: map[string]string{"Authorization": "Bearer " + f.login("parent@test.example")}}
+}
+
+// TestHotHandlerAllocations holds each hot handler's allocations per
+// request within its budget (allocBudgets). It runs alone (no
+// t.Parallel), so no other test's allocations are counted.
+func TestHotHandlerAllocations(t *testing.T) {
+	// One fixture for every handler, in the table's order: the lists come
+	// before anything adds to the parent's orders.
+	f := newFixture(t)
+	f.deps.Metrics = io.Discard
+	for _, tc := range allocBudgets {
+		t.Run(tc.name, func(t *testing.T) {
+			f.t = t
+			req := tc.setup(t, f)
+			h := f.handlers[handlerOf(tc.name)]
+			i, failed := 0, ""
+			got := testing.AllocsPerRun(allocRuns, func() {
+				resp, err := h(context.Background(), req(i))
+				i++
+				if (err != nil || resp.StatusCode != tc.status) && failed == "" && i > 1 {
+					failed = fmt.Sprintf("request %d: %d %v %s, want %d", i, resp.StatusCode, err, resp.Body, tc.status)
+				}
+			})
+			if failed != "" {
+				t.Fatal(failed)
+			}
+			t.Logf("%s: %.0f allocations per request (budget %.0f)", tc.name, got, tc.budget)
+			if got > tc.budget {
+				t.Errorf("%s: %.0f allocations per request, budget %.0f (allocBudgets)", tc.name, got, tc.budget)
+			}
+		})
+	}
+}
+
+// handlerOf is the function a budget's name starts with.
+func handlerOf(name string) string {
+	for _, fn := range routes.Functions() {
+		if len(name) >= len(fn) && name[:len(fn)] == fn && (len(name) == len(fn) || name[len(fn)] == ',') {
+			return fn
+		}
+	}
+	return name
+}
