@@ -515,8 +515,9 @@ func (h *harness) meta() {
 		{Name: "database", Value: fmt.Sprintf("%d calls per query with indexes; without, up to %d calls or %s per query",
 			cfg.dbSamples, cfg.withoutMax, cfg.withoutBudget)},
 		{Name: "cache cold vs warm", Value: fmt.Sprintf("%d menu views and %d order lists, one at a time", cfg.cacheKeys, cfg.cacheKeys)},
-		{Name: "mixed load", Value: fmt.Sprintf("warm-up %s at %.0f/s (not recorded), normal mix %s at %.0f/s, lunchtime burst %s at %.0f/s; Poisson arrivals, at most %d in flight",
-			cfg.warmup, cfg.rate, cfg.normal, cfg.rate, cfg.lunch, cfg.lunchRate, cfg.inFlight)},
+		{Name: "mixed load", Value: fmt.Sprintf("warm-up %s at %.0f/s (not recorded), normal mix %s at %.0f/s, lunchtime burst %s at %.0f/s, then the normal mix "+
+			"again for %s (the cache's steady state, recorded apart); Poisson arrivals, at most %d in flight",
+			cfg.warmup, cfg.rate, cfg.normal, cfg.rate, cfg.lunch, cfg.lunchRate, cfg.normal, cfg.inFlight)},
 		{Name: "request mix", Value: mixDescription()},
 		{Name: "local server", Value: fmt.Sprintf("database pool %d connections, Redis pool %d", cfg.dbConns, cfg.redisPool)},
 	}
@@ -1003,6 +1004,9 @@ func (h *harness) load(ctx context.Context) {
 		{Name: "warm-up", Phase: mix.Normal, Duration: cfg.warmup, Rate: cfg.rate},
 		{Name: "normal", Phase: mix.Normal, Duration: cfg.normal, Rate: cfg.rate, Record: true},
 		{Name: "lunchtime burst", Phase: mix.Lunch, Duration: cfg.lunch, Rate: cfg.lunchRate, Record: true},
+		// Not recorded with the rest: its cache figures are the steady
+		// state's (loadResults).
+		{Name: steadyStage, Phase: mix.Normal, Duration: cfg.normal, Rate: cfg.rate},
 	}
 	results, windows, err := runner.Run(ctx, stages, g.Next, func(stage string, el, dur time.Duration, sent int) {
 		h.p.Detail("%s %s of %s, %d requests", stage, el.Round(time.Second), dur, sent)

@@ -51,6 +51,7 @@ func sample() *Results {
 		API: &API{All: summary(2, 3, 4), Requests: 2000, ServerErrors: 3, Duration: 20 * time.Second,
 			Stages: []StageResult{{Name: "lunch", Phase: "lunch", Rate: 100, Duration: 20 * time.Second, All: summary(2, 3), Requests: 2000, ServerErrors: 3}}},
 		Cache: &Cache{Kinds: []CacheKind{{"menu", 90, 10}, {"orders", 30, 20}},
+			Steady: []CacheKind{{"menu", 95, 5}, {"orders", 40, 10}}, SteadyAfter: 80 * time.Second,
 			ColdWarm: []ColdWarm{{Function: "menus-daily", Cold: summary(3, 4), Warm: summary(0.5, 0.6), ColdMiss: 2, WarmHits: 2}}},
 	}
 }
@@ -217,7 +218,7 @@ func TestMissingSectionsAreReported(t *testing.T) {
 		}
 	}
 	want := []string{"synth/dev", "synth/prod", "bundle/all functions, zipped", "cold start/auth-login", "warm/auth-login",
-		"database/users.by_email", "api/p95 under load", "api/error rate", "cache/hit rate, mixed load", "cache/cold vs warm cache",
+		"database/users.by_email", "api/p95 under load", "api/error rate", "cache/hit rate, mixed load", "cache/hit rate, steady state", "cache/cold vs warm cache",
 		"cache outage/latency with Redis hung and down"}
 	if strings.Join(missing, ";") != strings.Join(want, ";") {
 		t.Errorf("missing rows\n got %v\nwant %v", missing, want)
