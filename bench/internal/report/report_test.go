@@ -439,3 +439,47 @@ func TestSpliceSynth(t *testing.T) {
 		t.Error("spliced into a report without synth figures")
 	}
 }
+
+// TestSpliceCache replaces the cache part of a full run's report with a
+// load-only run's and checks that everything else is left as it was.
+func TestSpliceCache(t *testing.T) {
+	old := sample().Markdown("bench/latency.png")
+	fresh := sample()
+	fresh.Meta = Meta{Date: time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC), Commit: "def5678",
+		Command: "scripts/bench.sh -quick -only load -splice", Settings: []KV{{"data set", "40 schools"}, {"mixed load", "12s"}}}
+	fresh.Cache.Steady = []CacheKind{{"menu", 97, 3}, {"orders", 45, 5}}
+	got, err := SpliceCache(old, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(got)
+	for _, want := range []string{
+		"| cache | hit rate, steady state (after 1m20s of traffic) | 94.7 % (menu 97 %, orders 90 %) | > 70 % | ok |",
+		"| orders | 45 | 5 | 90.0 % |",
+		"measured by `scripts/bench.sh -quick -only load -splice` on 2026-12-02 09:30 UTC, from commit def5678, apart from " +
+			"the rest of this file: data set 40 schools; mixed load 12s.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("spliced report lacks %q", want)
+		}
+	}
+	strip := func(s string) string {
+		var keep []string
+		in := false
+		for _, l := range strings.Split(s, "\n") {
+			switch {
+			case l == "## Cache":
+				in = true
+			case strings.HasPrefix(l, "## "):
+				in = false
+			}
+			if !in && !strings.HasPrefix(l, "| cache |") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if strip(out) != strip(string(old)) {
+		t.Error("splicing changed the report outside its cache part")
+	}
+}
