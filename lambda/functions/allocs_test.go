@@ -17,6 +17,10 @@ import (
 // check, go-redis's pool) moves the average by less than one.
 const allocRuns = 100
 
+// allocAttempts is how many times a handler over its budget is measured
+// before the test fails.
+const allocAttempts = 3
+
 // allocBudgets are the most heap allocations one request of each hot
 // handler may make, end to end through the handler (the API Gateway
 // event in, PostgreSQL and Redis on loopback, the response out), about
@@ -140,22 +144,33 @@ func TestHotHandlerAllocations(t *testing.T) {
 	for _, tc := range allocBudgets {
 		t.Run(tc.name, func(t *testing.T) {
 			f.t = t
-			req := tc.setup(t, f)
 			h := f.handlers[handlerOf(tc.name)]
-			i, failed := 0, ""
-			got := testing.AllocsPerRun(allocRuns, func() {
-				resp, err := h(context.Background(), req(i))
-				i++
-				if (err != nil || resp.StatusCode != tc.status) && failed == "" && i > 1 {
-					failed = fmt.Sprintf("request %d: %d %v %s, want %d", i, resp.StatusCode, err, resp.Body, tc.status)
+			for attempt := 1; ; attempt++ {
+				req := tc.setup(t, f)
+				i, failed := 0, ""
+				got := testing.AllocsPerRun(allocRuns, func() {
+					resp, err := h(context.Background(), req(i))
+					i++
+					if (err != nil || resp.StatusCode != tc.status) && failed == "" && i > 1 {
+						failed = fmt.Sprintf("request %d: %d %v %s, want %d", i, resp.StatusCode, err, resp.Body, tc.status)
+					}
+				})
+				if failed != "" {
+					t.Fatal(failed)
 				}
-			})
-			if failed != "" {
-				t.Fatal(failed)
-			}
-			t.Logf("%s: %.0f allocations per request (budget %.0f)", tc.name, got, tc.budget)
-			if got > tc.budget {
-				t.Errorf("%s: %.0f allocations per request, budget %.0f (allocBudgets)", tc.name, got, tc.budget)
+				t.Logf("%s: %.0f allocations per request (budget %.0f)", tc.name, got, tc.budget)
+				if got <= tc.budget {
+					break
+				}
+				// A Redis call that timed out on a loaded machine takes the
+				// database's path, which allocates more: a figure over
+				// budget is measured again, with fresh data. A real rise
+				// exceeds the budget every time.
+				if attempt == allocAttempts {
+					t.Errorf("%s: %.0f allocations per request, budget %.0f (allocBudgets), in each of %d measurements",
+						tc.name, got, tc.budget, allocAttempts)
+					break
+				}
 			}
 		})
 	}
