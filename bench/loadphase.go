@@ -211,7 +211,12 @@ func loadResults(results []load.Result, windows []load.Window, stages []load.Sta
 		api.Faults = api.Faults[:12]
 	}
 
+	// The steady-state stage's documents count only in its own figures.
 	win := emf.Filter{From: from}
+	steady := slices.IndexFunc(windows, func(w load.Window) bool { return w.Stage == steadyStage })
+	if steady >= 0 {
+		win.To = windows[steady].From
+	}
 	var warm []report.Latency
 	for _, fn := range routed {
 		rs := load.Select(rec, func(r load.Result) bool { return r.Function == fn })
@@ -229,23 +234,16 @@ func loadResults(results []load.Result, windows []load.Window, stages []load.Sta
 		warm = append(warm, l)
 	}
 
-	cr := &report.Cache{}
-	f := win
-	f.Metric = metrics.CacheHits.Name
-	kinds := col.DimValues(f, metrics.DimCache)
-	f.Metric = metrics.CacheMisses.Name
-	for _, k := range col.DimValues(f, metrics.DimCache) {
-		if !slices.Contains(kinds, k) {
-			kinds = append(kinds, k)
+	cr := &report.Cache{Kinds: cacheKinds(col, win)}
+	if steady >= 0 {
+		w := emf.Filter{From: windows[steady].From, To: windows[steady].To}
+		cr.Steady = cacheKinds(col, w)
+		for _, st := range stages {
+			if st.Name == steadyStage {
+				break
+			}
+			cr.SteadyAfter += st.Duration
 		}
-	}
-	slices.Sort(kinds)
-	for _, k := range kinds {
-		dims := map[string]string{metrics.DimCache: k}
-		h, m := win, win
-		h.Metric, h.Dims = metrics.CacheHits.Name, dims
-		m.Metric, m.Dims = metrics.CacheMisses.Name, dims
-		cr.Kinds = append(cr.Kinds, report.CacheKind{Name: k, Hits: int(col.Sum(h)), Misses: int(col.Sum(m))})
 	}
 	e := win
 	e.Metric = metrics.CacheErrors.Name
@@ -274,4 +272,32 @@ func loadResults(results []load.Result, windows []load.Window, stages []load.Sta
 		queries[name] = stats.Summarize(col.Durations(qq))
 	}
 	return warm, api, cr, queries
+}
+
+// steadyStage is the name of the load's last stage, whose cache figures
+// are the steady state's.
+const steadyStage = "steady state"
+
+// cacheKinds sums the functions' cache hits and misses per kind in the
+// window win.
+func cacheKinds(col *emf.Collector, win emf.Filter) []report.CacheKind {
+	f := win
+	f.Metric = metrics.CacheHits.Name
+	kinds := col.DimValues(f, metrics.DimCache)
+	f.Metric = metrics.CacheMisses.Name
+	for _, k := range col.DimValues(f, metrics.DimCache) {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	var out []report.CacheKind
+	for _, k := range kinds {
+		dims := map[string]string{metrics.DimCache: k}
+		h, m := win, win
+		h.Metric, h.Dims = metrics.CacheHits.Name, dims
+		m.Metric, m.Dims = metrics.CacheMisses.Name, dims
+		out = append(out, report.CacheKind{Name: k, Hits: int(col.Sum(h)), Misses: int(col.Sum(m))})
+	}
+	return out
 }

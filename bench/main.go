@@ -122,8 +122,8 @@ func parseFlags(now time.Time) (*config, error) {
 	stages := flag.String("stages", "", "stages to synthesise (default dev,staging,prod, quick dev)")
 	baseline := flag.String("baseline", "", "stage whose synth is compared with the same stacks in Node, and broken down "+
 		"(default prod, quick dev; \"none\" skips it)")
-	flag.BoolVar(&c.splice, "splice", false, "with -only synth: replace the synth rows and section of the existing report "+
-		"(-report, default BENCHMARKS.md) and keep the rest of it")
+	flag.BoolVar(&c.splice, "splice", false, "with -only synth (or -only load): replace the synth (cache) rows and section "+
+		"of the existing report (-report, default BENCHMARKS.md) and keep the rest of it")
 	coldRuns := flag.Int("cold-runs", 0, "fresh emulator processes per function (default 20, quick 5)")
 	dbSamples := flag.Int("db-samples", 0, "calls per query with indexes (default 300, quick 40)")
 	rate := flag.Float64("rate", 0, "requests per second in the normal mix (default 100, quick 60); the lunchtime burst is twice that")
@@ -209,8 +209,8 @@ func parseFlags(now time.Time) (*config, error) {
 			}
 		}
 	}
-	if c.splice && !slices.Equal(c.only, []string{"synth"}) {
-		return nil, errors.New("-splice rewrites the synth part of a report: use it with -only synth")
+	if c.splice && !slices.Equal(c.only, []string{"synth"}) && !slices.Equal(c.only, []string{"load"}) {
+		return nil, errors.New("-splice rewrites the synth or the cache part of a report: use it with -only synth or -only load")
 	}
 	return c, nil
 }
@@ -465,13 +465,18 @@ func (h *harness) verdict(complete, consistent bool) int {
 	return 0
 }
 
-// writeSplice replaces the synth part of the existing report with this
-// run's (-only synth -splice) and prints the synth rows.
+// writeSplice replaces the synth part (-only synth -splice) or the cache
+// part (-only load -splice) of the existing report with this run's and
+// prints its rows.
 func (h *harness) writeSplice() int {
+	section, splice := "synth", report.SpliceSynth
+	if h.cfg.runs("load") {
+		section, splice = "cache", report.SpliceCache
+	}
 	old, err := os.ReadFile(h.cfg.reportPath)
 	if err == nil {
 		var spliced []byte
-		if spliced, err = report.SpliceSynth(old, h.res); err == nil {
+		if spliced, err = splice(old, h.res); err == nil {
 			err = os.WriteFile(h.cfg.reportPath, spliced, 0o644)
 		}
 	}
@@ -482,7 +487,7 @@ func (h *harness) writeSplice() int {
 	fmt.Println()
 	complete, consistent := true, true
 	for _, row := range h.res.Rows() {
-		if row.Section != "synth" {
+		if row.Section != section {
 			continue
 		}
 		fmt.Printf("%-50s %-70s %s\n", row.Figure, row.Result, row.Verdict)
@@ -493,7 +498,7 @@ func (h *harness) writeSplice() int {
 		fmt.Println("problem:", pr)
 		complete = false
 	}
-	fmt.Printf("report: %s (synth part)\ntook %s\n", h.cfg.reportPath, h.res.Meta.Duration.Round(time.Second))
+	fmt.Printf("report: %s (%s part)\ntook %s\n", h.cfg.reportPath, section, h.res.Meta.Duration.Round(time.Second))
 	return h.verdict(complete, consistent)
 }
 
@@ -515,8 +520,9 @@ func (h *harness) meta() {
 		{Name: "database", Value: fmt.Sprintf("%d calls per query with indexes; without, up to %d calls or %s per query",
 			cfg.dbSamples, cfg.withoutMax, cfg.withoutBudget)},
 		{Name: "cache cold vs warm", Value: fmt.Sprintf("%d menu views and %d order lists, one at a time", cfg.cacheKeys, cfg.cacheKeys)},
-		{Name: "mixed load", Value: fmt.Sprintf("warm-up %s at %.0f/s (not recorded), normal mix %s at %.0f/s, lunchtime burst %s at %.0f/s; Poisson arrivals, at most %d in flight",
-			cfg.warmup, cfg.rate, cfg.normal, cfg.rate, cfg.lunch, cfg.lunchRate, cfg.inFlight)},
+		{Name: "mixed load", Value: fmt.Sprintf("warm-up %s at %.0f/s (not recorded), normal mix %s at %.0f/s, lunchtime burst %s at %.0f/s, then the normal mix "+
+			"again for %s (the cache's steady state, recorded apart); Poisson arrivals, at most %d in flight",
+			cfg.warmup, cfg.rate, cfg.normal, cfg.rate, cfg.lunch, cfg.lunchRate, cfg.normal, cfg.inFlight)},
 		{Name: "request mix", Value: mixDescription()},
 		{Name: "local server", Value: fmt.Sprintf("database pool %d connections, Redis pool %d", cfg.dbConns, cfg.redisPool)},
 	}
@@ -1003,6 +1009,9 @@ func (h *harness) load(ctx context.Context) {
 		{Name: "warm-up", Phase: mix.Normal, Duration: cfg.warmup, Rate: cfg.rate},
 		{Name: "normal", Phase: mix.Normal, Duration: cfg.normal, Rate: cfg.rate, Record: true},
 		{Name: "lunchtime burst", Phase: mix.Lunch, Duration: cfg.lunch, Rate: cfg.lunchRate, Record: true},
+		// Not recorded with the rest: its cache figures are the steady
+		// state's (loadResults).
+		{Name: steadyStage, Phase: mix.Normal, Duration: cfg.normal, Rate: cfg.rate},
 	}
 	results, windows, err := runner.Run(ctx, stages, g.Next, func(stage string, el, dur time.Duration, sent int) {
 		h.p.Detail("%s %s of %s, %d requests", stage, el.Round(time.Second), dur, sent)

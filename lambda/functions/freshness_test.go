@@ -21,6 +21,12 @@ type heldPages struct {
 	reached, release chan struct{}
 }
 
+func (h heldPages) StoreHead(ctx context.Context, userID string, v orders.Version, head *orders.Head) {
+	close(h.reached)
+	<-h.release
+	h.PageCache.StoreHead(ctx, userID, v, head)
+}
+
 func (h heldPages) StorePage(ctx context.Context, userID string, v orders.Version, page, limit int, p *orders.Page) {
 	close(h.reached)
 	<-h.release

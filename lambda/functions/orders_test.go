@@ -113,7 +113,7 @@ func TestOrdersListCache(t *testing.T) {
 	}
 	// The cached page lives for the plan's 300 s, beside the copy of the
 	// user's order-list version it was read at.
-	ttl := f.redisTTL("orders:{" + parentID + "}:p1:l20")
+	ttl := f.redisTTL("orders:{" + parentID + "}:head")
 	if ttl <= 290*time.Second || ttl > 300*time.Second {
 		t.Errorf("orders cache TTL = %s, want 300 s", ttl)
 	}

@@ -121,8 +121,14 @@ func (t *tx) Insert(_ context.Context, o *orders.Order, userID, key string, hash
 type pageCache struct {
 	versions map[string]int64
 	pages    map[string]cachedPage
+	heads    map[string]cachedHead
 	// changed lists the Changed calls as "user@version".
 	changed []string
+}
+
+type cachedHead struct {
+	version orders.Version
+	head    orders.Head
 }
 
 type cachedPage struct {
@@ -148,6 +154,22 @@ func (c *pageCache) Page(_ context.Context, userID string, page, limit int, dst 
 func (c *pageCache) StorePage(_ context.Context, userID string, v orders.Version, page, limit int, p *orders.Page) {
 	if v != orders.NoVersion {
 		c.pages[pageKey(userID, page, limit)] = cachedPage{v, *p}
+	}
+}
+
+func (c *pageCache) Head(_ context.Context, userID string, offset, limit int, dst *orders.Head) (orders.Version, bool) {
+	v := orders.Version(c.versions[userID])
+	if e, ok := c.heads[userID]; ok && e.version >= v {
+		dst.Total = e.head.Total
+		dst.Orders = e.head.Orders[min(offset, len(e.head.Orders)):min(offset+limit, len(e.head.Orders))]
+		return v, true
+	}
+	return v, false
+}
+
+func (c *pageCache) StoreHead(_ context.Context, userID string, v orders.Version, h *orders.Head) {
+	if v != orders.NoVersion {
+		c.heads[userID] = cachedHead{v, *h}
 	}
 }
 

@@ -29,6 +29,12 @@ const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
 	MaxPage         = 10_000
+	// HeadSize is how many of a user's newest orders are cached together,
+	// as one entry: every page within them (the first three at the
+	// default size, which is what parents look at) is cut from it, so a
+	// user's pages share one database read and one entry, and the second
+	// page hits once the first was read.
+	HeadSize = 3 * DefaultPageSize
 )
 
 // Order is one order as clients see it.
@@ -78,6 +84,13 @@ type Page struct {
 	// HasMore is HasNext under the name the first release answered with,
 	// kept for the clients built against it.
 	HasMore bool `json:"hasMore"`
+}
+
+// Head is the newest orders of a user, up to HeadSize of them, with the
+// count of all of them.
+type Head struct {
+	Orders []Order
+	Total  int
 }
 
 // NewOrder is a request to place an order.
@@ -167,8 +180,16 @@ type Version = freshness.Version
 // not cached.
 const NoVersion = freshness.Unknown
 
-// PageCache caches pages of order history per user and version.
+// PageCache caches order history per user and version: each user's head
+// (Head) as one entry, and the pages beyond it one by one.
 type PageCache interface {
+	// Head loads into dst the orders from offset to offset+limit (which
+	// is at most HeadSize) of the user's head cached at the user's current
+	// order-list version, with its Total, and reports whether it did. On
+	// a miss it returns the version to store the head under, as Page.
+	Head(ctx context.Context, userID string, offset, limit int, dst *Head) (Version, bool)
+	// StoreHead caches h, read after Head returned v.
+	StoreHead(ctx context.Context, userID string, v Version, h *Head)
 	// Page loads the page cached at the user's current order-list version
 	// into dst and reports whether it did. On a miss it returns the
 	// version to store the page under: learnt before the caller reads the
@@ -193,15 +214,31 @@ type Service struct {
 }
 
 // List returns one page of the user's order history with the count of
-// the whole of it, cached together under the user's order-list version.
-// page starts at 1; limit is 1 to MaxPageSize. A page past the end is
-// empty and costs the count only. Errors: Invalid, Unavailable.
+// the whole of it, cached under the user's order-list version: a page
+// within the newest HeadSize orders is cut from the user's cached head,
+// read whole on a miss; a page beyond it is cached alone. page starts at
+// 1; limit is 1 to MaxPageSize. A page past the end is empty and costs
+// the count only. Errors: Invalid, Unavailable.
 func (s *Service) List(ctx context.Context, userID string, page, limit int) (*Page, error) {
 	if page < 1 || page > MaxPage {
 		return nil, apperr.Field("page", "page must be between 1 and %d", MaxPage)
 	}
 	if limit < 1 || limit > MaxPageSize {
 		return nil, apperr.Field("limit", "limit must be between 1 and %d", MaxPageSize)
+	}
+	offset := (page - 1) * limit
+	if offset+limit <= HeadSize {
+		var h Head
+		v, hit := s.Cache.Head(ctx, userID, offset, limit, &h)
+		if !hit {
+			full, err := s.head(ctx, userID)
+			if err != nil {
+				return nil, err
+			}
+			s.Cache.StoreHead(ctx, userID, v, full)
+			h = Head{Orders: full.Orders[min(offset, len(full.Orders)):min(offset+limit, len(full.Orders))], Total: full.Total}
+		}
+		return newPage(h.Orders, h.Total, page, limit), nil
 	}
 	var p Page
 	v, hit := s.Cache.Page(ctx, userID, page, limit, &p)
@@ -212,20 +249,45 @@ func (s *Service) List(ctx context.Context, userID string, page, limit int) (*Pa
 	if err != nil {
 		return nil, fmt.Errorf("count orders of user %s: %w", userID, err)
 	}
-	p = Page{Orders: []Order{}, Page: page, Limit: limit, Total: total, TotalPages: (total + limit - 1) / limit,
-		HasNext: page*limit < total, HasPrev: page > 1}
-	p.HasMore = p.HasNext
-	if offset := (page - 1) * limit; offset < total {
-		list, err := s.Store.ListByUser(ctx, userID, offset, limit)
-		if err != nil {
+	var list []Order
+	if offset < total {
+		if list, err = s.Store.ListByUser(ctx, userID, offset, limit); err != nil {
 			return nil, fmt.Errorf("list orders of user %s: %w", userID, err)
 		}
-		if list != nil {
-			p.Orders = list
+	}
+	pp := newPage(list, total, page, limit)
+	s.Cache.StorePage(ctx, userID, v, page, limit, pp)
+	return pp, nil
+}
+
+// head reads the user's newest HeadSize orders, and counts them all only
+// when there may be more.
+func (s *Service) head(ctx context.Context, userID string) (*Head, error) {
+	list, err := s.Store.ListByUser(ctx, userID, 0, HeadSize)
+	if err != nil {
+		return nil, fmt.Errorf("list orders of user %s: %w", userID, err)
+	}
+	h := &Head{Orders: list, Total: len(list)}
+	if h.Orders == nil {
+		h.Orders = []Order{}
+	}
+	if len(list) == HeadSize {
+		if h.Total, err = s.Store.CountByUser(ctx, userID); err != nil {
+			return nil, fmt.Errorf("count orders of user %s: %w", userID, err)
 		}
 	}
-	s.Cache.StorePage(ctx, userID, v, page, limit, &p)
-	return &p, nil
+	return h, nil
+}
+
+// newPage is page of limit orders with where it stands among total.
+func newPage(list []Order, total, page, limit int) *Page {
+	if list == nil {
+		list = []Order{}
+	}
+	p := &Page{Orders: list, Page: page, Limit: limit, Total: total, TotalPages: (total + limit - 1) / limit,
+		HasNext: page*limit < total, HasPrev: page > 1}
+	p.HasMore = p.HasNext
+	return p
 }
 
 // Create places an order for the user, or returns the order an earlier

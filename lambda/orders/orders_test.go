@@ -47,7 +47,7 @@ func newService() (*orders.Service, *store, *pageCache) {
 		schoolVersions: map[string]int64{},
 		history:        map[string][]orders.Order{},
 	}
-	c := &pageCache{versions: map[string]int64{}, pages: map[string]cachedPage{}}
+	c := &pageCache{versions: map[string]int64{}, pages: map[string]cachedPage{}, heads: map[string]cachedHead{}}
 	return &orders.Service{Store: st, Cache: c, Schools: &changes{}, Now: func() time.Time { return now }}, st, c
 }
 
@@ -282,8 +282,10 @@ func TestListValidatesThePage(t *testing.T) {
 }
 
 // TestListPages: a page says where it stands in the whole history (the
-// plan's total, totalPages, hasNext, hasPrev) from one count, a page past
-// the end is an empty list, not null, and costs no list read.
+// plan's total, totalPages, hasNext, hasPrev), a page past the end is an
+// empty list, not null; the pages within the head are cut from one read
+// of it, which needs no count when the history is shorter, and a page
+// beyond the head past the end costs the count only.
 func TestListPages(t *testing.T) {
 	svc, st, _ := newService()
 	for i := range 5 {
@@ -297,11 +299,12 @@ func TestListPages(t *testing.T) {
 		read            bool
 	}{
 		{1, 2, []string{"0", "1"}, 3, true, false, true},
-		{2, 2, []string{"2", "3"}, 3, true, true, true},
-		{3, 2, []string{"4"}, 3, false, true, true},
+		{2, 2, []string{"2", "3"}, 3, true, true, false},
+		{3, 2, []string{"4"}, 3, false, true, false},
 		{4, 2, []string{}, 3, false, true, false},
-		{1, 5, []string{"0", "1", "2", "3", "4"}, 1, false, false, true},
-		{1, 6, []string{"0", "1", "2", "3", "4"}, 1, false, false, true},
+		{orders.HeadSize/2 + 1, 2, []string{}, 3, false, true, false},
+		{1, 5, []string{"0", "1", "2", "3", "4"}, 1, false, false, false},
+		{1, 6, []string{"0", "1", "2", "3", "4"}, 1, false, false, false},
 	} {
 		st.lists = nil
 		p, err := svc.List(context.Background(), parent, tc.page, tc.limit)
@@ -319,20 +322,34 @@ func TestListPages(t *testing.T) {
 		}
 		var want [][2]int
 		if tc.read {
-			want = [][2]int{{(tc.page - 1) * tc.limit, tc.limit}}
+			want = [][2]int{{0, orders.HeadSize}}
 		}
 		if !reflect.DeepEqual(st.lists, want) {
 			t.Errorf("page %d limit %d: store asked for %v, want %v", tc.page, tc.limit, st.lists, want)
 		}
 	}
-	// No history: no pages, nothing before or after, one count.
+	// No history: no pages, nothing before or after, one read of the head.
 	st.calls = nil
 	p, err := svc.List(context.Background(), "0191e2a4-7b1c-7c3d-8e4f-0000000000ff", 1, 20)
 	if err != nil || p.Total != 0 || p.TotalPages != 0 || p.HasNext || p.HasPrev || p.Orders == nil || len(p.Orders) != 0 {
 		t.Errorf("empty history: %+v (%v)", p, err)
 	}
-	if !reflect.DeepEqual(st.calls, []string{"CountByUser"}) {
-		t.Errorf("empty history: store calls %v, want the count only", st.calls)
+	if !reflect.DeepEqual(st.calls, []string{"ListByUser"}) {
+		t.Errorf("empty history: store calls %v, want the head's read only", st.calls)
+	}
+	// A full head: the count as well.
+	for i := range orders.HeadSize {
+		st.history[parent] = append(st.history[parent], orders.Order{ID: fmt.Sprint(5 + i)})
+	}
+	st.versions[parent]++
+	svc.Cache.Changed(context.Background(), parent, st.versions[parent])
+	st.calls = nil
+	if p, err := svc.List(context.Background(), parent, 2, 20); err != nil || p.Total != 5+orders.HeadSize || len(p.Orders) != 20 ||
+		p.Orders[0].ID != "20" {
+		t.Errorf("page 2 of a full head: %+v (%v)", p, err)
+	}
+	if !reflect.DeepEqual(st.calls, []string{"ListByUser", "CountByUser"}) {
+		t.Errorf("full head: store calls %v, want the head's read and the count", st.calls)
 	}
 }
 
@@ -347,7 +364,7 @@ func TestListServesCachedPagesUntilAWrite(t *testing.T) {
 		if _, err := svc.List(ctx, parent, 1, 20); err != nil {
 			t.Fatal(err)
 		}
-		return len(slices.DeleteFunc(slices.Clone(st.calls[before:]), func(c string) bool { return c != "CountByUser" }))
+		return len(slices.DeleteFunc(slices.Clone(st.calls[before:]), func(c string) bool { return c != "ListByUser" }))
 	}
 	if n := list(); n != 1 {
 		t.Errorf("first read: %d store reads, want 1", n)

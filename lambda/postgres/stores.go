@@ -86,20 +86,11 @@ func scanOrder(row pgx.Row, extra ...any) (*orders.Order, error) {
 	return &o, nil
 }
 
-// ListByUser implements orders.Store. The page is cut first (an index
-// scan of orders_user_created_idx that stops after offset+limit rows),
-// then joined to students and items.
+// ListByUser implements orders.Store with ordersList: one query, one
+// round trip.
 func (s *Orders) ListByUser(ctx context.Context, userID string, offset, limit int) ([]orders.Order, error) {
-	defer observe(ctx, "orders.list", time.Now())
-	rows, err := s.Pool.Query(ctx, `
-		WITH page AS (
-			SELECT id, school_id, student_id, delivery_date, status, payment_status, total_paise, currency, created_at
-			FROM orders WHERE user_id = $1
-			ORDER BY created_at DESC, id DESC
-			LIMIT $2 OFFSET $3)
-		SELECT `+orderColumns+`
-		FROM page o JOIN students s ON s.id = o.student_id
-		ORDER BY o.created_at DESC, o.id DESC`, userID, limit, offset)
+	defer observe(ctx, ordersList.Name, time.Now())
+	rows, err := s.Pool.Query(ctx, ordersList.SQL, userID, limit, offset)
 	if err != nil {
 		return nil, classify(err, "list orders")
 	}
@@ -118,26 +109,21 @@ func (s *Orders) ListByUser(ctx context.Context, userID string, offset, limit in
 	return list, nil
 }
 
-// CountByUser implements orders.Store: an index-only scan of the user's
-// entries in orders_user_created_idx, which a parent has a few dozen of
-// a term, whatever the size of the table.
+// CountByUser implements orders.Store with ordersCount.
 func (s *Orders) CountByUser(ctx context.Context, userID string) (int, error) {
-	defer observe(ctx, "orders.count", time.Now())
+	defer observe(ctx, ordersCount.Name, time.Now())
 	var n int
-	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE user_id = $1`, userID).Scan(&n); err != nil {
+	if err := s.Pool.QueryRow(ctx, ordersCount.SQL, userID).Scan(&n); err != nil {
 		return 0, classify(err, "count orders")
 	}
 	return n, nil
 }
 
-// ByIdempotencyKey implements orders.Store.
+// ByIdempotencyKey implements orders.Store with ordersByIdempotencyKey.
 func (s *Orders) ByIdempotencyKey(ctx context.Context, userID, key string) (*orders.Order, []byte, error) {
-	defer observe(ctx, "orders.by_idempotency_key", time.Now())
+	defer observe(ctx, ordersByIdempotencyKey.Name, time.Now())
 	var hash []byte
-	o, err := scanOrder(s.Pool.QueryRow(ctx, `
-		SELECT `+orderColumns+`, o.request_hash
-		FROM orders o JOIN students s ON s.id = o.student_id
-		WHERE o.user_id = $1 AND o.idempotency_key = $2`, userID, key), &hash)
+	o, err := scanOrder(s.Pool.QueryRow(ctx, ordersByIdempotencyKey.SQL, userID, key), &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, nil
 	}
@@ -707,15 +693,10 @@ type Cards struct{ Pool *pgxpool.Pool }
 
 var _ rfid.Store = (*Cards)(nil)
 
-// Verify implements rfid.Store in one statement, so one round trip: find
-// the active card (index-only scan of rfid_cards_number_active_idx), the
-// student's paid order for the day (orders_student_date_idx), and insert
-// the verification unless the order has one (the unique order_id turns a
-// second tap into a no-op) with who verified it, raising the school's
-// summary version when it inserted. The final SELECT reads the snapshot from before the insert,
-// so an existing verification there means "already served".
+// Verify implements rfid.Store in one statement, so one round trip
+// (rfidVerify).
 func (s *Cards) Verify(ctx context.Context, l rfid.Lookup) (*rfid.Outcome, error) {
-	defer observe(ctx, "rfid.verify", time.Now())
+	defer observe(ctx, rfidVerify.Name, time.Now())
 	var school any
 	if l.SchoolID != "" {
 		school = l.SchoolID
@@ -723,36 +704,7 @@ func (s *Cards) Verify(ctx context.Context, l rfid.Lookup) (*rfid.Outcome, error
 	var out rfid.Outcome
 	var studentID, name, grade, orderID *string
 	var inserted, existing *time.Time
-	err := s.Pool.QueryRow(ctx, `
-		WITH card AS (
-			SELECT c.id, c.student_id, c.school_id,
-			       coalesce(c.expires_at <= $5, false) AS expired,
-			       ($4::uuid IS NOT NULL AND c.school_id <> $4::uuid) AS other_school
-			FROM rfid_cards c WHERE c.card_number = $1 AND c.is_active),
-		ord AS (
-			SELECT o.id FROM orders o JOIN card ON o.student_id = card.student_id
-			WHERE o.delivery_date = $2 AND o.payment_status = 'paid' AND o.status <> 'cancelled'
-			  AND NOT card.expired AND NOT card.other_school
-			ORDER BY o.created_at LIMIT 1),
-		ins AS (
-			INSERT INTO meal_verifications (order_id, card_id, student_id, school_id, reader_id, service_date, verified_at, verified_by)
-			SELECT ord.id, card.id, card.student_id, card.school_id, $3, $2, $5, $7 FROM ord, card
-			ON CONFLICT (order_id) DO NOTHING
-			RETURNING verified_at, school_id),
-		sv AS (
-			INSERT INTO cache_versions (scope, id, version) SELECT $6, ins.school_id, 1 FROM ins
-			ON CONFLICT (scope, id) DO UPDATE SET version = cache_versions.version + 1
-			RETURNING id, version)
-		SELECT card.id IS NOT NULL, coalesce(card.expired, false), coalesce(card.other_school, false),
-		       st.id::text, st.first_name || ' ' || st.last_name, st.grade, ord.id::text,
-		       ins.verified_at, mv.verified_at, coalesce(sv.id::text, ''), coalesce(sv.version, 0)
-		FROM (SELECT 1) one
-		LEFT JOIN card ON true
-		LEFT JOIN students st ON st.id = card.student_id
-		LEFT JOIN ord ON true
-		LEFT JOIN ins ON true
-		LEFT JOIN sv ON true
-		LEFT JOIN meal_verifications mv ON mv.order_id = ord.id`,
+	err := s.Pool.QueryRow(ctx, rfidVerify.SQL,
 		l.CardNumber, l.Date, l.ReaderID, school, l.At, SchoolVersions, l.VerifiedBy).
 		Scan(&out.CardFound, &out.Expired, &out.OtherSchool, &studentID, &name, &grade, &orderID, &inserted, &existing,
 			&out.SchoolID, &out.SchoolVersion)

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	"github.com/hasivu/infra/lambda/menus"
@@ -17,12 +18,13 @@ type ListVersions interface {
 	OrderListVersion(ctx context.Context, userID string) (int64, error)
 }
 
-// OrderPages adapts the cache to orders.PageCache: pages of a user's
-// order history as Versioned entries of kind OrderList, scoped by the
-// user's order-list version (order_list_versions in PostgreSQL, raised in
-// every write's transaction). orders:{user}:v is the copy of the version,
-// orders:{user}:p<page>:l<limit> a page with the version it was read at,
-// kept the plan's five minutes.
+// OrderPages adapts the cache to orders.PageCache: a user's order
+// history as Versioned entries of kind OrderList, scoped by the user's
+// order-list version (order_list_versions in PostgreSQL, raised in every
+// write's transaction). orders:{user}:v is the copy of the version,
+// orders:{user}:head the user's head (orders.Head) and
+// orders:{user}:p<page>:l<limit> a page beyond it, each with the version
+// it was read at, kept the plan's five minutes.
 type OrderPages struct {
 	Cache    *Cache
 	Versions ListVersions
@@ -42,6 +44,49 @@ func (a OrderPages) entries() Versioned[orders.Page] {
 }
 
 func pageKey(page, limit int) string { return "p" + strconv.Itoa(page) + ":l" + strconv.Itoa(limit) }
+
+// headEntry is a user's head as cached: each order encoded apart, so
+// that a page of it is decoded without the rest.
+type headEntry struct {
+	Total  int               `json:"t"`
+	Orders []json.RawMessage `json:"o"`
+}
+
+func (a OrderPages) heads() Versioned[headEntry] {
+	return Versioned[headEntry]{Cache: a.Cache, Kind: OrderList, Versions: listVersions{a.Versions}}
+}
+
+// Head implements orders.PageCache.
+func (a OrderPages) Head(ctx context.Context, userID string, offset, limit int, dst *orders.Head) (orders.Version, bool) {
+	var e headEntry
+	v, ok := a.heads().Get(ctx, userID, "head", &e)
+	if !ok {
+		return v, false
+	}
+	window := e.Orders[min(offset, len(e.Orders)):min(offset+limit, len(e.Orders))]
+	dst.Total, dst.Orders = e.Total, make([]orders.Order, len(window))
+	for i, raw := range window {
+		if err := json.Unmarshal(raw, &dst.Orders[i]); err != nil {
+			a.Cache.failed(ctx, OrderList, "decode", err)
+			return v, false
+		}
+	}
+	return v, true
+}
+
+// StoreHead implements orders.PageCache.
+func (a OrderPages) StoreHead(ctx context.Context, userID string, v orders.Version, h *orders.Head) {
+	e := headEntry{Total: h.Total, Orders: make([]json.RawMessage, len(h.Orders))}
+	for i := range h.Orders {
+		b, err := json.Marshal(&h.Orders[i])
+		if err != nil {
+			a.Cache.failed(ctx, OrderList, "encode", err)
+			return
+		}
+		e.Orders[i] = b
+	}
+	a.heads().Put(ctx, userID, "head", v, &e)
+}
 
 // Page implements orders.PageCache.
 func (a OrderPages) Page(ctx context.Context, userID string, page, limit int, dst *orders.Page) (orders.Version, bool) {

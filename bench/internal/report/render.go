@@ -301,6 +301,22 @@ func (r *Results) Markdown(chart string) []byte {
 			"profile, analytics) also miss after every write that changes them: a school's analytics after each order, "+
 			"payment or meal of the school.", "5 min", "2 h")
 		b.p("")
+		if len(c.Steady) > 0 {
+			b.p("Steady state: a further stage of the normal mix after the recorded load, with the cache as the %s of "+
+				"traffic before it left it (not counted above, nor in the API's figures). Each kind's misses there are "+
+				"first requests for entries never asked for (the parents and schools of the long tail), entries "+
+				"invalidated by a write, and entries expired.", c.SteadyAfter.Round(time.Second))
+			b.p("")
+			rows = nil
+			var h, mi int
+			for _, k := range c.Steady {
+				rows = append(rows, []string{k.Name, fmt.Sprint(k.Hits), fmt.Sprint(k.Misses), Pct(k.HitRate(), 1)})
+				h += k.Hits
+				mi += k.Misses
+			}
+			rows = append(rows, []string{"**all**", fmt.Sprint(h), fmt.Sprint(mi), Pct(c.SteadyHitRate(), 1)})
+			b.table([]string{"cache, steady state", "hits", "misses", "hit rate"}, rows)
+		}
 		if len(c.ColdWarm) > 0 {
 			b.p("Cold versus warm: the same requests, one at a time, first with the run's cache keys deleted (every " +
 				"request misses and reads the database), then again (every request hits). A first pass beforehand " +

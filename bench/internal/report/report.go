@@ -240,6 +240,11 @@ type Cache struct {
 	// Stages are hits and misses per recorded stage of the load, every
 	// kind together (Name is the stage's).
 	Stages []CacheKind
+	// Steady are hits and misses per cache kind in the steady-state
+	// stage, which follows the recorded load with the cache as that left
+	// it: SteadyAfter of traffic came before it, from an empty cache.
+	Steady      []CacheKind
+	SteadyAfter time.Duration
 	// ColdWarm compares the same requests with an empty cache and a
 	// filled one.
 	ColdWarm []ColdWarm
@@ -247,9 +252,15 @@ type Cache struct {
 }
 
 // HitRate is hits/(hits+misses) over every kind.
-func (c *Cache) HitRate() float64 {
+func (c *Cache) HitRate() float64 { return hitRate(c.Kinds) }
+
+// SteadyHitRate is hits/(hits+misses) over every kind in the steady
+// state.
+func (c *Cache) SteadyHitRate() float64 { return hitRate(c.Steady) }
+
+func hitRate(kinds []CacheKind) float64 {
 	var h, m int
-	for _, k := range c.Kinds {
+	for _, k := range kinds {
 		h += k.Hits
 		m += k.Misses
 	}
@@ -474,6 +485,18 @@ func (r *Results) Rows() []Row {
 		}
 		hr := c.HitRate()
 		add("cache", "hit rate, mixed load", fmt.Sprintf("%s (%s)", Pct(hr, 1), strings.Join(parts, ", ")), targetHitRate,
+			verdict(!math.IsNaN(hr) && hr > plan.CacheHitRatePercent/100))
+	}
+	if c := r.Cache; c == nil || len(c.Steady) == 0 {
+		missing("cache", "hit rate, steady state", targetHitRate)
+	} else {
+		var parts []string
+		for _, k := range c.Steady {
+			parts = append(parts, fmt.Sprintf("%s %s", k.Name, Pct(k.HitRate(), 0)))
+		}
+		hr := c.SteadyHitRate()
+		add("cache", fmt.Sprintf("hit rate, steady state (after %s of traffic)", c.SteadyAfter.Round(time.Second)),
+			fmt.Sprintf("%s (%s)", Pct(hr, 1), strings.Join(parts, ", ")), targetHitRate,
 			verdict(!math.IsNaN(hr) && hr > plan.CacheHitRatePercent/100))
 	}
 	for _, kind := range r.Expect.CacheKinds {

@@ -51,6 +51,7 @@ func sample() *Results {
 		API: &API{All: summary(2, 3, 4), Requests: 2000, ServerErrors: 3, Duration: 20 * time.Second,
 			Stages: []StageResult{{Name: "lunch", Phase: "lunch", Rate: 100, Duration: 20 * time.Second, All: summary(2, 3), Requests: 2000, ServerErrors: 3}}},
 		Cache: &Cache{Kinds: []CacheKind{{"menu", 90, 10}, {"orders", 30, 20}},
+			Steady: []CacheKind{{"menu", 95, 5}, {"orders", 40, 10}}, SteadyAfter: 80 * time.Second,
 			ColdWarm: []ColdWarm{{Function: "menus-daily", Cold: summary(3, 4), Warm: summary(0.5, 0.6), ColdMiss: 2, WarmHits: 2}}},
 	}
 }
@@ -217,7 +218,7 @@ func TestMissingSectionsAreReported(t *testing.T) {
 		}
 	}
 	want := []string{"synth/dev", "synth/prod", "bundle/all functions, zipped", "cold start/auth-login", "warm/auth-login",
-		"database/users.by_email", "api/p95 under load", "api/error rate", "cache/hit rate, mixed load", "cache/cold vs warm cache",
+		"database/users.by_email", "api/p95 under load", "api/error rate", "cache/hit rate, mixed load", "cache/hit rate, steady state", "cache/cold vs warm cache",
 		"cache outage/latency with Redis hung and down"}
 	if strings.Join(missing, ";") != strings.Join(want, ";") {
 		t.Errorf("missing rows\n got %v\nwant %v", missing, want)
@@ -436,5 +437,49 @@ func TestSpliceSynth(t *testing.T) {
 	}
 	if _, err := SpliceSynth([]byte("# Benchmarks\n\nnothing here\n"), fresh); err == nil {
 		t.Error("spliced into a report without synth figures")
+	}
+}
+
+// TestSpliceCache replaces the cache part of a full run's report with a
+// load-only run's and checks that everything else is left as it was.
+func TestSpliceCache(t *testing.T) {
+	old := sample().Markdown("bench/latency.png")
+	fresh := sample()
+	fresh.Meta = Meta{Date: time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC), Commit: "def5678",
+		Command: "scripts/bench.sh -quick -only load -splice", Settings: []KV{{"data set", "40 schools"}, {"mixed load", "12s"}}}
+	fresh.Cache.Steady = []CacheKind{{"menu", 97, 3}, {"orders", 45, 5}}
+	got, err := SpliceCache(old, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(got)
+	for _, want := range []string{
+		"| cache | hit rate, steady state (after 1m20s of traffic) | 94.7 % (menu 97 %, orders 90 %) | > 70 % | ok |",
+		"| orders | 45 | 5 | 90.0 % |",
+		"measured by `scripts/bench.sh -quick -only load -splice` on 2026-12-02 09:30 UTC, from commit def5678, apart from " +
+			"the rest of this file: data set 40 schools; mixed load 12s.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("spliced report lacks %q", want)
+		}
+	}
+	strip := func(s string) string {
+		var keep []string
+		in := false
+		for _, l := range strings.Split(s, "\n") {
+			switch {
+			case l == "## Cache":
+				in = true
+			case strings.HasPrefix(l, "## "):
+				in = false
+			}
+			if !in && !strings.HasPrefix(l, "| cache |") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if strip(out) != strip(string(old)) {
+		t.Error("splicing changed the report outside its cache part")
 	}
 }
