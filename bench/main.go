@@ -825,7 +825,9 @@ func (h *harness) functionEnv() []string {
 
 // coldStart starts every function in fresh emulators.
 func (h *harness) coldStart(ctx context.Context) {
-	em := rie.Emulator{RIE: h.bins.RIE, Bootstrap: h.bins.Bootstrap, Dir: h.work}
+	// The emulator sets AWS_LAMBDA_FUNCTION_NAME; routes.ArgEmulator lets
+	// the binary take the local settings of functionEnv all the same.
+	em := rie.Emulator{RIE: h.bins.RIE, Bootstrap: h.bins.Bootstrap, Args: []string{routes.ArgEmulator}, Dir: h.work}
 	d := h.data
 	var hooks []struct {
 		id     string

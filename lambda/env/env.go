@@ -15,7 +15,8 @@
 // Locally and in tests the variables routes declares for that (a database
 // URL, the JWT key and the Razorpay credentials themselves, AWS's
 // endpoint) win when set, and routes.EnvRedisAddr alone (no TLS, no AUTH)
-// is enough.
+// is enough. In Lambda (routes.EnvLambdaFunctionName set) Load refuses the
+// ones that carry a secret or bypass IAM (routes.LocalOnlyEnv).
 package env
 
 import (
@@ -105,8 +106,25 @@ type AWS struct {
 // Load reads the environment through getenv (os.Getenv in main, a map in
 // tests). It checks only the syntax of values; whether a value a function
 // needs is present is checked when that function is set up, so a function
-// never fails for a variable it does not use.
+// never fails for a variable it does not use. In Lambda it refuses every
+// variable of routes.LocalOnlyEnv that is set, naming it.
 func Load(getenv func(string) string) (*Env, error) {
+	if fn := getenv(routes.EnvLambdaFunctionName); fn != "" {
+		for _, name := range routes.LocalOnlyEnv {
+			if getenv(name) != "" {
+				return nil, fmt.Errorf("%s is set in the configuration of Lambda function %s: it is for local use only "+
+					"and refused in Lambda, where secrets come from Secrets Manager and the database through IAM and TLS; remove it",
+					name, fn)
+			}
+		}
+	}
+	return LoadEmulated(getenv)
+}
+
+// LoadEmulated is Load without the refusal of routes.LocalOnlyEnv in
+// Lambda: for a Lambda emulator (routes.ArgEmulator), which sets
+// routes.EnvLambdaFunctionName and runs against local servers.
+func LoadEmulated(getenv func(string) string) (*Env, error) {
 	e := &Env{
 		Handler:      getenv(routes.EnvHandler),
 		Stage:        getenv(routes.EnvStage),

@@ -58,6 +58,10 @@ const (
 	// EnvSecretsExtensionPort is the AWS Parameters and Secrets Lambda
 	// extension's port, 2773 when unset.
 	EnvSecretsExtensionPort = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
+	// EnvLambdaFunctionName is set by Lambda (a reserved variable, which
+	// no function configuration can set or unset): its presence means the
+	// binary runs in Lambda, where LocalOnlyEnv is refused.
+	EnvLambdaFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 )
 
 // The environment variables that, locally and in tests, replace what the
@@ -77,3 +81,16 @@ const (
 	// pre-traffic hook calls.
 	EnvAWSEndpointURL = "AWS_ENDPOINT_URL"
 )
+
+// LocalOnlyEnv are the variables that put a secret itself, or a database
+// URL that bypasses IAM authentication and TLS, into a function's
+// configuration. Package env refuses each when EnvLambdaFunctionName is
+// set, so an edit of the function's configuration in the console cannot
+// override the secrets that IAM guards; the API stack never sets them.
+var LocalOnlyEnv = []string{EnvDatabaseURL, EnvJWTSecret, EnvRazorpayKeyID, EnvRazorpayKeySecret, EnvRazorpayWebhookSecret}
+
+// ArgEmulator, as the Lambda binary's only argument, lets it honour
+// LocalOnlyEnv under a Lambda emulator (the benchmark's aws-lambda-rie,
+// which sets EnvLambdaFunctionName). Lambda starts a function's bootstrap
+// without arguments, and a function's configuration cannot add any.
+const ArgEmulator = "emulator"
