@@ -5,8 +5,10 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -41,11 +43,15 @@ type User struct {
 	SchoolID string
 }
 
-// UserStore finds users.
+// UserStore finds users and replaces their password hashes.
 type UserStore interface {
 	// UserByEmail returns the user with the (lower-case) email, or an
 	// apperr.NotFound error; apperr.Unavailable when the store is down.
 	UserByEmail(ctx context.Context, email string) (*User, error)
+	// ReplacePasswordHash stores hash as the user's password hash if the
+	// stored one is still old (a password changed meanwhile stays).
+	// Errors: Unavailable.
+	ReplacePasswordHash(ctx context.Context, userID, old, hash string) error
 }
 
 // Claims is what a token says about its bearer.
@@ -163,10 +169,33 @@ type Profile struct {
 	SchoolID  string `json:"schoolId,omitempty"`
 }
 
-// dummyHash is a bcrypt hash (cost 10, like real ones) of a password no
-// one knows. Checking against it when the email is unknown makes that
-// answer take as long as a wrong password.
-const dummyHash = "$2a$10$QUEuYQ5lYtCQS.5a5o2iL.fXkc9qNt0oCjBH3mKnLS1SONxy4n4xK"
+// BcryptCost is the bcrypt cost of every password hash: the one sign-in
+// stores when it rehashes a weaker hash, and the one of the dummy hash an
+// unknown email is checked against. Raising it lengthens every sign-in
+// (cost 10 takes about 70 ms of one vCPU; each step doubles it): measure
+// auth-login against the plan's warm target first (README, How prod is
+// sized).
+const BcryptCost = 10
+
+// dummyHash returns a hash at BcryptCost of a random password no one
+// knows. Checking against it when the email is unknown makes that answer
+// take as long as a wrong password; computed from BcryptCost, it cannot
+// drift from the cost of the stored hashes. It is computed once, on first
+// need or by PrepareDummyHash.
+var dummyHash = sync.OnceValue(func() []byte {
+	pw := make([]byte, 32)
+	_, _ = rand.Read(pw) // never fails (crypto/rand)
+	h, err := bcrypt.GenerateFromPassword(pw, BcryptCost)
+	if err != nil {
+		panic(fmt.Sprintf("bcrypt at cost %d: %v", BcryptCost, err)) // only a cost out of range
+	}
+	return h
+})
+
+// PrepareDummyHash computes the dummy hash (tens of milliseconds of CPU)
+// now rather than in the first request for an unknown email. auth-login
+// runs it beside the rest of its init.
+func PrepareDummyHash() { dummyHash() }
 
 // errBadCredentials is the one answer for an unknown email and a wrong
 // password, so that the response does not reveal which emails exist.
@@ -190,7 +219,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	}
 	u, err := s.Users.UserByEmail(ctx, email)
 	if apperr.CodeOf(err) == apperr.NotFound {
-		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(req.Password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(req.Password))
 		return nil, errBadCredentials
 	}
 	if err != nil {
@@ -202,12 +231,30 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	if u.Status != "active" {
 		return nil, apperr.New(apperr.Forbidden, "account is %s", u.Status)
 	}
+	s.rehash(ctx, u, req.Password)
 	token, exp, err := s.Tokens.Sign(Claims{UserID: u.ID, Role: u.Role, SchoolID: u.SchoolID})
 	if err != nil {
 		return nil, err
 	}
 	return &LoginResult{Token: token, ExpiresAt: exp, User: Profile{ID: u.ID, Email: u.Email,
 		FirstName: u.FirstName, LastName: u.LastName, Role: u.Role, SchoolID: u.SchoolID}}, nil
+}
+
+// rehash stores the password hashed at BcryptCost when the user's stored
+// hash is weaker (made at a lower cost, before the cost rose), now that
+// sign-in knows the password. A failure only leaves the old hash for the
+// next sign-in: it does not fail this one.
+func (s *Service) rehash(ctx context.Context, u *User, password string) {
+	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil || cost >= BcryptCost {
+		return
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err == nil {
+		err = s.Users.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, string(h))
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "could not rehash a password at the current bcrypt cost", "user", u.ID, "error", err)
+	}
 }
 
 // StandingTTL is how long a function trusts what it last read of an

@@ -1,9 +1,12 @@
 package functions_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/restapi"
@@ -49,6 +52,34 @@ func TestLogin(t *testing.T) {
 	if inactive.status != 403 || !strings.Contains(inactive.errorMessage(), "inactive") {
 		t.Errorf("inactive user: %d %s, want 403", inactive.status, inactive.raw)
 	}
+}
+
+// TestLoginRehashes: on the real PostgreSQL, connected as sign-in's own
+// role (routes.DBUserOf), a user whose stored hash has a cost below
+// auth.BcryptCost (the fixture's cost-4 hashes) signs in and finds it
+// stored at auth.BcryptCost; the password still works.
+func TestLoginRehashes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOpts{dbRole: routes.DBUserOf(routes.AuthLogin, "")})
+	storedCost := func() int {
+		var h string
+		if err := f.db.QueryRow(context.Background(), `SELECT password_hash FROM users WHERE id = $1`, parentID).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		c, err := bcrypt.Cost([]byte(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := storedCost(); c >= auth.BcryptCost {
+		t.Fatalf("fixture hash has cost %d, want one below %d", c, auth.BcryptCost)
+	}
+	f.login("parent@test.example")
+	if c := storedCost(); c != auth.BcryptCost {
+		t.Errorf("after sign-in the stored hash has cost %d, want %d", c, auth.BcryptCost)
+	}
+	f.login("parent@test.example")
 }
 
 func TestLoginBadInput(t *testing.T) {
