@@ -55,8 +55,8 @@ func TestUnknownHandlerExitsListingValidNames(t *testing.T) {
 func TestMissingSettingExitsNamingIt(t *testing.T) {
 	out, code := runMain(t, routes.EnvHandler+"="+routes.OrdersList, routes.EnvDatabaseURL+"="+testsupport.DatabaseURL(),
 		routes.EnvRedisAddr+"="+testsupport.RedisAddr())
-	if code == 0 || !strings.Contains(out, "JWT_SECRET_ARN is not set") {
-		t.Errorf("exit %d, output %q; want a failure naming JWT_SECRET_ARN", code, out)
+	if code == 0 || !strings.Contains(out, routes.EnvJWTVerificationARN+" is not set") {
+		t.Errorf("exit %d, output %q; want a failure naming %s", code, out, routes.EnvJWTVerificationARN)
 	}
 	out, code = runMain(t, routes.EnvHandler+"="+routes.MenusDaily, routes.EnvDatabaseURL+"="+testsupport.DatabaseURL())
 	if code == 0 || !strings.Contains(out, "REDIS_ADDR is not set") {

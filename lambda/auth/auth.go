@@ -1,23 +1,21 @@
 // Package auth signs users in: it checks an email and password against the
-// stored bcrypt hash and issues a signed JWT, and it verifies those tokens
-// on later requests. It knows nothing of HTTP or AWS.
+// stored bcrypt hash and issues a JWT signed with ES256, and it verifies
+// those tokens on later requests with the public keys alone. It knows
+// nothing of HTTP or AWS.
 package auth
 
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hasivu/infra/lambda/apperr"
-	"github.com/hasivu/infra/lambda/ids"
 	"github.com/hasivu/infra/lambda/plaintext"
 )
 
@@ -52,92 +50,6 @@ type UserStore interface {
 	// stored one is still old (a password changed meanwhile stays).
 	// Errors: Unavailable.
 	ReplacePasswordHash(ctx context.Context, userID, old, hash string) error
-}
-
-// Claims is what a token says about its bearer.
-type Claims struct {
-	UserID    string
-	Role      string
-	SchoolID  string
-	ExpiresAt time.Time
-}
-
-// MinKeyLen is the shortest signing key accepted: HS256 wants at least
-// 256 bits of key.
-const MinKeyLen = 32
-
-const (
-	issuer   = "hasivu"
-	tokenTTL = time.Hour
-)
-
-// Tokens signs and verifies HS256 JWTs with one key.
-type Tokens struct {
-	key []byte
-	// Now returns the current time; tests move it.
-	Now func() time.Time
-}
-
-// NewTokens returns a signer for key, refusing a key too short to be safe.
-func NewTokens(key []byte) (*Tokens, error) {
-	if len(key) < MinKeyLen {
-		return nil, fmt.Errorf("JWT signing key is %d bytes, need at least %d", len(key), MinKeyLen)
-	}
-	return &Tokens{key: key, Now: time.Now}, nil
-}
-
-type jwtClaims struct {
-	Role     string `json:"role"`
-	SchoolID string `json:"school,omitempty"`
-	jwt.RegisteredClaims
-}
-
-// Sign returns a token for c valid for an hour, and its expiry.
-func (t *Tokens) Sign(c Claims) (string, time.Time, error) {
-	now := t.Now()
-	exp := now.Add(tokenTTL).Truncate(time.Second)
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
-		Role: c.Role, SchoolID: c.SchoolID,
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: issuer, Subject: c.UserID,
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
-		},
-	})
-	s, err := tok.SignedString(t.key)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign token: %w", err)
-	}
-	return s, exp, nil
-}
-
-// Verify checks a token's signature, algorithm, issuer and expiry and
-// returns its claims. Every failure is apperr.Unauthorized with a message
-// that names the problem (expired, bad signature, malformed).
-func (t *Tokens) Verify(token string) (*Claims, error) {
-	var c jwtClaims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.Now))
-	switch {
-	case err == nil:
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return nil, apperr.New(apperr.Unauthorized, "token expired: sign in again")
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return nil, apperr.New(apperr.Unauthorized, "token signature is invalid")
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return nil, apperr.New(apperr.Unauthorized, "token is malformed")
-	default:
-		return nil, apperr.Wrap(apperr.Unauthorized, err, "token is not valid")
-	}
-	if c.Subject == "" || c.Role == "" {
-		return nil, apperr.New(apperr.Unauthorized, "token lacks subject or role")
-	}
-	// Only this key signs tokens, and it puts user and school ids in them;
-	// anything else would reach queries as a malformed id.
-	if !ids.Valid(c.Subject) || (c.SchoolID != "" && !ids.Valid(c.SchoolID)) {
-		return nil, apperr.New(apperr.Unauthorized, "token subject or school is not a valid id")
-	}
-	return &Claims{UserID: c.Subject, Role: c.Role, SchoolID: c.SchoolID, ExpiresAt: c.ExpiresAt.Time}, nil
 }
 
 // Service signs users in.
@@ -232,7 +144,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 		return nil, apperr.New(apperr.Forbidden, "account is %s", u.Status)
 	}
 	s.rehash(ctx, u, req.Password)
-	token, exp, err := s.Tokens.Sign(Claims{UserID: u.ID, Role: u.Role, SchoolID: u.SchoolID})
+	token, exp, err := s.Tokens.Sign(ctx, Claims{UserID: u.ID, Role: u.Role, SchoolID: u.SchoolID})
 	if err != nil {
 		return nil, err
 	}

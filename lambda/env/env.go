@@ -8,9 +8,9 @@
 // each only where the function's routes.Needs call for it.
 //
 // Secrets are read through the AWS Parameters and Secrets Lambda extension
-// (package secrets): the JWT key and the Redis AUTH token once, at init;
-// the Razorpay secret when a payment request first needs it, again every
-// few minutes.
+// (package secrets): the Redis AUTH token once, at init; the JWT keys and
+// the Razorpay secret when a request first needs them, again every few
+// minutes.
 //
 // Locally and in tests the variables routes declares for that (a database
 // URL, the JWT key and the Razorpay credentials themselves, AWS's
@@ -44,6 +44,8 @@ type Env struct {
 	JWTSecret string
 	// JWTSecretARN names the secret holding the signing key.
 	JWTSecretARN string
+	// JWTVerificationARN names the secret holding the verification keys.
+	JWTVerificationARN string
 
 	// Razorpay holds directly given credentials (RAZORPAY_KEY_ID, ...).
 	Razorpay Razorpay
@@ -126,10 +128,11 @@ func Load(getenv func(string) string) (*Env, error) {
 // routes.EnvLambdaFunctionName and runs against local servers.
 func LoadEmulated(getenv func(string) string) (*Env, error) {
 	e := &Env{
-		Handler:      getenv(routes.EnvHandler),
-		Stage:        getenv(routes.EnvStage),
-		JWTSecret:    getenv(routes.EnvJWTSecret),
-		JWTSecretARN: getenv(routes.EnvJWTSecretARN),
+		Handler:            getenv(routes.EnvHandler),
+		Stage:              getenv(routes.EnvStage),
+		JWTSecret:          getenv(routes.EnvJWTSecret),
+		JWTSecretARN:       getenv(routes.EnvJWTSecretARN),
+		JWTVerificationARN: getenv(routes.EnvJWTVerificationARN),
 		Razorpay: Razorpay{
 			KeyID:         getenv(routes.EnvRazorpayKeyID),
 			KeySecret:     getenv(routes.EnvRazorpayKeySecret),

@@ -25,9 +25,14 @@ const (
 	// EnvRedisAuthSecretARN names the secret holding the Redis AUTH token
 	// (a plain string, or JSON with "password" or "authToken").
 	EnvRedisAuthSecretARN = "REDIS_AUTH_SECRET_ARN"
-	// EnvJWTSecretARN names the secret whose SecretString is the JWT
-	// signing key.
+	// EnvJWTSecretARN names the secret holding the JWT signing key, JSON
+	// {"privateKey": "<PKCS #8 PEM of a P-256 key>"} (auth.SigningSecret).
+	// Only the function that signs tokens gets it.
 	EnvJWTSecretARN = "JWT_SECRET_ARN"
+	// EnvJWTVerificationARN names the secret holding the public keys that
+	// verify tokens, JSON {"publicKeys": ["<PEM>", ...]}
+	// (auth.VerificationSecret): the current key's and the previous one's.
+	EnvJWTVerificationARN = "JWT_VERIFICATION_KEYS_ARN"
 	// EnvRazorpaySecretARN names the secret whose SecretString is JSON
 	// {"keyId":..., "keySecret":..., "webhookSecret":...}.
 	EnvRazorpaySecretARN = "RAZORPAY_SECRET_ARN"
@@ -70,7 +75,8 @@ const (
 	// EnvDatabaseURL is a libpq URL or DSN; it replaces every EnvDB*
 	// variable.
 	EnvDatabaseURL = "DATABASE_URL"
-	// EnvJWTSecret is the JWT signing key itself.
+	// EnvJWTSecret is the JWT signing key itself, PKCS #8 PEM of a P-256
+	// key (auth.GenerateKey); it both signs and verifies.
 	EnvJWTSecret = "JWT_SECRET"
 	// EnvRazorpayKeyID, EnvRazorpayKeySecret and EnvRazorpayWebhookSecret
 	// are the Razorpay credentials themselves.

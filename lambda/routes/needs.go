@@ -24,9 +24,14 @@ type Needs struct {
 	// as DBAuth. Only auth-login does.
 	Passwords bool
 
-	Cache    bool
-	JWT      bool
-	Razorpay bool
+	Cache bool
+	// JWT verifies signed-in users' tokens: the function reads the
+	// public verification keys.
+	JWT bool
+	// SignsTokens signs tokens: the function reads the private signing
+	// key. Only auth-login does.
+	SignsTokens bool
+	Razorpay    bool
 	// Webhook needs the Razorpay webhook secret only.
 	Webhook bool
 	// LongStatements lifts the database's statement_timeout for the
@@ -40,7 +45,7 @@ type Needs struct {
 // needs holds, for every function the binary serves, what it needs: the
 // routed and invoked functions and the pre-traffic hook.
 var needs = map[string]Needs{
-	AuthLogin:           {DB: true, Passwords: true, JWT: true},
+	AuthLogin:           {DB: true, Passwords: true, SignsTokens: true},
 	OrdersList:          {DB: true, Cache: true, JWT: true},
 	OrdersCreate:        {DB: true, Writes: true, Cache: true, JWT: true},
 	MenusDaily:          {DB: true, Cache: true},
