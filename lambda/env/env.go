@@ -95,6 +95,9 @@ type Razorpay struct {
 	KeyID         string
 	KeySecret     string
 	WebhookSecret string
+	// PreviousWebhookSecret is accepted beside WebhookSecret during a
+	// rotation (secret only).
+	PreviousWebhookSecret string
 }
 
 // AWS holds the execution role's temporary credentials and region.

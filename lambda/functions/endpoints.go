@@ -3,6 +3,7 @@ package functions
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -314,7 +315,15 @@ func paymentsWebhook(d *Deps) restapi.Endpoint {
 		if err != nil {
 			return nil, err
 		}
-		ev, err := hook.Read(body, restapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature"))
+		signature := restapi.Header(&r.APIGatewayProxyRequest, "X-Razorpay-Signature")
+		ev, err := hook.Read(body, signature)
+		if errors.Is(err, razorpay.ErrSignatureMismatch) && d.razorpay.refresh(ctx) {
+			// The webhook secret may have been rotated since we read it.
+			if svc, hook, err = d.payments(ctx); err != nil {
+				return nil, err
+			}
+			ev, err = hook.Read(body, signature)
+		}
 		if err != nil {
 			return nil, err
 		}

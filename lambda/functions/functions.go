@@ -143,17 +143,14 @@ func Setup(ctx context.Context, e *env.Env, needs routes.Needs, opt Options) (*D
 		if e.Redis.Addr == "" {
 			return nil, errors.New(routes.EnvRedisAddr + " is not set")
 		}
-		var password string
+		o := redis.Options(e.Redis.Addr, e.Redis.TLS, "")
 		if e.Redis.AuthSecretARN != "" {
-			s, err := sec.Get(ctx, e.Redis.AuthSecretARN)
+			a, err := newRedisAuth(ctx, e.Redis.AuthSecretARN, sec.Get, func() time.Time { return d.Now() })
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", routes.EnvRedisAuthSecretARN, err)
+				return nil, err
 			}
-			if password, err = secrets.ParseRedisAuth(s); err != nil {
-				return nil, fmt.Errorf("%s: %w", routes.EnvRedisAuthSecretARN, err)
-			}
+			o.CredentialsProviderContext = a.credentials
 		}
-		o := redis.Options(e.Redis.Addr, e.Redis.TLS, password)
 		if opt.RedisPoolSize > 0 {
 			o.PoolSize = opt.RedisPoolSize
 		}
