@@ -238,15 +238,20 @@ func (r *KeyRing) SigningKey(ctx context.Context) (*SigningKey, error) {
 	defer r.mu.Unlock()
 	now := r.Now()
 	if now.After(r.signUntil) {
-		r.signing, r.signErr = nil, nil
 		s, err := r.LoadSigning(ctx)
+		var k *SigningKey
 		if err == nil {
-			r.signing, err = ParseSigningSecret(s)
+			k, err = ParseSigningSecret(s)
 		}
-		r.signErr = err
-		r.signUntil = now.Add(KeysTTL)
-		if err != nil {
+		switch {
+		case err == nil:
+			r.signing, r.signErr, r.signUntil = k, nil, now.Add(KeysTTL)
+		case r.signing != nil:
+			// A failed re-read keeps the key that signs: its public key
+			// is still published.
 			r.signUntil = now.Add(keysRetryAfter)
+		default:
+			r.signErr, r.signUntil = err, now.Add(keysRetryAfter)
 		}
 	}
 	if r.signErr != nil {

@@ -194,6 +194,20 @@ func TestKeyRotation(t *testing.T) {
 	if store.reads-reads > 1 {
 		t.Errorf("50 unknown kids made %d reads, want at most 1", store.reads-reads)
 	}
+	// A failed re-read (the extension down) keeps the keys last read.
+	store.err = errors.New("extension down")
+	now = now.Add(2 * KeysTTL)
+	reads = store.reads
+	if _, _, err := signer.Sign(ctx, Claims{UserID: user, Role: RoleParent}); err != nil {
+		t.Errorf("signing while the secret cannot be re-read: %v", err)
+	}
+	if _, err := verifier.Verify(ctx, after); err != nil {
+		t.Errorf("verifying while the secret cannot be re-read: %v", err)
+	}
+	if store.reads-reads != 2 {
+		t.Errorf("%d reads past the TTL, want one by each", store.reads-reads)
+	}
+	store.err = nil
 	// The next rotation drops the old key: its tokens are then refused.
 	third := newKey(t)
 	store.signing, store.verification = keysets(t, third, next)
