@@ -72,7 +72,6 @@ import (
 
 // Secrets of the run's functions, on loopback only.
 const (
-	jwtSecret     = "hasivu-bench-jwt-secret-not-for-deployment"
 	webhookSecret = "hasivu-bench-webhook-secret"
 )
 
@@ -111,6 +110,17 @@ type config struct {
 // parseFlags reads the command line into a config: the full run's
 // settings, or the quick run's with -quick, with any single setting
 // overridden by its flag.
+// jwtSecret is the run's JWT signing key (PKCS #8 PEM), generated at
+// start: the harness signs the requests' tokens with it, and the local
+// server and the emulated functions verify them with it.
+var jwtSecret = func() string {
+	k, err := auth.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 func parseFlags(now time.Time) (*config, error) {
 	c := &config{}
 	quick := flag.Bool("quick", false, "quick run for CI: small data set in its own database, fewer runs, shorter load")
@@ -593,9 +603,11 @@ func (h *harness) prepare(ctx context.Context) error {
 	if h.data, err = h.mixData(ctx); err != nil {
 		return err
 	}
-	if h.tokens, err = auth.NewTokens([]byte(jwtSecret)); err != nil {
+	key, err := auth.ParseSigningKey(jwtSecret)
+	if err != nil {
 		return err
 	}
+	h.tokens = auth.NewTokens(auth.Issuer("bench"), auth.StaticKeys{Key: key})
 	h.rp = razorpaytest.New("rzp_test_bench", "bench-key-secret")
 	// Split the cards and unpaid orders between the phases.
 	cards, unpaid := h.data.Cards, h.data.Unpaid
@@ -723,7 +735,7 @@ func (h *harness) mixData(ctx context.Context) (mix.Data, error) {
 
 // sign returns a bearer token, as auth-login would issue.
 func (h *harness) sign(userID, role, school string) (string, error) {
-	t, _, err := h.tokens.Sign(auth.Claims{UserID: userID, Role: role, SchoolID: school})
+	t, _, err := h.tokens.Sign(context.Background(), auth.Claims{UserID: userID, Role: role, SchoolID: school})
 	return t, err
 }
 
@@ -831,7 +843,9 @@ func (h *harness) functionEnv() []string {
 
 // coldStart starts every function in fresh emulators.
 func (h *harness) coldStart(ctx context.Context) {
-	em := rie.Emulator{RIE: h.bins.RIE, Bootstrap: h.bins.Bootstrap, Dir: h.work}
+	// The emulator sets AWS_LAMBDA_FUNCTION_NAME; routes.ArgEmulator lets
+	// the binary take the local settings of functionEnv all the same.
+	em := rie.Emulator{RIE: h.bins.RIE, Bootstrap: h.bins.Bootstrap, Args: []string{routes.ArgEmulator}, Dir: h.work}
 	d := h.data
 	var hooks []struct {
 		id     string

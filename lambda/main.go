@@ -28,7 +28,11 @@ var processStart = time.Now()
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	e, err := env.Load(os.Getenv)
+	load := env.Load
+	if len(os.Args) == 2 && os.Args[1] == routes.ArgEmulator {
+		load = env.LoadEmulated
+	}
+	e, err := load(os.Getenv)
 	if err != nil {
 		fail(err)
 	}

@@ -23,7 +23,12 @@ func TestMain(m *testing.M) {
 
 func runMain(t *testing.T, env ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	return runMainArgs(t, nil, env...)
+}
+
+func runMainArgs(t *testing.T, args []string, env ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append([]string{"HASIVU_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
 	out, err := cmd.CombinedOutput()
 	code := 0
@@ -50,11 +55,26 @@ func TestUnknownHandlerExitsListingValidNames(t *testing.T) {
 func TestMissingSettingExitsNamingIt(t *testing.T) {
 	out, code := runMain(t, routes.EnvHandler+"="+routes.OrdersList, routes.EnvDatabaseURL+"="+testsupport.DatabaseURL(),
 		routes.EnvRedisAddr+"="+testsupport.RedisAddr())
-	if code == 0 || !strings.Contains(out, "JWT_SECRET_ARN is not set") {
-		t.Errorf("exit %d, output %q; want a failure naming JWT_SECRET_ARN", code, out)
+	if code == 0 || !strings.Contains(out, routes.EnvJWTVerificationARN+" is not set") {
+		t.Errorf("exit %d, output %q; want a failure naming %s", code, out, routes.EnvJWTVerificationARN)
 	}
 	out, code = runMain(t, routes.EnvHandler+"="+routes.MenusDaily, routes.EnvDatabaseURL+"="+testsupport.DatabaseURL())
 	if code == 0 || !strings.Contains(out, "REDIS_ADDR is not set") {
 		t.Errorf("exit %d, output %q; want a failure naming REDIS_ADDR", code, out)
+	}
+}
+
+// TestLambdaRefusesLocalSecrets runs main as Lambda would (with
+// AWS_LAMBDA_FUNCTION_NAME) and as the benchmark's emulator does.
+func TestLambdaRefusesLocalSecrets(t *testing.T) {
+	vars := []string{routes.EnvHandler + "=" + routes.MenusDaily, routes.EnvLambdaFunctionName + "=hasivu-dev-menus-daily",
+		routes.EnvDatabaseURL + "=" + testsupport.DatabaseURL()}
+	out, code := runMain(t, vars...)
+	if code == 0 || !strings.Contains(out, routes.EnvDatabaseURL+" is set in the configuration of Lambda function hasivu-dev-menus-daily") {
+		t.Errorf("in Lambda: exit %d, output %q; want a refusal naming %s", code, out, routes.EnvDatabaseURL)
+	}
+	out, code = runMainArgs(t, []string{routes.ArgEmulator}, vars...)
+	if code == 0 || !strings.Contains(out, "REDIS_ADDR is not set") {
+		t.Errorf("under the emulator: exit %d, output %q; want the database URL taken and a failure naming REDIS_ADDR", code, out)
 	}
 }

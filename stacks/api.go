@@ -27,9 +27,19 @@ import (
 	"github.com/hasivu/infra/lambdabuild"
 )
 
-// JWTSecretLogicalID pins the signing key's secret: replacing it would sign
-// every user out.
+// JWTSecretLogicalID pins the previous release's HMAC key: its versions
+// read it, so it stays, with its readers, until no rollback can return to
+// them (then delete it in a later release).
 const JWTSecretLogicalID = "JwtSigningKey"
+
+// JWTSigningKeysLogicalID and JWTVerificationKeysLogicalID pin the ES256
+// keys' secrets: the private signing key, which auth-login alone reads,
+// and the public keys that verify tokens, which the verifiers read.
+// Replacing either would sign every user out.
+const (
+	JWTSigningKeysLogicalID      = "JwtSigningKeys"
+	JWTVerificationKeysLogicalID = "JwtVerificationKeys"
+)
 
 // ApiDeps are the handles the API stack takes from the stacks before it.
 type ApiDeps struct {
@@ -48,8 +58,13 @@ type ApiStack struct {
 	// Layer holds the one binary every function runs.
 	Layer awslambda.LayerVersion
 	Api   *cachedapi.CachedApi
-	// JwtSecret is the key sessions are signed with.
+	// JwtSecret is the previous release's HMAC key, kept for rollbacks.
 	JwtSecret awssecretsmanager.Secret
+	// JwtSigningKeys holds the private key that signs tokens
+	// (auth.SigningSecret); JwtVerificationKeys the public keys that
+	// verify them (auth.VerificationSecret). Both are created empty and
+	// filled by the procedure in the README (Rotating the JWT key).
+	JwtSigningKeys, JwtVerificationKeys awssecretsmanager.Secret
 	// RazorpaySecret holds Razorpay's keyId, keySecret and webhookSecret:
 	// the one config names, or the one this stack creates empty.
 	RazorpaySecret awssecretsmanager.ISecret
@@ -89,6 +104,21 @@ func razorpaySecret(stack awscdk.Stack, stage, name string) awssecretsmanager.IS
 	cfn := secret.Node().DefaultChild().(awssecretsmanager.CfnSecret)
 	cfn.OverrideLogicalId(jsii.String(RazorpaySecretLogicalID))
 	suppress(cfn, "AwsSolutions-SMG4", "Razorpay's keys are issued by Razorpay's dashboard; they are replaced there and pasted here, not rotated by a function.")
+	return secret
+}
+
+// jwtKeysSecret creates one of the JWT keys' secrets, empty: a function
+// answers 503 until a key is put there (README, Rotating the JWT key).
+func jwtKeysSecret(stack awscdk.Stack, stage, logicalID, name, description, empty string) awssecretsmanager.Secret {
+	secret := awssecretsmanager.NewSecret(stack, jsii.String(logicalID), &awssecretsmanager.SecretProps{
+		SecretName:        jsii.String("hasivu/" + stage + "/" + name),
+		Description:       jsii.String(description),
+		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(empty)),
+		RemovalPolicy:     retained,
+	})
+	cfn := secret.Node().DefaultChild().(awssecretsmanager.CfnSecret)
+	cfn.OverrideLogicalId(jsii.String(logicalID))
+	suppress(cfn, "AwsSolutions-SMG4", "The key pair is rolled over by the procedure in the README (Rotating the JWT key): publish the new public key, then sign with it; verifiers accept the previous key meanwhile.")
 	return secret
 }
 
@@ -132,7 +162,11 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 	})
 	s.JwtSecret.Node().DefaultChild().(awssecretsmanager.CfnSecret).OverrideLogicalId(jsii.String(JWTSecretLogicalID))
 	suppress(s.JwtSecret.Node().DefaultChild(), "AwsSolutions-SMG4",
-		"Rotating the signing key signs every user out unless verification also accepts the previous key; it is rolled over by hand with a key ID, not rotated on a timer.")
+		"The previous release's HMAC key, kept only for rollbacks to it; nothing of this release reads it.")
+	s.JwtSigningKeys = jwtKeysSecret(stack, env.Stage, JWTSigningKeysLogicalID, "jwt-signing-keys",
+		"ES256 private key that signs Hasivu "+env.Stage+" sessions (auth-login alone reads it)", `{"privateKey":""}`)
+	s.JwtVerificationKeys = jwtKeysSecret(stack, env.Stage, JWTVerificationKeysLogicalID, "jwt-verification-keys",
+		"ES256 public keys (current, previous) that verify Hasivu "+env.Stage+" sessions", `{"publicKeys":[]}`)
 	s.RazorpaySecret = razorpaySecret(stack, env.Stage, acfg.RazorpaySecretName)
 	razorpay := s.RazorpaySecret
 
@@ -160,8 +194,11 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 			environment[routes.EnvRedisTLS] = "true"
 			environment[routes.EnvRedisAuthSecretARN] = *deps.Cache.Cache.AuthSecret().SecretArn()
 		}
+		if needs.SignsTokens {
+			environment[routes.EnvJWTSecretARN] = *s.JwtSigningKeys.SecretArn()
+		}
 		if needs.JWT {
-			environment[routes.EnvJWTSecretARN] = *s.JwtSecret.SecretArn()
+			environment[routes.EnvJWTVerificationARN] = *s.JwtVerificationKeys.SecretArn()
 		}
 		if needs.Razorpay || needs.Webhook {
 			environment[routes.EnvRazorpaySecretARN] = *razorpay.SecretArn()
@@ -213,8 +250,18 @@ func NewApiStack(scope constructs.Construct, env Env, fcfg config.Functions, acf
 			deps.Cache.Cache.GrantConnect(fn.Function)
 			reads.add(deps.Cache.Cache.AuthSecret(), fn.Function.Role().RoleArn())
 		}
-		if needs.JWT {
+		if needs.JWT || needs.SignsTokens {
+			// The previous release's versions read it until every alias
+			// has moved, and again after a rollback.
 			reads.grant(s.JwtSecret, fn.Function)
+		}
+		if needs.SignsTokens {
+			reads.grant(s.JwtSigningKeys, fn.Function)
+		}
+		if needs.JWT {
+			// Public keys: no resource policy keeps them from anyone with
+			// IAM's leave (the rotation reads them); only IAM writes them.
+			s.JwtVerificationKeys.GrantRead(fn.Function, nil)
 		}
 		if needs.Razorpay || needs.Webhook {
 			reads.grant(razorpay, fn.Function)

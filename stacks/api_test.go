@@ -79,8 +79,9 @@ func TestFunctions(t *testing.T) {
 			}
 			// Least privilege: only what routes declares it needs.
 			needs := routes.NeedsOf(name)
-			for v, want := range map[string]bool{routes.EnvDBHost: needs.DB, routes.EnvRedisAddr: needs.Cache, routes.EnvJWTSecretARN: needs.JWT,
-				routes.EnvRazorpaySecretARN: needs.Razorpay || needs.Webhook} {
+			for v, want := range map[string]bool{routes.EnvDBHost: needs.DB, routes.EnvRedisAddr: needs.Cache, routes.EnvJWTSecretARN: needs.SignsTokens,
+				routes.EnvJWTVerificationARN: needs.JWT,
+				routes.EnvRazorpaySecretARN:  needs.Razorpay || needs.Webhook} {
 				if _, got := vars[v]; got != want {
 					t.Errorf("%s: has %s = %v, its handler needs it = %v", name, v, got, want)
 				}

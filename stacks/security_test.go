@@ -203,7 +203,9 @@ func TestSecretsOnlyTheirReaders(t *testing.T) {
 			}
 		}
 		got, _ := readersOf(t, secretPolicy(t, s, JWTSecretLogicalID))
-		same("JWT key", got, readersNeeding(func(n routes.Needs) bool { return n.JWT }))
+		same("previous release's JWT key", got, readersNeeding(func(n routes.Needs) bool { return n.JWT || n.SignsTokens }))
+		got, _ = readersOf(t, secretPolicy(t, s, JWTSigningKeysLogicalID))
+		same("JWT signing key", got, readersNeeding(func(n routes.Needs) bool { return n.SignsTokens }))
 		got, _ = readersOf(t, secretPolicy(t, s, RazorpaySecretLogicalID))
 		same("Razorpay keys", got, readersNeeding(func(n routes.Needs) bool { return n.Razorpay || n.Webhook }))
 		got, _ = readersOf(t, secretPolicy(t, s, CacheSecretLogicalID))
@@ -221,6 +223,56 @@ func TestSecretsOnlyTheirReaders(t *testing.T) {
 				key := s.platform.Api.Node().FindChild(jsii.String("OriginKey" + jsiiItoa(gen))).(awssecretsmanager.Secret)
 				got, _ := readersOf(t, secretPolicy(t, s, logicalID(key)))
 				same("origin key", got, []string{cfnExec(s.cfg.Region), cfnExec(config.EdgeRegion)})
+			}
+		}
+	})
+}
+
+// TestOnlySignInHoldsTheSigningKey: of the functions, only the one that
+// signs tokens (auth-login) may read the private signing key and has its
+// ARN; every function that verifies tokens may read the public
+// verification keys and has theirs, and no other. A verifier compromised
+// can then check tokens but not mint one.
+func TestOnlySignInHoldsTheSigningKey(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesized) {
+		res := allResources(s)[*s.platform.Api.StackName()]
+		signers := 0
+		for name, fn := range functionsByHandler(t, s) {
+			needs := routes.NeedsOf(name)
+			reads := map[string]bool{}
+			for _, st := range statements(res, roleOf(fn)) {
+				if !slices.Contains(asList(st["Action"]), any("secretsmanager:GetSecretValue")) {
+					continue
+				}
+				for _, r := range asList(st["Resource"]) {
+					b, _ := json.Marshal(r)
+					for _, id := range []string{JWTSigningKeysLogicalID, JWTVerificationKeysLogicalID} {
+						if string(b) == `{"Ref":"`+id+`"}` {
+							reads[id] = true
+						}
+					}
+				}
+			}
+			vars := fn["Environment"].(map[string]interface{})["Variables"].(map[string]interface{})
+			_, signARN := vars[routes.EnvJWTSecretARN]
+			_, verifyARN := vars[routes.EnvJWTVerificationARN]
+			if reads[JWTSigningKeysLogicalID] != needs.SignsTokens || signARN != needs.SignsTokens {
+				t.Errorf("%s reads the signing key: %v, has its ARN: %v; want %v (only what signs tokens)", name, reads[JWTSigningKeysLogicalID], signARN, needs.SignsTokens)
+			}
+			if reads[JWTVerificationKeysLogicalID] != needs.JWT || verifyARN != needs.JWT {
+				t.Errorf("%s reads the verification keys: %v, has their ARN: %v; want %v", name, reads[JWTVerificationKeysLogicalID], verifyARN, needs.JWT)
+			}
+			if needs.SignsTokens {
+				signers++
+			}
+		}
+		if signers != 1 {
+			t.Errorf("%d functions sign tokens, want 1 (auth-login)", signers)
+		}
+		for _, id := range []string{JWTSigningKeysLogicalID, JWTVerificationKeysLogicalID} {
+			r := resources(s.template(s.platform.Api.Stack), "AWS::SecretsManager::Secret")[id]
+			if r == nil || r["DeletionPolicy"] != "RetainExceptOnCreate" {
+				t.Errorf("secret %s: %v, want one kept RetainExceptOnCreate", id, r)
 			}
 		}
 	})

@@ -1,21 +1,21 @@
 // Package auth signs users in: it checks an email and password against the
-// stored bcrypt hash and issues a signed JWT, and it verifies those tokens
-// on later requests. It knows nothing of HTTP or AWS.
+// stored bcrypt hash and issues a JWT signed with ES256, and it verifies
+// those tokens on later requests with the public keys alone. It knows
+// nothing of HTTP or AWS.
 package auth
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hasivu/infra/lambda/apperr"
-	"github.com/hasivu/infra/lambda/ids"
 	"github.com/hasivu/infra/lambda/plaintext"
 )
 
@@ -41,97 +41,15 @@ type User struct {
 	SchoolID string
 }
 
-// UserStore finds users.
+// UserStore finds users and replaces their password hashes.
 type UserStore interface {
 	// UserByEmail returns the user with the (lower-case) email, or an
 	// apperr.NotFound error; apperr.Unavailable when the store is down.
 	UserByEmail(ctx context.Context, email string) (*User, error)
-}
-
-// Claims is what a token says about its bearer.
-type Claims struct {
-	UserID    string
-	Role      string
-	SchoolID  string
-	ExpiresAt time.Time
-}
-
-// MinKeyLen is the shortest signing key accepted: HS256 wants at least
-// 256 bits of key.
-const MinKeyLen = 32
-
-const (
-	issuer   = "hasivu"
-	tokenTTL = time.Hour
-)
-
-// Tokens signs and verifies HS256 JWTs with one key.
-type Tokens struct {
-	key []byte
-	// Now returns the current time; tests move it.
-	Now func() time.Time
-}
-
-// NewTokens returns a signer for key, refusing a key too short to be safe.
-func NewTokens(key []byte) (*Tokens, error) {
-	if len(key) < MinKeyLen {
-		return nil, fmt.Errorf("JWT signing key is %d bytes, need at least %d", len(key), MinKeyLen)
-	}
-	return &Tokens{key: key, Now: time.Now}, nil
-}
-
-type jwtClaims struct {
-	Role     string `json:"role"`
-	SchoolID string `json:"school,omitempty"`
-	jwt.RegisteredClaims
-}
-
-// Sign returns a token for c valid for an hour, and its expiry.
-func (t *Tokens) Sign(c Claims) (string, time.Time, error) {
-	now := t.Now()
-	exp := now.Add(tokenTTL).Truncate(time.Second)
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
-		Role: c.Role, SchoolID: c.SchoolID,
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: issuer, Subject: c.UserID,
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
-		},
-	})
-	s, err := tok.SignedString(t.key)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign token: %w", err)
-	}
-	return s, exp, nil
-}
-
-// Verify checks a token's signature, algorithm, issuer and expiry and
-// returns its claims. Every failure is apperr.Unauthorized with a message
-// that names the problem (expired, bad signature, malformed).
-func (t *Tokens) Verify(token string) (*Claims, error) {
-	var c jwtClaims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.Now))
-	switch {
-	case err == nil:
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return nil, apperr.New(apperr.Unauthorized, "token expired: sign in again")
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return nil, apperr.New(apperr.Unauthorized, "token signature is invalid")
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return nil, apperr.New(apperr.Unauthorized, "token is malformed")
-	default:
-		return nil, apperr.Wrap(apperr.Unauthorized, err, "token is not valid")
-	}
-	if c.Subject == "" || c.Role == "" {
-		return nil, apperr.New(apperr.Unauthorized, "token lacks subject or role")
-	}
-	// Only this key signs tokens, and it puts user and school ids in them;
-	// anything else would reach queries as a malformed id.
-	if !ids.Valid(c.Subject) || (c.SchoolID != "" && !ids.Valid(c.SchoolID)) {
-		return nil, apperr.New(apperr.Unauthorized, "token subject or school is not a valid id")
-	}
-	return &Claims{UserID: c.Subject, Role: c.Role, SchoolID: c.SchoolID, ExpiresAt: c.ExpiresAt.Time}, nil
+	// ReplacePasswordHash stores hash as the user's password hash if the
+	// stored one is still old (a password changed meanwhile stays).
+	// Errors: Unavailable.
+	ReplacePasswordHash(ctx context.Context, userID, old, hash string) error
 }
 
 // Service signs users in.
@@ -180,10 +98,33 @@ type Profile struct {
 	SchoolID  string `json:"schoolId,omitempty"`
 }
 
-// dummyHash is a bcrypt hash (cost 10, like real ones) of a password no
-// one knows. Checking against it when the email is unknown makes that
-// answer take as long as a wrong password.
-const dummyHash = "$2a$10$QUEuYQ5lYtCQS.5a5o2iL.fXkc9qNt0oCjBH3mKnLS1SONxy4n4xK"
+// BcryptCost is the bcrypt cost of every password hash: the one sign-in
+// stores when it rehashes a weaker hash, and the one of the dummy hash an
+// unknown email is checked against. Raising it lengthens every sign-in
+// (cost 10 takes about 70 ms of one vCPU; each step doubles it): measure
+// auth-login against the plan's warm target first (README, How prod is
+// sized).
+const BcryptCost = 10
+
+// dummyHash returns a hash at BcryptCost of a random password no one
+// knows. Checking against it when the email is unknown makes that answer
+// take as long as a wrong password; computed from BcryptCost, it cannot
+// drift from the cost of the stored hashes. It is computed once, on first
+// need or by PrepareDummyHash.
+var dummyHash = sync.OnceValue(func() []byte {
+	pw := make([]byte, 32)
+	_, _ = rand.Read(pw) // never fails (crypto/rand)
+	h, err := bcrypt.GenerateFromPassword(pw, BcryptCost)
+	if err != nil {
+		panic(fmt.Sprintf("bcrypt at cost %d: %v", BcryptCost, err)) // only a cost out of range
+	}
+	return h
+})
+
+// PrepareDummyHash computes the dummy hash (tens of milliseconds of CPU)
+// now rather than in the first request for an unknown email. auth-login
+// runs it beside the rest of its init.
+func PrepareDummyHash() { dummyHash() }
 
 // errBadCredentials is the one answer for an unknown email and a wrong
 // password, so that the response does not reveal which emails exist.
@@ -208,7 +149,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	u, err := s.Users.UserByEmail(ctx, email)
 	if apperr.CodeOf(err) == apperr.NotFound {
 		start := time.Now()
-		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(req.Password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(req.Password))
 		s.timed(ctx, StepPasswordVerify, start)
 		return nil, errBadCredentials
 	}
@@ -224,14 +165,32 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	if u.Status != "active" {
 		return nil, apperr.New(apperr.Forbidden, "account is %s", u.Status)
 	}
+	s.rehash(ctx, u, req.Password)
 	start = time.Now()
-	token, exp, err := s.Tokens.Sign(Claims{UserID: u.ID, Role: u.Role, SchoolID: u.SchoolID})
+	token, exp, err := s.Tokens.Sign(ctx, Claims{UserID: u.ID, Role: u.Role, SchoolID: u.SchoolID})
 	s.timed(ctx, StepTokenIssue, start)
 	if err != nil {
 		return nil, err
 	}
 	return &LoginResult{Token: token, ExpiresAt: exp, User: Profile{ID: u.ID, Email: u.Email,
 		FirstName: u.FirstName, LastName: u.LastName, Role: u.Role, SchoolID: u.SchoolID}}, nil
+}
+
+// rehash stores the password hashed at BcryptCost when the user's stored
+// hash is weaker (made at a lower cost, before the cost rose), now that
+// sign-in knows the password. A failure only leaves the old hash for the
+// next sign-in: it does not fail this one.
+func (s *Service) rehash(ctx context.Context, u *User, password string) {
+	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil || cost >= BcryptCost {
+		return
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err == nil {
+		err = s.Users.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, string(h))
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "could not rehash a password at the current bcrypt cost", "user", u.ID, "error", err)
+	}
 }
 
 // StandingTTL is how long a function trusts what it last read of an

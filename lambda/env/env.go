@@ -8,14 +8,15 @@
 // each only where the function's routes.Needs call for it.
 //
 // Secrets are read through the AWS Parameters and Secrets Lambda extension
-// (package secrets): the JWT key and the Redis AUTH token once, at init;
-// the Razorpay secret when a payment request first needs it, again every
-// few minutes.
+// (package secrets): the Redis AUTH token once, at init; the JWT keys and
+// the Razorpay secret when a request first needs them, again every few
+// minutes.
 //
 // Locally and in tests the variables routes declares for that (a database
 // URL, the JWT key and the Razorpay credentials themselves, AWS's
 // endpoint) win when set, and routes.EnvRedisAddr alone (no TLS, no AUTH)
-// is enough.
+// is enough. In Lambda (routes.EnvLambdaFunctionName set) Load refuses the
+// ones that carry a secret or bypass IAM (routes.LocalOnlyEnv).
 package env
 
 import (
@@ -43,6 +44,8 @@ type Env struct {
 	JWTSecret string
 	// JWTSecretARN names the secret holding the signing key.
 	JWTSecretARN string
+	// JWTVerificationARN names the secret holding the verification keys.
+	JWTVerificationARN string
 
 	// Razorpay holds directly given credentials (RAZORPAY_KEY_ID, ...).
 	Razorpay Razorpay
@@ -92,6 +95,9 @@ type Razorpay struct {
 	KeyID         string
 	KeySecret     string
 	WebhookSecret string
+	// PreviousWebhookSecret is accepted beside WebhookSecret during a
+	// rotation (secret only).
+	PreviousWebhookSecret string
 }
 
 // AWS holds the execution role's temporary credentials and region.
@@ -105,13 +111,31 @@ type AWS struct {
 // Load reads the environment through getenv (os.Getenv in main, a map in
 // tests). It checks only the syntax of values; whether a value a function
 // needs is present is checked when that function is set up, so a function
-// never fails for a variable it does not use.
+// never fails for a variable it does not use. In Lambda it refuses every
+// variable of routes.LocalOnlyEnv that is set, naming it.
 func Load(getenv func(string) string) (*Env, error) {
+	if fn := getenv(routes.EnvLambdaFunctionName); fn != "" {
+		for _, name := range routes.LocalOnlyEnv {
+			if getenv(name) != "" {
+				return nil, fmt.Errorf("%s is set in the configuration of Lambda function %s: it is for local use only "+
+					"and refused in Lambda, where secrets come from Secrets Manager and the database through IAM and TLS; remove it",
+					name, fn)
+			}
+		}
+	}
+	return LoadEmulated(getenv)
+}
+
+// LoadEmulated is Load without the refusal of routes.LocalOnlyEnv in
+// Lambda: for a Lambda emulator (routes.ArgEmulator), which sets
+// routes.EnvLambdaFunctionName and runs against local servers.
+func LoadEmulated(getenv func(string) string) (*Env, error) {
 	e := &Env{
-		Handler:      getenv(routes.EnvHandler),
-		Stage:        getenv(routes.EnvStage),
-		JWTSecret:    getenv(routes.EnvJWTSecret),
-		JWTSecretARN: getenv(routes.EnvJWTSecretARN),
+		Handler:            getenv(routes.EnvHandler),
+		Stage:              getenv(routes.EnvStage),
+		JWTSecret:          getenv(routes.EnvJWTSecret),
+		JWTSecretARN:       getenv(routes.EnvJWTSecretARN),
+		JWTVerificationARN: getenv(routes.EnvJWTVerificationARN),
 		Razorpay: Razorpay{
 			KeyID:         getenv(routes.EnvRazorpayKeyID),
 			KeySecret:     getenv(routes.EnvRazorpayKeySecret),

@@ -64,3 +64,21 @@ func TestBadValues(t *testing.T) {
 		t.Errorf("%s alone: %v", routes.EnvDatabaseURL, err)
 	}
 }
+
+func TestLambdaRefusesLocalOnlyVariables(t *testing.T) {
+	for _, name := range routes.LocalOnlyEnv {
+		vars := map[string]string{routes.EnvLambdaFunctionName: "hasivu-prod-auth-login", name: "plaintext"}
+		if _, err := load(t, vars); err == nil || !strings.Contains(err.Error(), name+" is set in the configuration of Lambda function hasivu-prod-auth-login") {
+			t.Errorf("%s in Lambda: err = %v, want a refusal naming it", name, err)
+		}
+		delete(vars, routes.EnvLambdaFunctionName)
+		if _, err := load(t, vars); err != nil {
+			t.Errorf("%s outside Lambda: %v", name, err)
+		}
+		if _, err := LoadEmulated(func(k string) string {
+			return map[string]string{routes.EnvLambdaFunctionName: "test_function", name: "x"}[k]
+		}); err != nil {
+			t.Errorf("%s under an emulator: %v", name, err)
+		}
+	}
+}

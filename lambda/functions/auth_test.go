@@ -1,9 +1,13 @@
 package functions_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/restapi"
@@ -17,8 +21,8 @@ func TestLogin(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("login: %d %s", r.status, r.raw)
 	}
-	tokens, _ := auth.NewTokens([]byte(jwtSecret))
-	c, err := tokens.Verify(r.body["token"].(string))
+	tokens := testTokens()
+	c, err := tokens.Verify(context.Background(), r.body["token"].(string))
 	if err != nil {
 		t.Fatalf("issued token does not verify: %v", err)
 	}
@@ -33,7 +37,7 @@ func TestLogin(t *testing.T) {
 	}
 
 	staff := f.call(routes.AuthLogin, request{method: "POST", body: `{"email":"kitchen@test.example","password":"` + password + `"}`})
-	if c, _ := tokens.Verify(staff.body["token"].(string)); c == nil || c.SchoolID != schoolID {
+	if c, _ := tokens.Verify(context.Background(), staff.body["token"].(string)); c == nil || c.SchoolID != schoolID {
 		t.Errorf("staff token carries school %v, want %s", c, schoolID)
 	}
 
@@ -49,6 +53,34 @@ func TestLogin(t *testing.T) {
 	if inactive.status != 403 || !strings.Contains(inactive.errorMessage(), "inactive") {
 		t.Errorf("inactive user: %d %s, want 403", inactive.status, inactive.raw)
 	}
+}
+
+// TestLoginRehashes: on the real PostgreSQL, connected as sign-in's own
+// role (routes.DBUserOf), a user whose stored hash has a cost below
+// auth.BcryptCost (the fixture's cost-4 hashes) signs in and finds it
+// stored at auth.BcryptCost; the password still works.
+func TestLoginRehashes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOpts{dbRole: routes.DBUserOf(routes.AuthLogin, "")})
+	storedCost := func() int {
+		var h string
+		if err := f.db.QueryRow(context.Background(), `SELECT password_hash FROM users WHERE id = $1`, parentID).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		c, err := bcrypt.Cost([]byte(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := storedCost(); c >= auth.BcryptCost {
+		t.Fatalf("fixture hash has cost %d, want one below %d", c, auth.BcryptCost)
+	}
+	f.login("parent@test.example")
+	if c := storedCost(); c != auth.BcryptCost {
+		t.Errorf("after sign-in the stored hash has cost %d, want %d", c, auth.BcryptCost)
+	}
+	f.login("parent@test.example")
 }
 
 func TestLoginBadInput(t *testing.T) {
@@ -81,11 +113,12 @@ func TestLoginBadInput(t *testing.T) {
 func TestBadTokens(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	tokens, _ := auth.NewTokens([]byte(jwtSecret))
+	tokens := testTokens()
 	tokens.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
-	expired, _, _ := tokens.Sign(auth.Claims{UserID: parentID, Role: "parent"})
-	otherKey, _ := auth.NewTokens([]byte("another-secret-0123456789abcdef0123456789"))
-	forged, _, _ := otherKey.Sign(auth.Claims{UserID: parentID, Role: "parent"})
+	expired, _, _ := tokens.Sign(context.Background(), auth.Claims{UserID: parentID, Role: "parent"})
+	// Another key claiming ours' key ID: a forgery.
+	otherKey := auth.NewTokens(auth.Issuer("test"), forgingKeys{})
+	forged, _, _ := otherKey.Sign(context.Background(), auth.Claims{UserID: parentID, Role: "parent"})
 	good := f.login("parent@test.example")
 	parts := strings.Split(good, ".")
 	// alg "none" with the same claims and no signature.
@@ -162,4 +195,17 @@ func TestSuspendedAccountLosesItsToken(t *testing.T) {
 	if r := list(token); r.status != 200 {
 		t.Errorf("reinstated: %d %s", r.status, r.raw)
 	}
+}
+
+// forgingKeys signs with a key of its own under the fixture key's ID.
+type forgingKeys struct{}
+
+var forger = mustKey()
+
+func (forgingKeys) SigningKey(context.Context) (*auth.SigningKey, error) {
+	return &auth.SigningKey{ID: jwtKey.ID, Private: forger.Private}, nil
+}
+
+func (forgingKeys) VerificationKey(context.Context, string) (*auth.VerificationKey, error) {
+	return nil, errors.New("forgingKeys only sign")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/awsapi"
 	"github.com/hasivu/infra/lambda/deploycheck"
 	"github.com/hasivu/infra/lambda/env"
@@ -25,9 +26,10 @@ const healthTimeout = 5 * time.Second
 // Init has succeeded, or nothing would answer; it then reads the schema's
 // migration version (the database is reachable, the schema is at least
 // what this build needs, so migrate ran), pings Redis where the function
-// caches, and reads the Razorpay secret where it takes payments (a secret
-// not filled in yet passes: payments answer 503 until it is, whichever
-// version runs, and the deploy must not wait on it).
+// caches, reads the Razorpay secret where it takes payments and the JWT
+// keys where it signs or verifies tokens (a secret not filled in yet
+// passes: payments or sign-in answer 503 until it is, whichever version
+// runs, and the deploy must not wait on it).
 func (d *Deps) health(ctx context.Context) events.APIGatewayProxyResponse {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
@@ -52,12 +54,30 @@ func (d *Deps) health(ctx context.Context) events.APIGatewayProxyResponse {
 			record("razorpay", err)
 		}
 	}
+	if ring, ok := d.tokenKeys(); ok {
+		err := ring.Check(ctx)
+		if errors.Is(err, auth.ErrNoKey) {
+			h.Checks["jwt keys"] = "not filled in (sign-in and signed-in routes answer 503 until they are: README, Rotating the JWT signing key)"
+		} else {
+			record("jwt keys", err)
+		}
+	}
 	status := 200
 	if !h.OK {
 		status = 503
 	}
 	b, _ := json.Marshal(h)
 	return events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(b)}
+}
+
+// tokenKeys returns the key ring of a function that reads its JWT keys
+// from Secrets Manager.
+func (d *Deps) tokenKeys() (*auth.KeyRing, bool) {
+	if d.Tokens == nil {
+		return nil, false
+	}
+	r, ok := d.Tokens.Keys.(*auth.KeyRing)
+	return r, ok
 }
 
 // schemaCurrent checks that the database answers and holds every

@@ -188,3 +188,58 @@ func TestPreTrafficHook(t *testing.T) {
 		t.Errorf("CodeDeploy refusing the verdict: err %v, want it returned so that Lambda retries", err)
 	}
 }
+
+// TestVersionHealthJWTKeys: the pre-traffic check reads the JWT keys of a
+// function that signs or verifies tokens. Keys not put in yet (a first
+// deploy) pass, saying so, so that the deploy goes through; a malformed
+// key fails it. The secrets come through a stand-in for the Parameters
+// and Secrets extension.
+func TestVersionHealthJWTKeys(t *testing.T) {
+	t.Parallel()
+	dsn := testsupport.MigratedSchema(t)
+	ext := newSecretsExtension(t, map[string]string{"arn:jwt": `{"privateKey":""}`, "arn:jwt-public": `{"publicKeys":[]}`})
+	check := func(function string) (int, deploycheck.Health) {
+		t.Helper()
+		e, err := env.Load(func(k string) string {
+			return map[string]string{routes.EnvDatabaseURL: dsn, routes.EnvRedisAddr: testsupport.RedisAddr(),
+				routes.EnvJWTSecretARN: "arn:jwt", routes.EnvJWTVerificationARN: "arn:jwt-public",
+				routes.EnvAWSSessionToken: ext.token, routes.EnvSecretsExtensionPort: ext.port}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := functions.Setup(context.Background(), e, routes.NeedsOf(function), functions.Options{})
+		if err != nil {
+			t.Fatalf("%s: init with the keys not yet there: %v", function, err)
+		}
+		defer d.Close()
+		h, err := d.HTTP(function)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, _ := h(context.Background(), deploycheck.Request())
+		var health deploycheck.Health
+		if err := json.Unmarshal([]byte(resp.Body), &health); err != nil {
+			t.Fatalf("%s: %v: %s", function, err, resp.Body)
+		}
+		return resp.StatusCode, health
+	}
+	for _, name := range []string{routes.AuthLogin, routes.OrdersList} {
+		if status, h := check(name); status != 200 || !strings.Contains(h.Checks["jwt keys"], "not filled in") {
+			t.Errorf("%s with empty keys: %d %+v, want 200 saying they are not filled in", name, status, h)
+		}
+	}
+	key := mustKey()
+	signing, _ := json.Marshal(map[string]string{"privateKey": key.PrivatePEM()})
+	ext.set("arn:jwt", string(signing))
+	ext.set("arn:jwt-public", `{"publicKeys":["`+strings.ReplaceAll(key.PublicPEM(), "\n", `\n`)+`"]}`)
+	for _, name := range []string{routes.AuthLogin, routes.OrdersList} {
+		if status, h := check(name); status != 200 || h.Checks["jwt keys"] != "ok" {
+			t.Errorf("%s with keys: %d %+v", name, status, h)
+		}
+	}
+	ext.set("arn:jwt", `{"privateKey":"not a key"}`)
+	if status, h := check(routes.AuthLogin); status != 503 || !strings.Contains(h.Checks["jwt keys"], "signing key is not PEM") {
+		t.Errorf("malformed signing key: %d %+v, want 503 naming it", status, h)
+	}
+}

@@ -30,7 +30,6 @@ import (
 
 const (
 	password      = "correct horse battery staple"
-	jwtSecret     = "test-jwt-secret-0123456789abcdef0123456789"
 	webhookSecret = "test-webhook-secret"
 
 	schoolID      = "00000000-0000-4000-8000-000000000001"
@@ -52,6 +51,31 @@ const (
 	expiredCard   = "CARD0002"
 	otherCard     = "CARD0003"
 )
+
+// jwtKey is the tests' JWT signing key (JWT_SECRET, as locally: it both
+// signs and verifies); jwtSecret is its PEM.
+var (
+	jwtKey    = mustKey()
+	jwtSecret = jwtKey.PrivatePEM()
+)
+
+func mustKey() *auth.SigningKey {
+	p, err := auth.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	k, err := auth.ParseSigningKey(p)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// testTokens signs and verifies as the fixture's functions do (stage
+// "test").
+func testTokens() *auth.Tokens {
+	return auth.NewTokens(auth.Issuer("test"), auth.StaticKeys{Key: jwtKey})
+}
 
 var (
 	hashOnce sync.Once
@@ -360,11 +384,7 @@ func jsonBody(t *testing.T, v any) string {
 // signedToken signs a token directly, for tests whose database is down.
 func signedToken(t *testing.T, user, role, school string) string {
 	t.Helper()
-	tokens, err := auth.NewTokens([]byte(jwtSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := tokens.Sign(auth.Claims{UserID: user, Role: role, SchoolID: school})
+	s, _, err := testTokens().Sign(context.Background(), auth.Claims{UserID: user, Role: role, SchoolID: school})
 	if err != nil {
 		t.Fatal(err)
 	}

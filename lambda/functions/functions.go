@@ -146,17 +146,14 @@ func Setup(ctx context.Context, e *env.Env, needs routes.Needs, opt Options) (*D
 		if e.Redis.Addr == "" {
 			return nil, errors.New(routes.EnvRedisAddr + " is not set")
 		}
-		var password string
+		o := redis.Options(e.Redis.Addr, e.Redis.TLS, "")
 		if e.Redis.AuthSecretARN != "" {
-			s, err := sec.Get(ctx, e.Redis.AuthSecretARN)
+			a, err := newRedisAuth(ctx, e.Redis.AuthSecretARN, sec.Get, func() time.Time { return d.Now() })
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", routes.EnvRedisAuthSecretARN, err)
+				return nil, err
 			}
-			if password, err = secrets.ParseRedisAuth(s); err != nil {
-				return nil, fmt.Errorf("%s: %w", routes.EnvRedisAuthSecretARN, err)
-			}
+			o.CredentialsProviderContext = a.credentials
 		}
-		o := redis.Options(e.Redis.Addr, e.Redis.TLS, password)
 		if opt.RedisPoolSize > 0 {
 			o.PoolSize = opt.RedisPoolSize
 		}
@@ -170,23 +167,14 @@ func Setup(ctx context.Context, e *env.Env, needs routes.Needs, opt Options) (*D
 		cancel()
 		d.Cache = redis.New(rdb, opt.Cache)
 	}
-	if needs.JWT {
-		key := e.JWTSecret
-		if key == "" {
-			if e.JWTSecretARN == "" {
-				return nil, fmt.Errorf("%s is not set (nor %s)", routes.EnvJWTSecretARN, routes.EnvJWTSecret)
-			}
-			var err error
-			if key, err = sec.Get(ctx, e.JWTSecretARN); err != nil {
-				return nil, fmt.Errorf("%s: %w", routes.EnvJWTSecretARN, err)
-			}
-		}
-		t, err := auth.NewTokens([]byte(key))
+	if needs.JWT || needs.SignsTokens {
+		keys, err := jwtKeys(e, needs, sec, func() time.Time { return d.Now() })
 		if err != nil {
 			return nil, err
 		}
-		d.Tokens = t
-		if needs.DB {
+		d.Tokens = auth.NewTokens(auth.Issuer(e.Stage), keys)
+		d.Tokens.Now = func() time.Time { return d.Now() }
+		if needs.JWT && needs.DB {
 			d.Standing = auth.NewStanding(&postgres.Users{Pool: d.Pool})
 		}
 	}
@@ -215,6 +203,40 @@ func Setup(ctx context.Context, e *env.Env, needs routes.Needs, opt Options) (*D
 	return d, nil
 }
 
+// jwtKeys returns the keys of a function that signs or verifies tokens:
+// locally the one key JWT_SECRET gives, which does both; in AWS the
+// secrets', read when first needed (a keyset not filled in yet fails
+// requests with 503, not the init) and again on a TTL and on an unknown
+// key ID (auth.KeyRing).
+func jwtKeys(e *env.Env, needs routes.Needs, sec *secrets.Client, now func() time.Time) (auth.KeySource, error) {
+	if e.JWTSecret != "" {
+		k, err := auth.ParseSigningKey(e.JWTSecret)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", routes.EnvJWTSecret, err)
+		}
+		return auth.StaticKeys{Key: k}, nil
+	}
+	r := &auth.KeyRing{Now: now}
+	read := func(name, arn string) (func(ctx context.Context) (string, error), error) {
+		if arn == "" {
+			return nil, fmt.Errorf("%s is not set (nor %s)", name, routes.EnvJWTSecret)
+		}
+		return func(ctx context.Context) (string, error) { return sec.Get(ctx, arn) }, nil
+	}
+	var err error
+	if needs.SignsTokens {
+		if r.LoadSigning, err = read(routes.EnvJWTSecretARN, e.JWTSecretARN); err != nil {
+			return nil, err
+		}
+	}
+	if needs.JWT {
+		if r.LoadVerification, err = read(routes.EnvJWTVerificationARN, e.JWTVerificationARN); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
 // Close releases the clients.
 func (d *Deps) Close() {
 	if d.Pool != nil {
@@ -230,6 +252,8 @@ func Union(names ...string) routes.Needs {
 		n.DB = n.DB || f.DB
 		n.Cache = n.Cache || f.Cache
 		n.JWT = n.JWT || f.JWT
+		n.SignsTokens = n.SignsTokens || f.SignsTokens
+		n.Passwords = n.Passwords || f.Passwords
 		n.Razorpay = n.Razorpay || f.Razorpay
 		n.Webhook = n.Webhook || f.Webhook
 		n.DeployCheck = n.DeployCheck || f.DeployCheck
@@ -350,7 +374,7 @@ func (d *Deps) HTTP(name string) (APIHandler, error) {
 func (d *Deps) serve(ctx context.Context, endpoint restapi.Endpoint, route routes.Route, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	r := &restapi.Request{APIGatewayProxyRequest: req, Route: route.Key()}
 	if route.Auth {
-		claims, err := restapi.Authenticate(&req, d.Tokens)
+		claims, err := restapi.Authenticate(ctx, &req, d.Tokens)
 		if err != nil {
 			d.auditTokenRejected(ctx, route, &req, err)
 			return restapi.Error(ctx, err)

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
-	_ "crypto/sha512" // registers crypto.SHA512 for jws
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
 	"github.com/hasivu/infra/lambda/restapi"
 	"github.com/hasivu/infra/lambda/routes"
@@ -46,7 +47,6 @@ const (
 	fuzzPaidOrder     = "00000000-0000-4000-8000-000000000042" // the parent's, paid, for today: CARD0001's meal
 	fuzzHookOrder     = "00000000-0000-4000-8000-000000000043" // the parent's, pending, with fuzzRazorpayOrder
 	fuzzRazorpayOrder = "order_fuzz00000001"
-	otherJWTSecret    = "another-secret-0123456789abcdef0123456789"
 )
 
 // tokenTime is the clock the fuzz fixtures verify tokens by, fixed so that
@@ -174,8 +174,9 @@ func setQuery(r *events.APIGatewayProxyRequest, raw string) {
 // setAuthorization sets the Authorization header of a fuzz input. how
 // picks its form (mod 7): 0 none; 1 token is the whole header; 2 "Bearer
 // <token>"; and token as the claims JSON of a JWT that is 3 signed with
-// our key (HS256), 4 unsigned (alg none), 5 signed with another key, 6
-// signed with our key but HS512.
+// our key (ES256, its kid), 4 unsigned (alg none), 5 signed with another
+// key under our kid, 6 HS256 with our public key as the HMAC key (the
+// algorithm-confusion forgery).
 func setAuthorization(r *events.APIGatewayProxyRequest, how uint8, token string) {
 	var h string
 	switch how % 7 {
@@ -186,13 +187,13 @@ func setAuthorization(r *events.APIGatewayProxyRequest, how uint8, token string)
 	case 2:
 		h = "Bearer " + token
 	case 3:
-		h = "Bearer " + jws(`{"alg":"HS256","typ":"JWT"}`, token, jwtSecret, crypto.SHA256)
+		h = "Bearer " + es256(token, jwtKey)
 	case 4:
 		h = "Bearer " + jws(`{"alg":"none","typ":"JWT"}`, token, "", 0)
 	case 5:
-		h = "Bearer " + jws(`{"alg":"HS256","typ":"JWT"}`, token, otherJWTSecret, crypto.SHA256)
+		h = "Bearer " + es256(token, forger)
 	case 6:
-		h = "Bearer " + jws(`{"alg":"HS512","typ":"JWT"}`, token, jwtSecret, crypto.SHA512)
+		h = "Bearer " + jws(`{"alg":"HS256","typ":"JWT","kid":"`+jwtKey.ID+`"}`, token, jwtKey.PublicPEM(), crypto.SHA256)
 	}
 	r.Headers["Authorization"] = h
 }
@@ -210,10 +211,22 @@ func jws(header, claims, key string, alg crypto.Hash) string {
 	return s + enc.EncodeToString(m.Sum(nil))
 }
 
+// es256 returns a compact JWS of the claims (any bytes) signed with key's
+// private key under the fixture key's kid.
+func es256(claims string, key *auth.SigningKey) string {
+	enc := base64.RawURLEncoding
+	s := enc.EncodeToString([]byte(`{"alg":"ES256","typ":"JWT","kid":"`+jwtKey.ID+`"}`)) + "." + enc.EncodeToString([]byte(claims))
+	sig, err := jwt.SigningMethodES256.Sign(s, key.Private)
+	if err != nil {
+		panic(err)
+	}
+	return s + "." + enc.EncodeToString(sig)
+}
+
 // claims returns token claims like the ones auth-login issues, valid for
 // an hour from tokenTime.
 func claims(sub, role, school string) string {
-	c := map[string]any{"iss": "hasivu", "sub": sub, "role": role, "iat": tokenTime.Unix(), "exp": tokenTime.Add(time.Hour).Unix()}
+	c := map[string]any{"iss": auth.Issuer("test"), "aud": auth.Audience, "sub": sub, "role": role, "iat": tokenTime.Unix(), "exp": tokenTime.Add(time.Hour).Unix()}
 	if school != "" {
 		c["school"] = school
 	}
@@ -236,26 +249,29 @@ func addTokenSeeds(good string, add func(how uint8, token string)) {
 		claims(unknownID, "admin", ""),
 		claims(staffID, "kitchen_staff", "not-a-school"),
 		claims(staffID, "kitchen_staff", "\x00"),
-		`{"iss":"hasivu","sub":"` + parentID + `","role":"parent"}`,                                     // no exp
-		fmt.Sprintf(`{"iss":"hasivu","sub":%q,"role":"parent","exp":%d}`, parentID, now-60),             // expired
-		fmt.Sprintf(`{"iss":"hasivu","sub":%q,"role":"parent","exp":"%d"}`, parentID, now+3600),         // exp a string
-		fmt.Sprintf(`{"iss":"hasivu","sub":%q,"role":"parent","exp":1e300}`, parentID),                  // exp huge
-		fmt.Sprintf(`{"iss":"other","sub":%q,"role":"parent","exp":%d}`, parentID, now+3600),            // wrong issuer
-		fmt.Sprintf(`{"iss":"hasivu","sub":42,"role":"parent","exp":%d}`, now+3600),                     // sub a number
-		fmt.Sprintf(`{"iss":"hasivu","sub":"x","sub":%q,"role":"parent","exp":%d}`, parentID, now+3600), // duplicate key
-		fmt.Sprintf(`{"iss":"hasivu","sub":%q,"role":"parent","exp":%d,"nbf":%d}`, parentID, now+3600, now+600),
+		`{"iss":"hasivu-test","aud":"hasivu-api","sub":"` + parentID + `","role":"parent"}`, // no exp
+		fmt.Sprintf(`{"iss":"hasivu-test","aud":"hasivu-api","sub":%q,"role":"parent","exp":%d}`, parentID, now-60),             // expired
+		fmt.Sprintf(`{"iss":"hasivu-test","aud":"hasivu-api","sub":%q,"role":"parent","exp":"%d"}`, parentID, now+3600),         // exp a string
+		fmt.Sprintf(`{"iss":"hasivu-test","aud":"hasivu-api","sub":%q,"role":"parent","exp":1e300}`, parentID),                  // exp huge
+		fmt.Sprintf(`{"iss":"other","aud":"hasivu-api","sub":%q,"role":"parent","exp":%d}`, parentID, now+3600),                 // wrong issuer
+		fmt.Sprintf(`{"iss":"hasivu","aud":"hasivu-api","sub":%q,"role":"parent","exp":%d}`, parentID, now+3600),                // the previous release's issuer
+		fmt.Sprintf(`{"iss":"hasivu-test","aud":"other","sub":%q,"role":"parent","exp":%d}`, parentID, now+3600),                // wrong audience
+		fmt.Sprintf(`{"iss":"hasivu-test","sub":%q,"role":"parent","exp":%d}`, parentID, now+3600),                              // no audience
+		fmt.Sprintf(`{"iss":"hasivu-test","aud":"hasivu-api","sub":42,"role":"parent","exp":%d}`, now+3600),                     // sub a number
+		fmt.Sprintf(`{"iss":"hasivu-test","aud":"hasivu-api","sub":"x","sub":%q,"role":"parent","exp":%d}`, parentID, now+3600), // duplicate key
+		fmt.Sprintf(`{"iss":"hasivu-test","aud":"hasivu-api","sub":%q,"role":"parent","exp":%d,"nbf":%d}`, parentID, now+3600, now+600),
 		`[]`, `null`, ``, `{`, "\xff\xfe",
 	} {
 		add(3, c)
 	}
 	for how := uint8(4); how <= 6; how++ {
-		add(how, good) // alg none, another key, HS512
+		add(how, good) // alg none, another key, HS256 with our public key
 	}
 	add(0, "")
-	for _, h := range []string{"", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "bearer  " + jws(`{"alg":"HS256","typ":"JWT"}`, good, jwtSecret, crypto.SHA256)} {
+	for _, h := range []string{"", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "bearer  " + es256(good, jwtKey)} {
 		add(1, h)
 	}
-	good3 := jws(`{"alg":"HS256","typ":"JWT"}`, good, jwtSecret, crypto.SHA256)
+	good3 := es256(good, jwtKey)
 	for _, tok := range []string{"not-a-token", "a.b.c", "..", ".....", good3 + "x", good3[:len(good3)-2], strings.Repeat("A", 10_000),
 		strings.ReplaceAll(good3, ".", "\x00")} {
 		add(2, tok)

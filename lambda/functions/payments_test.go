@@ -308,3 +308,56 @@ func TestRazorpaySecretReadOnFirstUse(t *testing.T) {
 		t.Errorf("webhook: %d %s", r.status, r.raw)
 	}
 }
+
+// TestWebhookSecretRotation: the payment functions accept deliveries
+// signed with the Razorpay secret's webhookSecret or its
+// previousWebhookSecret, and a delivery that matches neither re-reads the
+// secret at once (rotated since the last read) and is checked again; a
+// flood of forged deliveries re-reads at most once per 30 s. The secret
+// comes through a stand-in for the Parameters and Secrets extension.
+func TestWebhookSecretRotation(t *testing.T) {
+	t.Parallel()
+	secret := func(current, previous string) string {
+		return `{"keyId":"rzp_test_key","keySecret":"rzp_test_secret","webhookSecret":"` + current + `","previousWebhookSecret":"` + previous + `"}`
+	}
+	ext := newSecretsExtension(t, map[string]string{"arn:razorpay": secret("old-secret", "")})
+	f := newFixture(t, fixtureOpts{razorpaySecret: ext})
+	now := time.Now()
+	f.deps.Now = func() time.Time { return now }
+	event := []byte(`{"event":"refund.created","payload":{}}`) // acknowledged, changes nothing
+	deliver := func(secret string) response {
+		return f.call(routes.PaymentsWebhook, request{method: "POST", body: string(event),
+			headers: map[string]string{"Content-Type": "application/json", "X-Razorpay-Signature": razorpaytest.Sign(event, secret)}})
+	}
+	if r := deliver("old-secret"); r.status != 200 {
+		t.Fatalf("delivery before the rotation: %d %s", r.status, r.raw)
+	}
+	// The rotation puts the new secret in, the old one as previous; the
+	// dashboard then signs with the new one, well inside our 5-minute TTL.
+	ext.set("arn:razorpay", secret("new-secret", "old-secret"))
+	now = now.Add(time.Minute)
+	reads := ext.readCount()
+	if r := deliver("new-secret"); r.status != 200 {
+		t.Fatalf("delivery signed with the new secret: %d %s, want it taken after a re-read", r.status, r.raw)
+	}
+	if n := ext.readCount() - reads; n != 1 {
+		t.Errorf("a delivery of an unknown secret made %d reads, want 1", n)
+	}
+	if r := deliver("old-secret"); r.status != 200 {
+		t.Errorf("delivery signed with the previous secret: %d %s", r.status, r.raw)
+	}
+	// Forged deliveries: refused, one re-read per 30 s at most.
+	reads = ext.readCount()
+	for range 20 {
+		if r := deliver("forged"); r.status != 401 {
+			t.Fatalf("forged delivery: %d %s", r.status, r.raw)
+		}
+	}
+	now = now.Add(31 * time.Second)
+	for range 20 {
+		deliver("forged")
+	}
+	if n := ext.readCount() - reads; n != 1 {
+		t.Errorf("40 forged deliveries over 31 s made %d reads, want 1", n)
+	}
+}

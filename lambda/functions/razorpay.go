@@ -27,6 +27,10 @@ import (
 const (
 	razorpayKeysTTL    = 5 * time.Minute
 	razorpayRetryAfter = 10 * time.Second
+	// razorpayRefreshMin spaces the re-reads a webhook delivery whose
+	// signature matches no secret we hold causes (a secret rotated since
+	// the last read): one per 30 s, however many forged deliveries.
+	razorpayRefreshMin = 30 * time.Second
 	// razorpaySecret is the metrics.SecretFailures dimension value.
 	razorpaySecret = "razorpay"
 )
@@ -46,10 +50,11 @@ type razorpayKeys struct {
 	read         func(ctx context.Context, id string) (string, error)
 	now          func() time.Time
 
-	mu    sync.Mutex
-	value env.Razorpay
-	err   error
-	until time.Time
+	mu     sync.Mutex
+	value  env.Razorpay
+	err    error
+	until  time.Time
+	readAt time.Time
 }
 
 // get returns the credentials, reading the secret when the last answer
@@ -64,12 +69,36 @@ func (k *razorpayKeys) get(ctx context.Context) (env.Razorpay, error) {
 	if now.Before(k.until) {
 		return k.value, k.err
 	}
+	k.reload(ctx, now)
+	return k.value, k.err
+}
+
+// reload reads the secret now; k.mu is held.
+func (k *razorpayKeys) reload(ctx context.Context, now time.Time) {
 	k.value, k.err = k.load(ctx)
+	k.readAt = now
 	k.until = now.Add(razorpayKeysTTL)
 	if k.err != nil {
 		k.until = now.Add(razorpayRetryAfter)
 	}
-	return k.value, k.err
+}
+
+// refresh re-reads the secret before its TTL, at most once per
+// razorpayRefreshMin, and says whether it did and got a good answer:
+// a webhook delivery whose signature matched no secret held may be signed
+// with one put in since the last read.
+func (k *razorpayKeys) refresh(ctx context.Context) bool {
+	if k.fixed != nil {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.now()
+	if now.Before(k.readAt.Add(razorpayRefreshMin)) {
+		return false
+	}
+	k.reload(ctx, now)
+	return k.err == nil
 }
 
 func (k *razorpayKeys) load(ctx context.Context) (env.Razorpay, error) {
@@ -94,7 +123,8 @@ func (k *razorpayKeys) load(ctx context.Context) (env.Razorpay, error) {
 	if len(missing) > 0 {
 		return env.Razorpay{}, fmt.Errorf("secret %s has no %v yet: fill it in (README, Deploying): %w", k.secretARN, missing, errUnfilled)
 	}
-	return env.Razorpay{KeyID: p.KeyID, KeySecret: p.KeySecret, WebhookSecret: p.WebhookSecret}, nil
+	return env.Razorpay{KeyID: p.KeyID, KeySecret: p.KeySecret, WebhookSecret: p.WebhookSecret,
+		PreviousWebhookSecret: p.PreviousWebhookSecret}, nil
 }
 
 // noRazorpay is the answer while Razorpay's credentials cannot be had.
@@ -112,7 +142,7 @@ func (d *Deps) payments(ctx context.Context) (*payments.Service, *razorpay.Webho
 	}
 	svc := &payments.Service{Store: &postgres.Payments{Pool: d.Pool}, Now: d.Now, KeyID: rp.KeyID,
 		Gateway: &razorpay.Client{BaseURL: d.razorpayBaseURL, KeyID: rp.KeyID, KeySecret: rp.KeySecret, HTTP: d.httpClient}}
-	return svc, &razorpay.Webhook{Secret: []byte(rp.WebhookSecret)}, nil
+	return svc, &razorpay.Webhook{Secret: []byte(rp.WebhookSecret), Previous: []byte(rp.PreviousWebhookSecret)}, nil
 }
 
 // secretFailed counts a request that failed for want of Razorpay's

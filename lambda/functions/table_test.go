@@ -3,10 +3,6 @@ package functions_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/hasivu/infra/lambda/apperr"
 	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
@@ -115,8 +112,12 @@ func TestInitBuildsOnlyWhatIsNeeded(t *testing.T) {
 	delete(vars, routes.EnvJWTSecret)
 	e, _ = env.Load(func(k string) string { return vars[k] })
 	if _, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.OrdersList), functions.Options{}); err == nil ||
+		err.Error() != "JWT_VERIFICATION_KEYS_ARN is not set (nor JWT_SECRET)" {
+		t.Errorf("orders-list without JWT keys: err = %v, want one naming JWT_VERIFICATION_KEYS_ARN", err)
+	}
+	if _, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.AuthLogin), functions.Options{}); err == nil ||
 		err.Error() != "JWT_SECRET_ARN is not set (nor JWT_SECRET)" {
-		t.Errorf("orders-list without a JWT key: err = %v, want one naming JWT_SECRET_ARN", err)
+		t.Errorf("auth-login without its JWT key: err = %v, want one naming JWT_SECRET_ARN", err)
 	}
 }
 
@@ -196,29 +197,19 @@ func TestMigrateFunction(t *testing.T) {
 
 // TestSecretsThroughExtension sets up functions the way the API stack
 // does in AWS: only secret ARNs, read through a stand-in for the
-// Parameters and Secrets extension.
+// Parameters and Secrets extension (which exists only in Lambda).
 func TestSecretsThroughExtension(t *testing.T) {
-	ext := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Aws-Parameters-Secrets-Token") != "session-token" {
-			http.Error(w, "no token", http.StatusForbidden)
-			return
-		}
-		v, ok := map[string]string{
-			"arn:jwt":   `"` + jwtSecret + `"`,
-			"arn:rzp":   `"{\"keyId\":\"rzp_live_1\",\"keySecret\":\"ks\",\"webhookSecret\":\"ws\"}"`,
-			"arn:redis": `"{\"authToken\":\"redis-token\"}"`,
-		}[r.URL.Query().Get("secretId")]
-		if !ok {
-			http.Error(w, "ResourceNotFoundException", http.StatusBadRequest)
-			return
-		}
-		fmt.Fprintf(w, `{"SecretString":%s}`, v)
-	}))
-	defer ext.Close()
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(ext.URL, "http://"))
+	signing, _ := json.Marshal(auth.SigningSecret{PrivateKey: jwtSecret})
+	verification, _ := json.Marshal(auth.VerificationSecret{PublicKeys: []string{jwtKey.PublicPEM()}})
+	ext := newSecretsExtension(t, map[string]string{
+		"arn:jwt":        string(signing),
+		"arn:jwt-public": string(verification),
+		"arn:rzp":        `{"keyId":"rzp_live_1","keySecret":"ks","webhookSecret":"ws"}`,
+		"arn:redis":      `{"authToken":"redis-token"}`,
+	})
 	vars := map[string]string{routes.EnvDatabaseURL: testsupport.DatabaseURL(), routes.EnvRedisAddr: testsupport.RedisAddr(),
-		routes.EnvJWTSecretARN: "arn:jwt", routes.EnvRazorpaySecretARN: "arn:rzp", routes.EnvRedisAuthSecretARN: "arn:redis",
-		routes.EnvAWSSessionToken: "session-token", routes.EnvSecretsExtensionPort: port}
+		routes.EnvJWTSecretARN: "arn:jwt", routes.EnvJWTVerificationARN: "arn:jwt-public", routes.EnvRazorpaySecretARN: "arn:rzp",
+		routes.EnvRedisAuthSecretARN: "arn:redis", routes.EnvAWSSessionToken: ext.token, routes.EnvSecretsExtensionPort: ext.port}
 	e, err := env.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -228,20 +219,31 @@ func TestSecretsThroughExtension(t *testing.T) {
 		t.Fatalf("setup from secrets: %v", err)
 	}
 	defer d.Close()
-	token, _, err := d.Tokens.Sign(auth.Claims{UserID: parentID, Role: "parent"})
+	ctx := context.Background()
+	token, _, err := d.Tokens.Sign(ctx, auth.Claims{UserID: parentID, Role: "parent"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, _ := auth.NewTokens([]byte(jwtSecret))
-	if _, err := mine.Verify(token); err != nil {
+	mine := auth.NewTokens(auth.Issuer(e.Stage), auth.StaticKeys{Key: jwtKey})
+	if _, err := mine.Verify(ctx, token); err != nil {
 		t.Errorf("the JWT key from the secret is not the secret's: %v", err)
 	}
-	// A secret the extension does not have is an init error naming the
-	// variable.
-	vars[routes.EnvJWTSecretARN] = "arn:missing"
-	e, _ = env.Load(func(k string) string { return vars[k] })
-	if _, err := functions.Setup(context.Background(), e, routes.NeedsOf(routes.AuthLogin), functions.Options{}); err == nil ||
-		!strings.HasPrefix(err.Error(), "JWT_SECRET_ARN: ") {
-		t.Errorf("missing secret: %v", err)
+	if _, err := d.Tokens.Verify(ctx, token); err != nil {
+		t.Errorf("the verification keys from the secret do not verify: %v", err)
+	}
+	// Secrets the extension does not have, or not filled in yet (a first
+	// deploy): init succeeds, and signing fails Unavailable (503).
+	for _, arn := range []string{"arn:missing", "arn:empty"} {
+		ext.set("arn:empty", `{"privateKey":""}`)
+		vars[routes.EnvJWTSecretARN] = arn
+		e, _ = env.Load(func(k string) string { return vars[k] })
+		d, err := functions.Setup(ctx, e, routes.NeedsOf(routes.AuthLogin), functions.Options{})
+		if err != nil {
+			t.Fatalf("%s: init failed: %v", arn, err)
+		}
+		if _, _, err := d.Tokens.Sign(ctx, auth.Claims{UserID: parentID, Role: "parent"}); apperr.CodeOf(err) != apperr.Unavailable {
+			t.Errorf("%s: Sign = %v, want Unavailable", arn, err)
+		}
+		d.Close()
 	}
 }

@@ -116,6 +116,30 @@ func TestAppChangesNoSchema(t *testing.T) {
 	}
 }
 
+// TestAuthRoleOnlyRehashes: sign-in's role reads every table and may
+// change a user's password hash, and nothing else.
+func TestAuthRoleOnlyRehashes(t *testing.T) {
+	t.Parallel()
+	dsn := testsupport.MigratedSchema(t)
+	c := roleConn(t, dsn, routes.DBAuth)
+	for _, tb := range tables(t, dsn) {
+		if _, err := c.Exec(context.Background(), "SELECT count(*) FROM "+tb.name); err != nil {
+			t.Errorf("%s cannot read %s: %v", routes.DBAuth, tb.name, err)
+		}
+		refused(t, c, "INSERT INTO "+tb.name+" DEFAULT VALUES")
+		refused(t, c, "DELETE FROM "+tb.name)
+		if tb.name != "users" {
+			refused(t, c, fmt.Sprintf("UPDATE %s SET %s = %[2]s", tb.name, tb.column))
+		}
+	}
+	if _, err := c.Exec(context.Background(), `UPDATE users SET password_hash = password_hash, updated_at = now() WHERE false`); err != nil {
+		t.Errorf("%s cannot update password hashes: %v", routes.DBAuth, err)
+	}
+	for _, col := range []string{"status", "role", "email", "first_name"} {
+		refused(t, c, "UPDATE users SET "+col+" = "+col)
+	}
+}
+
 // TestLaterTablesAreReadable: a table a later migration creates (as the
 // master user, which runs them) is readable by both roles and writable by
 // neither until a migration grants it.

@@ -39,6 +39,18 @@ func (s *Users) UserByEmail(ctx context.Context, email string) (*auth.User, erro
 	return &u, nil
 }
 
+// ReplacePasswordHash implements auth.UserStore: sign-in's rehash at the
+// current bcrypt cost, only over the hash it read.
+func (s *Users) ReplacePasswordHash(ctx context.Context, userID, old, hash string) error {
+	defer observe(ctx, "users.rehash", time.Now())
+	if _, err := s.Pool.Exec(ctx, `
+		UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2`,
+		userID, old, hash); err != nil {
+		return classify(err, "replace password hash")
+	}
+	return nil
+}
+
 var _ auth.StatusStore = (*Users)(nil)
 
 // UserStatus implements auth.StatusStore: a primary-key read.

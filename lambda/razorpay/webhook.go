@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/hasivu/infra/lambda/apperr"
@@ -19,7 +20,15 @@ type Webhook struct {
 	// Secret is the webhook secret set in Razorpay's dashboard, which
 	// signs every delivery.
 	Secret []byte
+	// Previous, when set, is the secret before it: while the dashboard is
+	// switched over, deliveries signed with either are accepted.
+	Previous []byte
 }
+
+// ErrSignatureMismatch is in the chain of the error of a delivery whose
+// signature matches neither secret: the caller may re-read the secrets
+// (rotated meanwhile) and try again.
+var ErrSignatureMismatch = errors.New("signature mismatch")
 
 // paymentEntity is the part of a Razorpay payment entity we read.
 type paymentEntity struct {
@@ -114,12 +123,17 @@ func (w *Webhook) verify(body []byte, signature string) error {
 	if err != nil {
 		return apperr.New(apperr.Unauthorized, "X-Razorpay-Signature is not hexadecimal")
 	}
-	mac := hmac.New(sha256.New, w.Secret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return apperr.New(apperr.Unauthorized, "X-Razorpay-Signature does not match the body")
+	for _, secret := range [][]byte{w.Secret, w.Previous} {
+		if len(secret) == 0 {
+			continue
+		}
+		mac := hmac.New(sha256.New, secret)
+		mac.Write(body)
+		if hmac.Equal(got, mac.Sum(nil)) {
+			return nil
+		}
 	}
-	return nil
+	return apperr.Wrap(apperr.Unauthorized, ErrSignatureMismatch, "X-Razorpay-Signature does not match the body")
 }
 
 // payment reads and checks the payment entity of a payment event.

@@ -447,8 +447,9 @@ func Select[T any](items []T, names []string) (json.RawMessage, error) {
 }
 
 // Authenticate verifies the request's bearer token. Errors: Unauthorized
-// (missing header, wrong scheme, expired, forged or malformed token).
-func Authenticate(r *events.APIGatewayProxyRequest, tokens *auth.Tokens) (*auth.Claims, error) {
+// (missing header, wrong scheme, expired, forged or malformed token),
+// Unavailable (the verification keys cannot be read).
+func Authenticate(ctx context.Context, r *events.APIGatewayProxyRequest, tokens *auth.Tokens) (*auth.Claims, error) {
 	h := Header(r, "Authorization")
 	if h == "" {
 		return nil, apperr.New(apperr.Unauthorized, "Authorization header is missing: send a Bearer token")
@@ -457,5 +458,5 @@ func Authenticate(r *events.APIGatewayProxyRequest, tokens *auth.Tokens) (*auth.
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return nil, apperr.New(apperr.Unauthorized, "Authorization header must be \"Bearer <token>\"")
 	}
-	return tokens.Verify(strings.TrimSpace(token))
+	return tokens.Verify(ctx, strings.TrimSpace(token))
 }

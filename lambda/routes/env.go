@@ -25,9 +25,14 @@ const (
 	// EnvRedisAuthSecretARN names the secret holding the Redis AUTH token
 	// (a plain string, or JSON with "password" or "authToken").
 	EnvRedisAuthSecretARN = "REDIS_AUTH_SECRET_ARN"
-	// EnvJWTSecretARN names the secret whose SecretString is the JWT
-	// signing key.
+	// EnvJWTSecretARN names the secret holding the JWT signing key, JSON
+	// {"privateKey": "<PKCS #8 PEM of a P-256 key>"} (auth.SigningSecret).
+	// Only the function that signs tokens gets it.
 	EnvJWTSecretARN = "JWT_SECRET_ARN"
+	// EnvJWTVerificationARN names the secret holding the public keys that
+	// verify tokens, JSON {"publicKeys": ["<PEM>", ...]}
+	// (auth.VerificationSecret): the current key's and the previous one's.
+	EnvJWTVerificationARN = "JWT_VERIFICATION_KEYS_ARN"
 	// EnvRazorpaySecretARN names the secret whose SecretString is JSON
 	// {"keyId":..., "keySecret":..., "webhookSecret":...}.
 	EnvRazorpaySecretARN = "RAZORPAY_SECRET_ARN"
@@ -58,6 +63,10 @@ const (
 	// EnvSecretsExtensionPort is the AWS Parameters and Secrets Lambda
 	// extension's port, 2773 when unset.
 	EnvSecretsExtensionPort = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
+	// EnvLambdaFunctionName is set by Lambda (a reserved variable, which
+	// no function configuration can set or unset): its presence means the
+	// binary runs in Lambda, where LocalOnlyEnv is refused.
+	EnvLambdaFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 )
 
 // The environment variables that, locally and in tests, replace what the
@@ -66,7 +75,8 @@ const (
 	// EnvDatabaseURL is a libpq URL or DSN; it replaces every EnvDB*
 	// variable.
 	EnvDatabaseURL = "DATABASE_URL"
-	// EnvJWTSecret is the JWT signing key itself.
+	// EnvJWTSecret is the JWT signing key itself, PKCS #8 PEM of a P-256
+	// key (auth.GenerateKey); it both signs and verifies.
 	EnvJWTSecret = "JWT_SECRET"
 	// EnvRazorpayKeyID, EnvRazorpayKeySecret and EnvRazorpayWebhookSecret
 	// are the Razorpay credentials themselves.
@@ -77,3 +87,16 @@ const (
 	// pre-traffic hook calls.
 	EnvAWSEndpointURL = "AWS_ENDPOINT_URL"
 )
+
+// LocalOnlyEnv are the variables that put a secret itself, or a database
+// URL that bypasses IAM authentication and TLS, into a function's
+// configuration. Package env refuses each when EnvLambdaFunctionName is
+// set, so an edit of the function's configuration in the console cannot
+// override the secrets that IAM guards; the API stack never sets them.
+var LocalOnlyEnv = []string{EnvDatabaseURL, EnvJWTSecret, EnvRazorpayKeyID, EnvRazorpayKeySecret, EnvRazorpayWebhookSecret}
+
+// ArgEmulator, as the Lambda binary's only argument, lets it honour
+// LocalOnlyEnv under a Lambda emulator (the benchmark's aws-lambda-rie,
+// which sets EnvLambdaFunctionName). Lambda starts a function's bootstrap
+// without arguments, and a function's configuration cannot add any.
+const ArgEmulator = "emulator"

@@ -19,10 +19,19 @@ type Needs struct {
 	// Schema owns the schema and changes it: the function connects as the
 	// master user. Only migrate does.
 	Schema bool
+	// Passwords rehashes users' passwords at sign-in (a hash below the
+	// current bcrypt cost) and writes nothing else: the function connects
+	// as DBAuth. Only auth-login does.
+	Passwords bool
 
-	Cache    bool
-	JWT      bool
-	Razorpay bool
+	Cache bool
+	// JWT verifies signed-in users' tokens: the function reads the
+	// public verification keys.
+	JWT bool
+	// SignsTokens signs tokens: the function reads the private signing
+	// key. Only auth-login does.
+	SignsTokens bool
+	Razorpay    bool
 	// Webhook needs the Razorpay webhook secret only.
 	Webhook bool
 	// LongStatements lifts the database's statement_timeout for the
@@ -36,7 +45,7 @@ type Needs struct {
 // needs holds, for every function the binary serves, what it needs: the
 // routed and invoked functions and the pre-traffic hook.
 var needs = map[string]Needs{
-	AuthLogin:           {DB: true, Cache: true, JWT: true},
+	AuthLogin:           {DB: true, Cache: true, Passwords: true, SignsTokens: true},
 	OrdersList:          {DB: true, Cache: true, JWT: true},
 	OrdersCreate:        {DB: true, Writes: true, Cache: true, JWT: true},
 	MenusDaily:          {DB: true, Cache: true},
@@ -54,7 +63,8 @@ var needs = map[string]Needs{
 func NeedsOf(name string) Needs { return needs[name] }
 
 // The database roles the functions connect as, besides the master user.
-// Migration 00006_roles.sql creates them and grants their privileges;
+// Migrations 00006_roles.sql and 00009_auth_role.sql create them and
+// grant their privileges;
 // the API stack lets each function's IAM role connect, through RDS
 // Proxy, as its own one alone.
 const (
@@ -63,15 +73,19 @@ const (
 	DBApp = "hasivu_app"
 	// DBReader reads every table and writes none.
 	DBReader = "hasivu_reader"
+	// DBAuth reads every table and updates users' password hashes, and
+	// nothing else (migration 00009_auth_role.sql).
+	DBAuth = "hasivu_auth"
 )
 
 // DBRoles returns the roles above: the users RDS Proxy serves with IAM
 // authentication all the way to the database.
-func DBRoles() []string { return []string{DBApp, DBReader} }
+func DBRoles() []string { return []string{DBApp, DBReader, DBAuth} }
 
 // DBUserOf returns the database user the named function connects as:
 // master (the RDS master user, config's database.username) for the
-// function that owns the schema, DBApp for one that writes, DBReader for
+// function that owns the schema, DBAuth for the one that rehashes
+// passwords, DBApp for one that writes, DBReader for
 // one that only reads, and "" for one without the database. A new
 // function reads only until its Needs say it writes.
 func DBUserOf(name, master string) string {
@@ -80,6 +94,8 @@ func DBUserOf(name, master string) string {
 		return ""
 	case n.Schema:
 		return master
+	case n.Passwords:
+		return DBAuth
 	case n.Writes:
 		return DBApp
 	default:

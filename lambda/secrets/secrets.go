@@ -1,8 +1,9 @@
 // Package secrets reads Secrets Manager secrets through the AWS Parameters
 // and Secrets Lambda extension, which serves them from a local cache on
 // localhost, so a function needs neither the AWS SDK's Secrets Manager
-// client nor a network call per request. Functions read each secret once:
-// the ones every request needs at init, the others on first use.
+// client nor a network call per request. Functions read the Redis AUTH
+// token at init, the others on first use, and each again every few
+// minutes, so that a rotated secret reaches warm environments.
 package secrets
 
 import (
@@ -118,6 +119,10 @@ type Razorpay struct {
 	KeyID         string `json:"keyId"`
 	KeySecret     string `json:"keySecret"`
 	WebhookSecret string `json:"webhookSecret"`
+	// PreviousWebhookSecret, optional, is accepted beside WebhookSecret
+	// while Razorpay's dashboard is switched to a new one (README,
+	// Rotating the Razorpay webhook secret).
+	PreviousWebhookSecret string `json:"previousWebhookSecret,omitempty"`
 }
 
 // ParseRazorpay decodes the Razorpay secret's JSON.

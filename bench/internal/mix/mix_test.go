@@ -1,6 +1,7 @@
 package mix
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -13,8 +14,6 @@ import (
 	"github.com/hasivu/infra/lambda/razorpay"
 	"github.com/hasivu/infra/lambda/routes"
 )
-
-const secret = "mix-test-jwt-secret-0123456789abcdef"
 
 func testData() Data {
 	d := Data{Today: "2026-11-27", OrderDate: "2026-11-28", Password: "pw",
@@ -41,13 +40,18 @@ func testData() Data {
 
 func newGen(t *testing.T, seed uint64) (*Generator, *auth.Tokens) {
 	t.Helper()
-	tokens, err := auth.NewTokens([]byte(secret))
+	pem, err := auth.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
+	key, err := auth.ParseSigningKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.NewTokens(auth.Issuer("bench"), auth.StaticKeys{Key: key})
 	g, err := New(testData(), Options{Seed: seed, WebhookSecret: "hook-secret",
 		Sign: func(user, role, school string) (string, error) {
-			tok, _, err := tokens.Sign(auth.Claims{UserID: user, Role: role, SchoolID: school})
+			tok, _, err := tokens.Sign(context.Background(), auth.Claims{UserID: user, Role: role, SchoolID: school})
 			return tok, err
 		}})
 	if err != nil {
@@ -171,7 +175,7 @@ func TestRequestsAreValid(t *testing.T) {
 			t.Error(err)
 		}
 		if auth := r.Header.Get("Authorization"); auth != "" {
-			c, err := tokens.Verify(auth[len("Bearer "):])
+			c, err := tokens.Verify(context.Background(), auth[len("Bearer "):])
 			if err != nil {
 				t.Fatalf("%s: token: %v", r.Function, err)
 			}

@@ -96,6 +96,8 @@ type Emulator struct {
 	// RIE and Bootstrap are the paths of the emulator and of the
 	// function's binary (built for this machine's architecture).
 	RIE, Bootstrap string
+	// Args are the bootstrap's arguments.
+	Args []string
 	// Env is the whole environment of the emulator, which passes it to
 	// the runtime (_HANDLER selects the function).
 	Env []string
@@ -165,8 +167,8 @@ func (e Emulator) ColdStart(ctx context.Context, payload []byte) (*Result, error
 		return nil, err
 	}
 	out := &lockedBuffer{}
-	cmd := exec.Command(e.RIE, "--runtime-interface-emulator-address", addr,
-		"--runtime-api-address", apiAddr, e.Bootstrap)
+	cmd := exec.Command(e.RIE, append([]string{"--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", apiAddr, e.Bootstrap}, e.Args...)...)
 	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = e.Env, e.Dir, out, out
 	// Its own process group, so that stopping it stops the runtime too;
 	// and killed with the harness, whatever ends it.

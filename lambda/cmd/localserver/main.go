@@ -39,6 +39,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/hasivu/infra/lambda/auth"
 	"github.com/hasivu/infra/lambda/env"
 	"github.com/hasivu/infra/lambda/functions"
 	"github.com/hasivu/infra/lambda/razorpay/razorpaytest"
@@ -47,15 +48,11 @@ import (
 	"github.com/hasivu/infra/lambda/routes"
 )
 
-// devJWTSecret signs tokens when neither -jwt-secret nor JWT_SECRET is
-// given. It is for a local server on loopback only.
-const devJWTSecret = "local-development-jwt-secret-not-for-deployment"
-
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	dbURL := flag.String("database-url", os.Getenv(routes.EnvDatabaseURL), "PostgreSQL URL (default $"+routes.EnvDatabaseURL+")")
 	redisAddr := flag.String("redis-addr", os.Getenv(routes.EnvRedisAddr), "Redis host:port (default $"+routes.EnvRedisAddr+"; empty: no cache)")
-	jwtSecret := flag.String("jwt-secret", os.Getenv(routes.EnvJWTSecret), "JWT signing key (default $"+routes.EnvJWTSecret+", else a fixed development key)")
+	jwtSecret := flag.String("jwt-secret", os.Getenv(routes.EnvJWTSecret), "JWT signing key, PKCS #8 PEM of a P-256 key (default $"+routes.EnvJWTSecret+", else one generated at start)")
 	fakeRazorpay := flag.Bool("fake-razorpay", false, "serve Razorpay's Orders API from a local stand-in")
 	var opt serverOptions
 	flag.BoolVar(&opt.PrintMetrics, "metrics", false, "print each invocation's EMF metric lines on stdout")
@@ -67,8 +64,12 @@ func main() {
 		log.Fatal("-database-url or " + routes.EnvDatabaseURL + " is required")
 	}
 	if *jwtSecret == "" {
-		*jwtSecret = devJWTSecret
-		log.Print("using the fixed development JWT key")
+		k, err := auth.GenerateKey()
+		if err != nil {
+			log.Fatal(err)
+		}
+		*jwtSecret = k
+		log.Print("signing tokens with a development JWT key generated at start (tokens end with the server)")
 	}
 	vars := map[string]string{routes.EnvDatabaseURL: *dbURL, routes.EnvRedisAddr: *redisAddr, routes.EnvJWTSecret: *jwtSecret}
 	if *fakeRazorpay {

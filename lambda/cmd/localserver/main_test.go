@@ -33,7 +33,7 @@ func TestServesRouteTable(t *testing.T) {
 	}
 	addUser(t, pool, parent)
 	e, err := env.Load(func(k string) string {
-		return map[string]string{routes.EnvDatabaseURL: dsn, routes.EnvRedisAddr: addr, routes.EnvJWTSecret: devJWTSecret,
+		return map[string]string{routes.EnvDatabaseURL: dsn, routes.EnvRedisAddr: addr, routes.EnvJWTSecret: devKey.PrivatePEM(),
 			routes.EnvRazorpayKeyID: "k", routes.EnvRazorpayKeySecret: "s", routes.EnvRazorpayWebhookSecret: "w"}[k]
 	})
 	if err != nil {
@@ -74,8 +74,8 @@ func TestServesRouteTable(t *testing.T) {
 		t.Errorf("orders without a token: %d", status)
 	}
 	// Headers and query parameters reach the handler.
-	tokens, _ := auth.NewTokens([]byte(devJWTSecret))
-	token, _, _ := tokens.Sign(auth.Claims{UserID: parent, Role: "parent"})
+	tokens := auth.NewTokens(auth.Issuer(e.Stage), auth.StaticKeys{Key: devKey})
+	token, _, _ := tokens.Sign(context.Background(), auth.Claims{UserID: parent, Role: "parent"})
 	bearer := http.Header{"Authorization": {"Bearer " + token}}
 	if status, body := get("/orders?page=0", bearer); status != 400 || body["error"].(map[string]any)["field"] != "page" {
 		t.Errorf("orders?page=0: %d %v, want 400 about page", status, body)
@@ -95,7 +95,7 @@ func TestServerOptions(t *testing.T) {
 	dsn := testsupport.MigratedSchema(t)
 	addr, prefix := testsupport.Redis(t)
 	e, err := env.Load(func(k string) string {
-		return map[string]string{routes.EnvDatabaseURL: dsn, routes.EnvRedisAddr: addr, routes.EnvJWTSecret: devJWTSecret,
+		return map[string]string{routes.EnvDatabaseURL: dsn, routes.EnvRedisAddr: addr, routes.EnvJWTSecret: devKey.PrivatePEM(),
 			routes.EnvRazorpayKeyID: "k", routes.EnvRazorpayKeySecret: "s", routes.EnvRazorpayWebhookSecret: "w"}[k]
 	})
 	if err != nil {
@@ -111,10 +111,10 @@ func TestServerOptions(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	tokens, _ := auth.NewTokens([]byte(devJWTSecret))
+	tokens := auth.NewTokens(auth.Issuer(e.Stage), auth.StaticKeys{Key: devKey})
 	const user = "00000000-0000-4000-8000-000000000009"
 	addUser(t, testsupport.Pool(t, dsn), user)
-	token, _, _ := tokens.Sign(auth.Claims{UserID: user, Role: "parent"})
+	token, _, _ := tokens.Sign(context.Background(), auth.Claims{UserID: user, Role: "parent"})
 	req, _ := http.NewRequest("GET", srv.URL+"/orders", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -143,3 +143,16 @@ func addUser(t *testing.T, pool *pgxpool.Pool, id string) {
 		t.Fatal(err)
 	}
 }
+
+// devKey is the tests' JWT signing key.
+var devKey = func() *auth.SigningKey {
+	p, err := auth.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	k, err := auth.ParseSigningKey(p)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
