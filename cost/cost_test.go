@@ -362,7 +362,7 @@ func TestEdgeArithmetic(t *testing.T) {
 		"AWS WAF web ACL":                   5,
 		"AWS WAF rules":                     5,   // 5 rules × $1
 		"AWS WAF requests":                  2,   // 4 million × $0.5
-		"CloudWatch dashboards":             6,   // the stage's and the edge's, × $3
+		"CloudWatch dashboards":             3,   // the stage's alone, which draws the edge too
 		"Composite alarms (service health)": 1,   // 2 × $0.5
 		"CloudWatch Logs ingested, vended":  1,   // (2 + 2) GB × $0.25
 		"CloudWatch alarms":                 5.3, // 51 metrics and the 5XX and blocked alarms: 53 × $0.1
@@ -372,7 +372,7 @@ func TestEdgeArithmetic(t *testing.T) {
 		}
 	}
 	// Storage: 4 GB more kept 30 days.
-	want := without.Total + 4 + 2 + 2.4 + 5 + 5 + 2 + 3 + 0.5 + 1 + 0.2 + 4*30/(365/12.0)*0.03
+	want := without.Total + 4 + 2 + 2.4 + 5 + 5 + 2 + 0.5 + 1 + 0.2 + 4*30/(365/12.0)*0.03
 	if math.Abs(r.Total-want) > 1e-6 {
 		t.Errorf("total %v, want %v", r.Total, want)
 	}
