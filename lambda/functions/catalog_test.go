@@ -15,7 +15,8 @@ import (
 
 // TestEveryDeclaredMetricIsEmitted runs the functions through a day that
 // touches every metric (a cold start, sign-ins, menus from the cache and
-// past it, a capture owed back, Razorpay refusing our keys, Redis down)
+// past it, a capture owed back, an unsigned webhook, Razorpay refusing
+// our keys, Redis down)
 // and checks that every metric the catalog declares was written, under
 // every dimension set it declares. The dashboard and alarms read only
 // declared metrics (stacks' TestDashboardReadsOnlyEmittedMetrics); this
@@ -41,6 +42,10 @@ func TestEveryDeclaredMetricIsEmitted(t *testing.T) {
 	_, rzp := f.openCheckout(token)
 	usd := razorpaytest.PaymentEvent("payment.captured", razorpaytest.Payment{ID: "pay_usd", OrderID: rzp, Amount: 7000, Currency: "USD"})
 	f.wantWebhook(t, "capture in USD", usd, "refund_due", "currency_mismatch")
+	if r := f.call(routes.PaymentsWebhook, request{method: "POST", body: `{"event":"payment.captured"}`,
+		headers: map[string]string{"X-Razorpay-Signature": "not-a-signature"}}); r.status != 401 {
+		t.Errorf("unsigned webhook: %d %s, want 401", r.status, r.raw)
+	}
 	f.razorpay.FailWith.Store(401) // Razorpay refuses our keys: a 503
 	pending := f.insertOrder(parentID, studentID, f.tomorrow, "pending", "unpaid", time.Now())
 	if r := f.checkout(token, pending); r.status != 503 {
