@@ -21,6 +21,7 @@ const (
 	NotFound     Code = "not_found"    // the named thing does not exist (for this caller)
 	Conflict     Code = "conflict"     // the request clashes with current state
 	TooLarge     Code = "too_large"    // the request body exceeds the limit
+	Throttled    Code = "throttled"    // too many attempts: wait (sign-in's lock; API Gateway's throttling names its answers so too)
 	Unavailable  Code = "unavailable"  // a dependency (the database) cannot be reached
 	Internal     Code = "internal"     // a bug or an unexpected infrastructure failure
 )

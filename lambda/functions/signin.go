@@ -54,14 +54,10 @@ func (s *signIn) locked(ctx context.Context, r *restapi.Request, a loginguard.At
 	e := s.line(r, a, audit.Locked)
 	e.RetryAfterSeconds = secs
 	s.d.Audit.Write(ctx, e)
-	return &restapi.Response{Status: 429, Headers: map[string]string{"Retry-After": strconv.Itoa(secs)},
-		Body: restapi.ErrorBody{Error: restapi.ErrorDetail{Code: Throttled,
+	return &restapi.Response{Status: restapi.Status(apperr.Throttled), Headers: map[string]string{"Retry-After": strconv.Itoa(secs)},
+		Body: restapi.ErrorBody{Error: restapi.ErrorDetail{Code: apperr.Throttled,
 			Message: fmt.Sprintf("too many failed sign-ins: try again in %s", time.Duration(secs)*time.Second)}}}
 }
-
-// Throttled is the error code of a sign-in refused for too many failures
-// (429), as API Gateway's throttling answers name theirs.
-const Throttled apperr.Code = "throttled"
 
 // done counts the sign-in's outcome and writes its audit line: a wrong
 // password or an unknown email (Unauthorized, one answer for both) counts

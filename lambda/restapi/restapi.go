@@ -48,6 +48,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.NotFound:     404,
 	apperr.Conflict:     409,
 	apperr.TooLarge:     413,
+	apperr.Throttled:    429,
 	apperr.Internal:     500,
 	apperr.Unavailable:  503,
 }
