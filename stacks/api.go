@@ -398,11 +398,10 @@ var publicRoutes = map[string]string{
 func suppressFunctionRole(fn *gofunction.GoFunction) {
 	role := fn.Function.Role().Node().DefaultChild()
 	suppress(role, "AwsSolutions-IAM4",
-		"AWS's Lambda policies for what Lambda does for the function: its network interfaces in the VPC, Lambda Insights' own log group; AWS keeps them current. Its logs go to its own log group alone (gofunction.ExecutionRole).",
-		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+		"AWS's Lambda Insights policy, which writes to Lambda Insights' own log group alone; AWS keeps it current. The function's logs go to its own log group alone (gofunction.ExecutionRole).",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy")
 	suppress(fn.Function.Role().Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild(), "AwsSolutions-IAM5",
-		"Only X-Ray's PutTraceSegments and PutTelemetryRecords are on *: they have no resource-level permissions.", "Resource::*")
+		"Only actions without resource-level permissions are on *: X-Ray's PutTraceSegments and PutTelemetryRecords, and the network interface actions Lambda takes for a function in the VPC (gofunction.VPCAccessActions).", "Resource::*")
 }
 
 // jsonSchema turns a route's body shape into the JSON schema API Gateway

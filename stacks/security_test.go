@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/hasivu/infra/config"
+	"github.com/hasivu/infra/constructs/gofunction"
 	"github.com/hasivu/infra/lambda/routes"
 )
 
@@ -47,9 +48,11 @@ func roleOf(fn map[string]interface{}) string {
 }
 
 // TestFunctionsWriteOnlyTheirOwnLogs: no function's role carries AWS's
-// basic execution policy (logs everywhere); each may create streams and
-// put events in its own log group and in no other (Lambda Insights' own
-// group through AWS's Insights policy, where the stage has Insights).
+// basic or VPC execution policy (each allows logs everywhere); each may
+// create streams and put events in its own log group and in no other
+// (Lambda Insights' own group through AWS's Insights policy, where the
+// stage has Insights), and a function in the VPC may manage its network
+// interfaces, without which Lambda refuses to create it.
 func TestFunctionsWriteOnlyTheirOwnLogs(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s *synthesized) {
 		res := allResources(s)[*s.platform.Api.StackName()]
@@ -60,8 +63,25 @@ func TestFunctionsWriteOnlyTheirOwnLogs(t *testing.T) {
 		for id, fn := range fns {
 			role := roleOf(fn)
 			managed, _ := json.Marshal(res[role]["Properties"].(map[string]interface{})["ManagedPolicyArns"])
-			if strings.Contains(string(managed), "AWSLambdaBasicExecutionRole") {
-				t.Errorf("%s's role has AWS's basic execution policy: it may write to every log group", id)
+			for _, p := range []string{"AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole"} {
+				if strings.Contains(string(managed), p) {
+					t.Errorf("%s's role has AWS's %s: it may write to every log group", id, p)
+				}
+			}
+			if _, inVpc := fn["VpcConfig"]; inVpc {
+				// minimizePolicies merges the statements on "*".
+				var onAny []string
+				for _, st := range statements(res, role) {
+					if st["Resource"] == "*" {
+						b, _ := json.Marshal(st["Action"])
+						onAny = append(onAny, string(b))
+					}
+				}
+				for _, a := range gofunction.VPCAccessActions {
+					if !strings.Contains(strings.Join(onAny, " "), `"`+a+`"`) {
+						t.Errorf("%s is in the VPC; its role may not %s on every resource (it may %v there)", id, a, onAny)
+					}
+				}
 			}
 			logGroup := fn["LoggingConfig"].(map[string]interface{})["LogGroup"].(map[string]interface{})["Ref"].(string)
 			writes := false

@@ -175,19 +175,32 @@ func NewGoFunction(scope constructs.Construct, id *string, props *GoFunctionProp
 // ExecutionRole returns a role for a Lambda function whose logs go to
 // logs: it may create streams and put events in that log group alone and,
 // for a function in a VPC (inVpc), manage the function's network
-// interfaces (AWS's AWSLambdaVPCAccessExecutionRole). It stands in for
-// AWS's basic execution policy, which would let the function write to
-// every log group of the account. What a function adds to its role
-// (X-Ray's tracing, Lambda Insights' policy, grants) goes on top.
+// interfaces (VPCAccessActions). It stands in for AWS's basic and VPC
+// execution policies, each of which would let the function create and
+// write to every log group of the account. What a function adds to its
+// role (X-Ray's tracing, Lambda Insights' policy, grants) goes on top.
 func ExecutionRole(scope constructs.Construct, id *string, logs awslogs.ILogGroup, inVpc bool) awsiam.Role {
 	role := awsiam.NewRole(scope, id, &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
 	if inVpc {
-		role.AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaVPCAccessExecutionRole")))
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings(VPCAccessActions...), Resources: jsii.Strings("*"),
+		}))
 	}
 	logs.GrantWrite(role)
 	return role
+}
+
+// VPCAccessActions are what Lambda does with a VPC function's role to
+// manage its network interfaces: AWS's AWSLambdaVPCAccessExecutionRole
+// without its logs actions on every log group (AWS Managed Policy
+// reference, policy version v3). The Describe actions have no
+// resource-level permissions, and Lambda names no interface before it
+// creates it, so the statement is on every resource, as in AWS's policy.
+var VPCAccessActions = []string{
+	"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+	"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
 }
 
 func withDefaults(p *GoFunctionProps) {
