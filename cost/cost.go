@@ -179,7 +179,7 @@ func database(r *Report, s *config.Stage) error {
 	proxy := max(vcpus, minProxyVCPUs)
 	r.add("RDS Proxy", fmt.Sprintf("%d vCPU × %d h", proxy, hoursPerMonth), float64(proxy*hoursPerMonth), r.Prices.DBProxy)
 	if d.PerformanceInsights && d.PerformanceInsightsRetentionDays > 7 {
-		r.add(fmt.Sprintf("Performance Insights, %d days kept (as Database Insights Advanced)", d.PerformanceInsightsRetentionDays),
+		r.add(fmt.Sprintf("Performance Insights, %d days kept (at most, as Database Insights Advanced)", d.PerformanceInsightsRetentionDays),
 			fmt.Sprintf("%d vCPU × %d h", vcpus, hoursPerMonth), float64(vcpus*hoursPerMonth), r.Prices.DBInsights)
 	}
 	return nil

@@ -41,8 +41,8 @@ type Prices struct {
 	// DBProxy is RDS Proxy per vCPU-hour of the instance behind it.
 	DBProxy Price
 	// DBInsights is what keeping Performance Insights data beyond the free
-	// 7 days costs, per vCPU-hour: since the paid Performance Insights
-	// tiers ended, that is Database Insights' Advanced mode.
+	// 7 days costs at most, per vCPU-hour: Database Insights' Advanced
+	// mode's rate (see its source).
 	DBInsights Price
 
 	// CacheNode is the ElastiCache node-hour by engine ("valkey", "redis")
@@ -145,7 +145,7 @@ var apSouth1 = Prices{
 	},
 	DBStorage:  Price{"RDS gp3 storage, Single-AZ", 0.131, "GB-month", rdsPage, notRechecked},
 	DBProxy:    Price{"RDS Proxy", 0.018, "vCPU-hour", rdsProxyPage, notRechecked},
-	DBInsights: Price{"Performance Insights past 7 days (Database Insights Advanced)", 0.0125, "vCPU-hour", cloudwatchPage, usEast1Assumed + "; AWS ended Performance Insights' paid retention periods (end of life announced for 2025-11-30), so keeping more than 7 days is priced as CloudWatch Database Insights Advanced mode, which keeps 15 months"},
+	DBInsights: Price{"Performance Insights past 7 days (at most Database Insights Advanced)", 0.0125, "vCPU-hour", cloudwatchPage, usEast1Assumed + "; an upper bound: Performance Insights reached its end of life on 2026-07-31 (RDS User Guide, Turning Performance Insights on and off), its paid retention periods carry on in Database Insights' Standard mode at Performance Insights' former per-vCPU-month price, which this table does not hold, so the line is priced at Advanced mode's rate (15 months kept)"},
 
 	// The stages run Valkey, which AWS prices 20 % below Redis OSS on
 	// node-based clusters; Redis OSS is here for a stage that picks it.
