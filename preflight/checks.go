@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -72,6 +76,65 @@ func checkEdgeBootstrap(ctx context.Context, c clients, s *config.Stage) Result 
 		return ok("the edge stack deploys to the stage's own region, " + s.Region)
 	}
 	return checkBootstrapIn(ctx, c.edgeCFN, c.edgeSSM, s.Account, config.EdgeRegion)
+}
+
+// certificateRenewal is how long before its expiry a certificate is
+// worth a warning: ACM starts renewing its own 60 days before, so one
+// this close has not renewed (its validation records are gone), and an
+// imported one is never renewed.
+const certificateRenewal = 30 * 24 * time.Hour
+
+// checkEdgeCertificate makes sure the certificate of the stage's custom
+// domain (edge.certificateArn) is one CloudFront can use for
+// edge.domainName: in ACM in config.EdgeRegion, issued, naming the domain
+// (or a wildcard over it) and not about to expire. Otherwise the edge
+// stack's distribution fails to create, after every regional stack has
+// deployed.
+func checkEdgeCertificate(ctx context.Context, c clients, s *config.Stage) Result {
+	switch {
+	case !s.Edge.Enabled:
+		return ok("not needed: " + s.Name + " has no CloudFront distribution (edge.enabled is false)")
+	case s.Edge.CertificateArn == "":
+		return ok("not needed: " + s.Name + " has no custom domain (the distribution answers on its cloudfront.net name)")
+	}
+	arn, domain := s.Edge.CertificateArn, s.Edge.DomainName
+	request := fmt.Sprintf("request one in %s (aws acm request-certificate --region %s --domain-name %s --validation-method DNS), validate it, and set edge.certificateArn",
+		config.EdgeRegion, config.EdgeRegion, domain)
+	out, err := c.edgeACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
+	if _, missing := errors.AsType[*acmtypes.ResourceNotFoundException](err); missing {
+		return fail(fmt.Sprintf("no certificate %s in ACM in %s, account %s", arn, config.EdgeRegion, s.Account), request)
+	}
+	if err != nil {
+		return apiFailure(err)
+	}
+	cert := out.Certificate
+	if cert.Status != acmtypes.CertificateStatusIssued {
+		do := request
+		if cert.Status == acmtypes.CertificateStatusPendingValidation {
+			do = fmt.Sprintf("create the DNS validation records it lists (aws acm describe-certificate --region %s --certificate-arn %s) and wait for ISSUED", config.EdgeRegion, arn)
+		}
+		return fail(fmt.Sprintf("certificate %s is %s, not ISSUED", arn, cert.Status), do)
+	}
+	names := append([]string{aws.ToString(cert.DomainName)}, cert.SubjectAlternativeNames...)
+	if !slices.ContainsFunc(names, func(n string) bool { return certificateCovers(n, domain) }) {
+		return fail(fmt.Sprintf("certificate %s names %s, not %s", arn, strings.Join(slices.Compact(names), ", "), domain), request)
+	}
+	if end := aws.ToTime(cert.NotAfter); time.Until(end) < certificateRenewal {
+		return warn(fmt.Sprintf("certificate %s for %s expires on %s", arn, domain, end.UTC().Format(time.DateOnly)),
+			"renew it: ACM renews a certificate it issued while its DNS validation records are in place; an imported one must be imported again")
+	}
+	return okf("certificate for %s issued in %s, valid until %s", domain, config.EdgeRegion, aws.ToTime(cert.NotAfter).UTC().Format(time.DateOnly))
+}
+
+// certificateCovers reports whether a certificate's name serves domain:
+// the same name, or a wildcard standing for exactly its first label.
+func certificateCovers(name, domain string) bool {
+	name, domain = strings.ToLower(name), strings.ToLower(domain)
+	if name == domain {
+		return true
+	}
+	_, parent, found := strings.Cut(domain, ".")
+	return found && strings.HasPrefix(name, "*.") && name[2:] == parent
 }
 
 // checkBootstrapIn checks cdk bootstrap in one region through that

@@ -10,6 +10,8 @@
 //     templates' CheckBootstrapVersion rule.
 //   - edge-bootstrap: the same in us-east-1 (config.EdgeRegion), where a
 //     stage with CloudFront deploys its edge stack.
+//   - edge-certificate: the custom domain's certificate is in ACM in
+//     us-east-1, issued, names the domain and is not about to expire.
 //   - concurrency: the account's Lambda quota holds what the stage
 //     reserves and provisions plus the 100 that Lambda keeps unreserved.
 //   - razorpay-secret: the api stack can create its Razorpay secret (no
@@ -33,6 +35,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
@@ -97,9 +100,10 @@ type clients struct {
 	rds         *rds.Client
 	elasticache *elasticache.Client
 	apigateway  *apigateway.Client
-	// edgeCFN and edgeSSM read the edge stack's region.
+	// edgeCFN, edgeSSM and edgeACM read the edge stack's region.
 	edgeCFN *cloudformation.Client
 	edgeSSM *ssm.Client
+	edgeACM *acm.Client
 }
 
 func newClients(cfg aws.Config) clients {
@@ -108,6 +112,7 @@ func newClients(cfg aws.Config) clients {
 	return clients{
 		edgeCFN:     cloudformation.NewFromConfig(edge),
 		edgeSSM:     ssm.NewFromConfig(edge),
+		edgeACM:     acm.NewFromConfig(edge),
 		sts:         sts.NewFromConfig(cfg),
 		cfn:         cloudformation.NewFromConfig(cfg),
 		ssm:         ssm.NewFromConfig(cfg),
@@ -131,6 +136,7 @@ var checks = []check{
 	{"identity", checkIdentity},
 	{"bootstrap", checkBootstrap},
 	{"edge-bootstrap", checkEdgeBootstrap},
+	{"edge-certificate", checkEdgeCertificate},
 	{"concurrency", checkConcurrency},
 	{"razorpay-secret", checkRazorpaySecret},
 	{"database-engine", checkDatabaseEngine},

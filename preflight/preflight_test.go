@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hasivu/infra/config"
 	"github.com/hasivu/infra/lambda/routes"
@@ -40,6 +41,21 @@ func run(t *testing.T, f *standIn, s *config.Stage) (bool, map[string]string, st
 		}
 	}
 	return failed, lines, out.String()
+}
+
+// certARN is the custom domain's certificate in us-east-1.
+const certARN = "arn:aws:acm:us-east-1:333333333333:certificate/0f1e2d3c"
+
+// inAYear is when a freshly issued certificate expires, to the second.
+var inAYear = time.Now().AddDate(1, 0, 0).Truncate(time.Second).UTC()
+
+// withCertificate gives the stage the custom domain api.hasivu.com with
+// certARN, which ACM holds as c.
+func withCertificate(c certificate) func(*standIn, *config.Stage) {
+	return func(f *standIn, s *config.Stage) {
+		s.Edge.DomainName, s.Edge.CertificateArn = "api.hasivu.com", certARN
+		f.certificates[certARN] = c
+	}
 }
 
 const (
@@ -88,6 +104,29 @@ func TestChecks(t *testing.T) {
 			s.Edge.Enabled = false
 			f.edgeBootstrapVersion, f.edgeToolkitStatus = "", ""
 		}, OK, []string{"not needed: prod has no CloudFront distribution (edge.enabled is false)"}},
+
+		{"no custom domain", "edge-certificate", nil, OK, []string{"not needed: prod has no custom domain (the distribution answers on its cloudfront.net name)"}},
+		{"no edge, no certificate", "edge-certificate", func(_ *standIn, s *config.Stage) { s.Edge.Enabled = false }, OK,
+			[]string{"not needed: prod has no CloudFront distribution"}},
+		{"certificate issued", "edge-certificate", withCertificate(certificate{domain: "api.hasivu.com", status: "ISSUED", notAfter: inAYear}), OK,
+			[]string{"certificate for api.hasivu.com issued in us-east-1, valid until " + inAYear.Format(time.DateOnly)}},
+		{"wildcard certificate", "edge-certificate", withCertificate(certificate{domain: "hasivu.com", sans: []string{"*.hasivu.com"}, status: "ISSUED", notAfter: inAYear}), OK,
+			[]string{"certificate for api.hasivu.com issued"}},
+		{"certificate in another region", "edge-certificate", func(f *standIn, s *config.Stage) {
+			withCertificate(certificate{domain: "api.hasivu.com", status: "ISSUED", notAfter: inAYear})(f, s)
+			s.Edge.CertificateArn = strings.Replace(certARN, "us-east-1", "ap-south-1", 1)
+		}, Fail, []string{"no certificate arn:aws:acm:ap-south-1:333333333333:certificate/0f1e2d3c in ACM in us-east-1, account 333333333333",
+			"Do: request one in us-east-1 (aws acm request-certificate --region us-east-1 --domain-name api.hasivu.com --validation-method DNS)"}},
+		{"certificate not validated", "edge-certificate", withCertificate(certificate{domain: "api.hasivu.com", status: "PENDING_VALIDATION", notAfter: inAYear}), Fail,
+			[]string{"is PENDING_VALIDATION, not ISSUED", "Do: create the DNS validation records it lists"}},
+		{"certificate for another name", "edge-certificate", withCertificate(certificate{domain: "www.hasivu.com", sans: []string{"*.www.hasivu.com"}, status: "ISSUED", notAfter: inAYear}), Fail,
+			[]string{"names www.hasivu.com, *.www.hasivu.com, not api.hasivu.com"}},
+		{"certificate about to expire", "edge-certificate", withCertificate(certificate{domain: "api.hasivu.com", status: "ISSUED", notAfter: time.Now().AddDate(0, 0, 10)}), Warn,
+			[]string{"for api.hasivu.com expires on", "Do: renew it"}},
+		{"certificate unreadable", "edge-certificate", func(f *standIn, s *config.Stage) {
+			withCertificate(certificate{domain: "api.hasivu.com", status: "ISSUED", notAfter: inAYear})(f, s)
+			f.errs["DescribeCertificate"] = denied
+		}, Fail, []string{"DescribeCertificate: AccessDeniedException"}},
 
 		{"quota fits", "concurrency", nil, OK,
 			[]string{"the account allows 1000 concurrent executions, 1000 unreserved; prod reserves or provisions up to 100"}},
@@ -209,7 +248,7 @@ func TestChecks(t *testing.T) {
 }
 
 // names are the checks in the order Run prints them.
-var names = []string{"identity", "bootstrap", "edge-bootstrap", "concurrency", "razorpay-secret", "database-engine", "cache-node-type", "api-logging"}
+var names = []string{"identity", "bootstrap", "edge-bootstrap", "edge-certificate", "concurrency", "razorpay-secret", "database-engine", "cache-node-type", "api-logging"}
 
 // printed returns the check names of out's lines and its summary line.
 func printed(t *testing.T, out string) ([]string, string) {
@@ -226,7 +265,7 @@ func TestRunAllOK(t *testing.T) {
 	failed, _, out := run(t, newStandIn(t), testStage())
 	t.Logf("all OK:\n%s", out)
 	got, summary := printed(t, out)
-	if failed || !slices.Equal(got, names) || summary != "preflight: all 8 checks passed" {
+	if failed || !slices.Equal(got, names) || summary != "preflight: all 9 checks passed" {
 		t.Errorf("Run = %v, printed:\n%s\nwant one OK line per check, in order, and a summary", failed, out)
 	}
 }
@@ -240,7 +279,7 @@ func TestRunReportsEveryCheck(t *testing.T) {
 	failed, lines, out := run(t, f, testStage())
 	t.Logf("with failures:\n%s", out)
 	got, summary := printed(t, out)
-	if !failed || !slices.Equal(got, names) || summary != "preflight: 2 of 8 checks failed" {
+	if !failed || !slices.Equal(got, names) || summary != "preflight: 2 of 9 checks failed" {
 		t.Errorf("Run = %v, printed:\n%s\nwant failed, one line per check and the count of failures", failed, out)
 	}
 	// The stage's region unbootstrapped leaves the edge's region's check
@@ -274,9 +313,12 @@ func TestUnreachableAWSFailsEveryCheck(t *testing.T) {
 	srv := httptest.NewServer(nil)
 	srv.Close() // connections are refused from here on
 	var out bytes.Buffer
-	failed := Run(t.Context(), awsConfig(srv.URL), testStage(), &out)
+	// With a custom domain, so that every check asks AWS.
+	s := testStage()
+	s.Edge.DomainName, s.Edge.CertificateArn = "api.hasivu.com", certARN
+	failed := Run(t.Context(), awsConfig(srv.URL), s, &out)
 	got, summary := printed(t, out.String())
-	if !failed || !slices.Equal(got, names) || summary != "preflight: 8 of 8 checks failed" {
+	if !failed || !slices.Equal(got, names) || summary != "preflight: 9 of 9 checks failed" {
 		t.Errorf("Run = %v, printed:\n%s\nwant every check to fail on its own line", failed, out.String())
 	}
 	if !strings.Contains(out.String(), "connection refused") {

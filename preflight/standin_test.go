@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -49,6 +50,8 @@ type standIn struct {
 	cacheOfferings map[string][]string
 	// cloudwatchRole is API Gateway's account-wide logging role.
 	cloudwatchRole string
+	// certificates are ACM's in config.EdgeRegion, by ARN.
+	certificates map[string]certificate
 	// errs makes an operation answer with an error instead, by name.
 	errs map[string]apiError
 }
@@ -57,6 +60,13 @@ type secret struct {
 	kmsKeyID, stackTag, value string
 	// versions is how many versions the secret has; 0 leaves them out.
 	versions int
+}
+
+type certificate struct {
+	domain   string
+	sans     []string
+	status   string
+	notAfter time.Time
 }
 
 type dbOption struct {
@@ -84,6 +94,7 @@ func newStandIn(t *testing.T) *standIn {
 		quota:                1000,
 		unreserved:           1000,
 		secrets:              map[string]secret{},
+		certificates:         map[string]certificate{},
 		dbOptions:            []dbOption{{"17.9", "db.r7g.large", false}, {"17.9", "db.r7g.large", true}, {"16.8", "db.r7g.large", true}},
 		cacheOfferings:       map[string][]string{"": {"cache.r7g.large", "cache.r6g.large"}},
 		errs:                 map[string]apiError{},
@@ -113,8 +124,10 @@ func (f *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	region := f.region
 	if strings.Contains(auth, "/"+config.EdgeRegion+"/") && f.region != config.EdgeRegion {
 		region = config.EdgeRegion
-		// The edge's region is asked about its bootstrap alone.
-		if target := r.Header.Get("X-Amz-Target"); target != "" && target != "AmazonSSM.GetParameter" {
+		// The edge's region is asked about its bootstrap and certificate
+		// alone.
+		if target := r.Header.Get("X-Amz-Target"); target != "" && target != "AmazonSSM.GetParameter" &&
+			target != "CertificateManager.DescribeCertificate" {
 			f.t.Errorf("stand-in: %s asked of %s", target, region)
 		}
 	} else if !strings.Contains(auth, "/"+f.region+"/") {
@@ -239,7 +252,7 @@ func (f *standIn) cacheNodeOfferings(nodeType, product string) string {
 func (f *standIn) serveJSON(w http.ResponseWriter, r *http.Request, region string) {
 	target := r.Header.Get("X-Amz-Target")
 	_, op, _ := strings.Cut(target, ".")
-	var in struct{ Name, SecretId string }
+	var in struct{ Name, SecretId, CertificateArn string }
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		f.t.Errorf("stand-in: %s: %v", target, err)
 	}
@@ -262,6 +275,16 @@ func (f *standIn) serveJSON(w http.ResponseWriter, r *http.Request, region strin
 			"Version": 1, "DataType": "text", "ARN": "arn:aws:ssm:" + region + ":" + f.account + ":parameter" + in.Name}})
 	case "secretsmanager.DescribeSecret", "secretsmanager.GetSecretValue":
 		f.serveSecret(w, op, in.SecretId)
+	case "CertificateManager.DescribeCertificate":
+		c, ok := f.certificates[in.CertificateArn]
+		if !ok || region != config.EdgeRegion {
+			jsonError(w, apiError{400, "ResourceNotFoundException", "Could not find certificate " + in.CertificateArn + "."})
+			return
+		}
+		sans := append([]string{c.domain}, c.sans...)
+		writeJSON(w, map[string]any{"Certificate": map[string]any{"CertificateArn": in.CertificateArn, "DomainName": c.domain,
+			"SubjectAlternativeNames": sans, "Status": c.status, "Type": "AMAZON_ISSUED", "KeyAlgorithm": "RSA-2048",
+			"NotBefore": float64(c.notAfter.AddDate(0, -13, 0).Unix()), "NotAfter": float64(c.notAfter.Unix()), "InUseBy": []string{}}})
 	default:
 		f.t.Errorf("stand-in: unexpected target %s", target)
 		jsonError(w, apiError{400, "UnknownOperationException", ""})

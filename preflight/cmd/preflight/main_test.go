@@ -60,11 +60,11 @@ func TestExitsOneWhenAChecksFails(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 
 	var stdout, stderr bytes.Buffer
-	// prod, whose edge stack makes every check ask AWS, us-east-1's
-	// bootstrap too.
+	// prod, whose edge stack and custom domain make every check ask AWS,
+	// us-east-1's bootstrap and certificate too.
 	code := run(t.Context(), []string{"-stage", "prod"}, &stdout, &stderr)
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if code != 1 || len(lines) != 9 || lines[8] != "preflight: 8 of 8 checks failed" {
+	if code != 1 || len(lines) != 10 || lines[9] != "preflight: 9 of 9 checks failed" {
 		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 1, a FAIL line per check and the count", code, stdout.String(), stderr.String())
 	}
 }
